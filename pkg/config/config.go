@@ -1,0 +1,98 @@
+// Package config owns ringflow.yaml: where it is found, how it is decoded
+// (strictly, naming the key at fault) and the typed Config the rest of
+// ringflow reads. It is the only importer of viper.
+package config
+
+import "time"
+
+// Config is a loaded, validated ringflow.yaml with environment and flag
+// overrides applied.
+type Config struct {
+	File         string // the file read; "" when none was found
+	Repo         string // repository holding the flake (work tree or bare)
+	Remote       string // remote to fetch from and push to; "" = local branches only
+	FlakeDir     string // flake directory inside the repository; "." = top
+	Dev          string // the dev branch
+	BranchPrefix string // prefix of every group branch
+	Rings        []Ring // promotion order, first ring first
+	Update       Update
+	Build        Build
+	Gates        Gates
+}
+
+// Ring is one stage of the promotion order.
+type Ring struct {
+	Name   string
+	Soak   time.Duration // how long a commit must sit here before the next ring may take it
+	Auto   bool          // `ringflow cycle` may promote this ring unattended
+	Groups []Group       // at least one
+	Key    string        // where it was declared, e.g. "rings[1]"
+}
+
+// Group is a set of hosts deploying from one branch.
+type Group struct {
+	Name   string
+	Ring   string   // name of the ring holding it
+	Branch string   // BranchPrefix + Name
+	Hosts  []string // literal host names and glob patterns, in file order
+	Share  float64  // percent (0-100] of otherwise unnamed hosts; 0 = not a share group
+	Pin    Pin
+	Key    string // where it was declared, e.g. "rings[2].groups[1]" or "rings[0]" for shorthand
+}
+
+// Pin holds a group branch still while its ring moves.
+type Pin struct {
+	Pinned bool
+	Commit string // optional: the commit the branch is held at, as written
+}
+
+// Update configures `ringflow update`.
+type Update struct {
+	Inputs []string // inputs to refresh; empty = all
+	Author string   // "Name <email>"
+}
+
+// Build configures `ringflow build`.
+type Build struct {
+	Attribute string   // attribute under nixosConfigurations.<host>
+	Jobs      string   // "auto" or a positive integer, handed to nix --max-jobs
+	Builders  string   // handed to nix --builders
+	Cache     string   // store to `nix copy --to` after a green build
+	NixArgs   []string // extra arguments for every nix call
+}
+
+// Gates configures promotion gates.
+type Gates struct {
+	SignedBy string // armored OpenPGP keyring; "" = no signature gate
+}
+
+// Ring returns the ring named name.
+func (c *Config) Ring(name string) (*Ring, bool) {
+	for i := range c.Rings {
+		if c.Rings[i].Name == name {
+			return &c.Rings[i], true
+		}
+	}
+	return nil, false
+}
+
+// Groups returns every group in file order.
+func (c *Config) Groups() []Group {
+	var gs []Group
+	for _, r := range c.Rings {
+		gs = append(gs, r.Groups...)
+	}
+	return gs
+}
+
+// RingNames returns the ring names in promotion order.
+func (c *Config) RingNames() []string {
+	names := make([]string, len(c.Rings))
+	for i, r := range c.Rings {
+		names[i] = r.Name
+	}
+	return names
+}
+
+// BranchFor returns the branch of the group named group.
+func (c *Config) BranchFor(group string) string { return c.BranchPrefix + group }

@@ -1,0 +1,76 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// starterShareMin is the fleet size from which the starter adds an early
+// ring taking 20%: below it, 20% is at most one host.
+const starterShareMin = 5
+
+// StarterYAML renders a commented ringflow.yaml for a fleet with the given
+// hosts, as `ringflow init` writes it: the first host is the canary, and
+// every host is otherwise stable. It loads without problems.
+func StarterYAML(hosts []string) string {
+	def := Default()
+	var b strings.Builder
+	b.WriteString(`# ringflow.yaml: how commits of this fleet flake move from the dev branch
+# through rings of hosts. Each group of hosts deploys from its own branch,
+# <branch-prefix><group>; ringflow only ever fast-forwards those branches.
+
+repo: .                 # git repository holding the flake (work tree or bare)
+remote: origin          # fetch from and push to it; "" = local branches only
+flake-dir: .            # the flake's directory inside the repository
+dev: dev                # the branch new commits land on
+branch-prefix: ""       # prefix of every group branch, e.g. "deploy/"
+
+`)
+	fmt.Fprintf(&b, "# Rings, in promotion order. This flake has %d host(s)", len(hosts))
+	if len(hosts) == 0 {
+		b.WriteString("; name them once it has some.\n")
+	} else {
+		b.WriteString(".\n")
+	}
+	b.WriteString("rings:\n")
+	if len(hosts) > 0 {
+		fmt.Fprintf(&b, `  - name: canary
+    hosts: [%s]%s# named hosts, or globs such as "lab-*"
+    soak: 1h                   # how long a commit sits here before the next ring may take it
+    auto: true                 # "ringflow cycle" may promote this ring unattended
+`, strconv.Quote(hosts[0]), pad(len(strconv.Quote(hosts[0]))))
+	}
+	if len(hosts) >= starterShareMin {
+		b.WriteString(`  - name: early
+    share: 20%                 # 20% of the hosts no other rule names, by a stable hash
+    soak: 24h
+`)
+	}
+	b.WriteString(`  - name: stable
+    hosts: ["*"]               # every host nothing else takes
+    # groups:                  # or split a ring into groups, each on its own branch:
+    #   - name: field
+    #     hosts: ["sbc-*"]
+    #     pin: true            # hold this branch while the ring moves
+
+`)
+	fmt.Fprintf(&b, `update:
+  inputs: []            # flake inputs "ringflow update" refreshes; empty = all
+  author: %s
+build:
+  attribute: %s
+  jobs: %s            # nix --max-jobs: auto or a number
+  builders: ""          # nix --builders, for remote builders
+  cache: ""             # "nix copy --to" this store after a green build
+  nix-args: []          # extra arguments for every nix call
+gates:
+  signed-by: ""         # armored OpenPGP keyring: candidates must be signed by one of its keys
+`, strconv.Quote(def.Update.Author), def.Build.Attribute, def.Build.Jobs)
+	return b.String()
+}
+
+// pad aligns a trailing comment after a hosts list of width n.
+func pad(n int) string {
+	return strings.Repeat(" ", max(18-n, 2))
+}
