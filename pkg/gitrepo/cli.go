@@ -1,0 +1,120 @@
+package gitrepo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// gitCmd is one run of the git binary.
+type gitCmd struct {
+	dir   string   // working directory; the repository is found from it
+	args  []string // after "git"
+	stdin []byte
+	env   []string // added to the environment
+}
+
+// cmdError is a failed git run: its exit code and its stderr, with
+// credentials removed from any URL in it.
+type cmdError struct {
+	args   []string
+	code   int
+	stderr string
+	err    error
+}
+
+func (e *cmdError) Error() string {
+	msg := strings.TrimSpace(e.stderr)
+	if msg == "" {
+		msg = e.err.Error()
+	}
+	return fmt.Sprintf("git %s: %s", strings.Join(e.args, " "), msg)
+}
+
+func (e *cmdError) Unwrap() error { return e.err }
+
+// run runs git and returns its stdout. A cancelled or expired ctx ends git
+// and is returned (wrapped) in place of git's own failure.
+func (r *Repo) run(ctx context.Context, c gitCmd) ([]byte, error) {
+	out, _, err := r.runFull(ctx, c)
+	return out, err
+}
+
+// runFull is run that also returns stderr, for callers that parse it.
+func (r *Repo) runFull(ctx context.Context, c gitCmd) (stdout, stderr []byte, err error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cmd := exec.CommandContext(ctx, "git", c.args...)
+	cmd.Dir = c.dir
+	if cmd.Dir == "" {
+		cmd.Dir = r.path
+	}
+	// These would let an outer git (ringflow run from a hook, say) point
+	// ours at another repository, index or object store: the repository is
+	// chosen by the working directory alone.
+	local := []string{
+		"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+		"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_PREFIX",
+		"GIT_IMPLICIT_WORK_TREE", "GIT_SHALLOW_FILE", "GIT_GRAFT_FILE",
+		"GIT_NAMESPACE", "GIT_QUARANTINE_PATH", "GIT_REFLOG_ACTION",
+	}
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return slices.Contains(local, k)
+	})
+	// Never wait for a password on a terminal nobody watches; keep git's
+	// messages in English so they can be matched.
+	env = append(env, "GIT_TERMINAL_PROMPT=0", "LC_ALL=C", "LANGUAGE=C")
+	cmd.Env = append(env, c.env...)
+	if c.stdin != nil {
+		cmd.Stdin = bytes.NewReader(c.stdin)
+	}
+	var so, se bytes.Buffer
+	cmd.Stdout = &so
+	cmd.Stderr = &se
+	// ssh or a credential helper may outlive a killed git and hold its pipes.
+	cmd.WaitDelay = 5 * time.Second
+	err = cmd.Run()
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return so.Bytes(), se.Bytes(), fmt.Errorf("git %s: %w", c.args[0], cerr)
+		}
+		ce := &cmdError{args: c.args, code: -1, stderr: redactText(se.String()), err: err}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			ce.code = ee.ExitCode()
+		}
+		return so.Bytes(), se.Bytes(), ce
+	}
+	return so.Bytes(), se.Bytes(), nil
+}
+
+// redactURL drops the password from a URL (https://user:pass@host →
+// https://user@host); other forms (scp-like ssh, paths) pass unchanged.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, has := u.User.Password(); !has {
+		return raw
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
+}
+
+// redactText drops passwords from every URL in free text such as git's
+// stderr. Recent git versions already do this; older ones don't.
+func redactText(s string) string {
+	re := regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*):[^@/\s]*@`)
+	return re.ReplaceAllString(s, "$1@")
+}

@@ -1,0 +1,292 @@
+// Package gitrepo owns every contact with git: it is the only package that
+// imports go-git and the only one that runs the git binary. Reads (resolving
+// revisions, ancestry, counting, commit metadata, refs) run in-process on
+// go-git and the repository's commit-graph; writes of refs, fetch and push run
+// the git CLI, so that ref updates lock and rename as git does and remotes see
+// the user's credential helpers, ssh config and agents. Every ref change is a
+// compare-and-swap. Callers get ringflow values (hex commit IDs, ref names,
+// CommitInfo), never go-git types.
+package gitrepo
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrNotRepository reports that a path is neither a work tree's top-level
+// directory nor a bare repository.
+var ErrNotRepository = errors.New("not a git repository")
+
+// ErrUnknownRevision reports that a revision names no commit.
+var ErrUnknownRevision = errors.New("unknown revision")
+
+// ErrNoWorkTree reports an operation that needs a work tree on a bare repository.
+var ErrNoWorkTree = errors.New("no work tree")
+
+// Repo is one git repository: a work tree or a bare repository. Its read
+// methods are safe for concurrent use.
+type Repo struct {
+	path      string // work tree top, or the bare directory
+	gitDir    string // $GIT_DIR: per-worktree files such as HEAD
+	commonDir string // shared files: objects, refs, config
+	bare      bool
+
+	mu    sync.Mutex // guards store: go-git's storage is not safe for concurrent use
+	store *store
+}
+
+// CommitInfo describes one commit.
+type CommitInfo struct {
+	Hash        string
+	Subject     string // first paragraph of the message, on one line (git's %s)
+	Body        string // the rest of the message (git's %b), without trailing newlines
+	Author      string
+	AuthorEmail string
+	Time        time.Time // committer time: when the commit entered history
+}
+
+// RefUpdate is one compare-and-swap of a ref. Old "" means the ref must not
+// exist; New "" deletes it.
+type RefUpdate struct {
+	Ref string // full name, e.g. refs/heads/dev
+	Old string // expected current value: 40-hex commit, or ""
+	New string // value to set: 40-hex commit, or ""
+}
+
+// Advance reports what AdvanceBranch did.
+type Advance struct {
+	Moved   bool   // the branch (and its work tree, if checked out) now points at the new commit
+	Skipped bool   // nothing changed on purpose; Reason says why
+	Reason  string // why it was skipped
+}
+
+// RefConflictError reports a compare-and-swap that found a ref at another
+// value than expected. Nothing was changed. "" stands for "does not exist".
+type RefConflictError struct {
+	Ref      string
+	Expected string
+	Actual   string
+}
+
+func (e *RefConflictError) Error() string {
+	return fmt.Sprintf("gitrepo: ref %s is at %s, expected %s", e.Ref, orMissing(e.Actual), orMissing(e.Expected))
+}
+
+func orMissing(v string) string {
+	if v == "" {
+		return "nothing (missing)"
+	}
+	return v
+}
+
+// RejectedRef is one ref a remote (or git, before sending) refused.
+type RejectedRef struct {
+	Ref    string // full name on the remote, e.g. refs/heads/stable
+	Reason string // git's reason: "stale info", "pre-receive hook declined", "atomic push failed", …
+}
+
+// PushRejectedError reports an atomic push that was refused: no ref moved on
+// the remote.
+type PushRejectedError struct {
+	Remote string        // remote name
+	URL    string        // the remote's URL with any password removed
+	Refs   []RejectedRef // every ref git reported as rejected
+	Output []string      // the remote's own messages (hook output), trimmed
+}
+
+func (e *PushRejectedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "gitrepo: push to remote %s", e.Remote)
+	if e.URL != "" {
+		fmt.Fprintf(&b, " (%s)", e.URL)
+	}
+	b.WriteString(" rejected:")
+	for i, r := range e.Refs {
+		if i > 0 {
+			b.WriteString(";")
+		}
+		fmt.Fprintf(&b, " %s: %s", strings.TrimPrefix(r.Ref, "refs/heads/"), r.Reason)
+	}
+	if len(e.Output) > 0 {
+		b.WriteString("; remote said: ")
+		b.WriteString(strings.Join(e.Output, " | "))
+	}
+	return b.String()
+}
+
+// Open opens the repository whose work tree top-level directory, or bare
+// repository directory, is path. A subdirectory of a work tree is not a
+// repository.
+func Open(path string) (*Repo, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("gitrepo: open %s: %w", path, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("gitrepo: open %s: %w", abs, err)
+	}
+	r := &Repo{path: abs}
+	dotGit := filepath.Join(abs, ".git")
+	switch fi, err := os.Stat(dotGit); {
+	case err == nil && fi.IsDir():
+		r.gitDir = dotGit
+	case err == nil:
+		// A linked worktree or a submodule: .git is a file naming the git dir.
+		gd, err := readGitFile(dotGit)
+		if err != nil {
+			return nil, fmt.Errorf("gitrepo: open %s: %w", abs, err)
+		}
+		r.gitDir = gd
+	case isGitDir(abs):
+		r.gitDir = abs
+		r.bare = true
+		if filepath.Base(abs) == ".git" && configValue(filepath.Join(commonDirOf(abs), "config"), "core", "bare") != "true" {
+			// Someone passed the .git directory of a work tree: open the work tree.
+			return Open(filepath.Dir(abs))
+		}
+	default:
+		return nil, fmt.Errorf("gitrepo: open %s: %w", abs, ErrNotRepository)
+	}
+	if !isGitDir(r.gitDir) {
+		return nil, fmt.Errorf("gitrepo: open %s: %w", abs, ErrNotRepository)
+	}
+	r.commonDir = commonDirOf(r.gitDir)
+
+	cfg := filepath.Join(r.commonDir, "config")
+	// go-git reads only SHA-1 objects and loose/packed ref files; a repository
+	// using other formats would be misread, so refuse it up front.
+	if f := configValue(cfg, "extensions", "objectformat"); f != "" && f != "sha1" {
+		return nil, fmt.Errorf("gitrepo: open %s: object format %s is not supported", abs, f)
+	}
+	if f := configValue(cfg, "extensions", "refstorage"); f != "" && f != "files" {
+		return nil, fmt.Errorf("gitrepo: open %s: ref storage %s is not supported", abs, f)
+	}
+
+	s, err := openStore(r.gitDir, r.commonDir, nil)
+	if err != nil {
+		return nil, fmt.Errorf("gitrepo: open %s: %w", abs, err)
+	}
+	r.store = s
+	return r, nil
+}
+
+// Close releases open pack and commit-graph files. The Repo must not be used
+// afterwards.
+func (r *Repo) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.store == nil {
+		return nil
+	}
+	err := r.store.close()
+	r.store = nil
+	return err
+}
+
+// Path returns the absolute top-level directory: the work tree root, or the
+// bare repository directory.
+func (r *Repo) Path() string { return r.path }
+
+// IsBare reports whether the repository has no work tree.
+func (r *Repo) IsBare() bool { return r.bare }
+
+func isGitDir(dir string) bool {
+	if fi, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil || fi.IsDir() {
+		return false
+	}
+	if _, err := os.Stat(filepath.Join(dir, "commondir")); err == nil {
+		return true
+	}
+	for _, sub := range []string{"objects", "refs"} {
+		if fi, err := os.Stat(filepath.Join(dir, sub)); err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
+func readGitFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	gd, ok := strings.CutPrefix(strings.TrimSpace(line), "gitdir: ")
+	if !ok {
+		return "", fmt.Errorf("%s: no gitdir line", path)
+	}
+	gd = strings.TrimSpace(gd)
+	if !filepath.IsAbs(gd) {
+		gd = filepath.Join(filepath.Dir(path), gd)
+	}
+	return filepath.Clean(gd), nil
+}
+
+// commonDirOf follows a linked worktree's commondir file to the shared git
+// directory; for any other git dir it is the dir itself.
+func commonDirOf(gitDir string) string {
+	b, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
+	if err != nil {
+		return gitDir
+	}
+	cd := strings.TrimSpace(string(b))
+	if cd == "" {
+		return gitDir
+	}
+	if !filepath.IsAbs(cd) {
+		cd = filepath.Join(gitDir, cd)
+	}
+	return filepath.Clean(cd)
+}
+
+// configValue returns the last value of section.key in one git config file,
+// lowercased, or "". It reads only the plain `key = value` form, enough for
+// the few repository-format keys Open checks; everything else about config is
+// git's business.
+func configValue(path, section, key string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var cur, val string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if line[0] == '[' {
+			end := strings.IndexByte(line, ']')
+			if end < 0 {
+				continue
+			}
+			cur = strings.ToLower(strings.TrimSpace(line[1:end]))
+			line = strings.TrimSpace(line[end+1:])
+			if line == "" {
+				continue
+			}
+		}
+		if cur != section {
+			continue
+		}
+		k, v, found := strings.Cut(line, "=")
+		if strings.ToLower(strings.TrimSpace(k)) != key {
+			continue
+		}
+		if !found {
+			val = "true" // a bare key is boolean true
+			continue
+		}
+		v, _, _ = strings.Cut(v, "#")
+		v, _, _ = strings.Cut(v, ";")
+		val = strings.ToLower(strings.Trim(strings.TrimSpace(v), `"`))
+	}
+	return val
+}
