@@ -1,0 +1,283 @@
+// Package ring decides promotions: where a ring stands, what a promotion
+// would move, and which gates refuse it. It is pure — values in, decisions
+// out — and imports none of cobra, viper, go-git or os/exec; commit
+// ancestry comes in through the Ancestry interface.
+package ring
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ringflow/ringflow/pkg/config"
+)
+
+// Ancestry answers whether a is an ancestor of, or equal to, b.
+type Ancestry interface {
+	IsAncestor(a, b string) (bool, error)
+}
+
+// GroupState is a group and where its branch points ("" = no branch).
+type GroupState struct {
+	Group  config.Group
+	Commit string
+}
+
+// Request is everything a promotion into one ring is decided on. Gates
+// that need more facts (evidence, soak, signatures) read more fields.
+type Request struct {
+	Ring       config.Ring
+	Source     string // "dev" or the name of the ring before
+	SourceHead string // the source's position
+	Candidate  string // the commit offered
+	Groups     []GroupState
+}
+
+// Move is one branch moving forward.
+type Move struct {
+	Group  string `json:"group"`
+	Branch string `json:"branch"`
+	From   string `json:"from"` // "" = the branch is created
+	To     string `json:"to"`
+}
+
+// Held is a group that stays where it is.
+type Held struct {
+	Group  string `json:"group"`
+	Branch string `json:"branch"`
+	Commit string `json:"commit"`
+	Reason string `json:"reason"`
+}
+
+// Refusal is one failed gate.
+type Refusal struct {
+	Gate   string `json:"gate"`
+	Reason string `json:"reason"`
+}
+
+// Plan is the outcome of deciding a promotion.
+type Plan struct {
+	Ring      string
+	Source    string
+	Candidate string
+	Moves     []Move
+	Held      []Held
+	Refusals  []Refusal
+}
+
+// NothingToDo says that every movable group already holds the candidate.
+func (p *Plan) NothingToDo() bool { return len(p.Moves) == 0 && len(p.Refusals) == 0 }
+
+// Refused says whether any gate refused.
+func (p *Plan) Refused() bool { return len(p.Refusals) > 0 }
+
+// Gate is one check a promotion must pass.
+type Gate interface {
+	Name() string
+	// Check returns a reason when the gate refuses, "" when it passes.
+	Check(req *Request, a Ancestry) (string, error)
+}
+
+// Decide runs every gate (all of them, so a refusal lists every reason)
+// and works out the moves.
+func Decide(req *Request, a Ancestry, gates []Gate) (*Plan, error) {
+	p := &Plan{Ring: req.Ring.Name, Source: req.Source, Candidate: req.Candidate}
+	for _, g := range gates {
+		reason, err := g.Check(req, a)
+		if err != nil {
+			return nil, fmt.Errorf("gate %s: %w", g.Name(), err)
+		}
+		if reason != "" {
+			p.Refusals = append(p.Refusals, Refusal{Gate: g.Name(), Reason: reason})
+		}
+	}
+	for _, gs := range req.Groups {
+		switch {
+		case gs.Group.Pin.Pinned:
+			p.Held = append(p.Held, Held{Group: gs.Group.Name, Branch: gs.Group.Branch, Commit: gs.Commit, Reason: "pinned"})
+		case gs.Commit != req.Candidate:
+			p.Moves = append(p.Moves, Move{Group: gs.Group.Name, Branch: gs.Group.Branch, From: gs.Commit, To: req.Candidate})
+		}
+	}
+	if p.Refused() {
+		p.Moves = nil
+	}
+	return p, nil
+}
+
+// DefaultGates are the gates of the spec that need only git: the order in
+// which refusals are listed.
+func DefaultGates() []Gate { return []Gate{FastForward{}, Order{}, Pins{}} }
+
+// FastForward is gate 1: the candidate descends from every unpinned group
+// branch of the ring, so pull agents that refuse rewinds keep working.
+type FastForward struct{}
+
+// Name implements Gate.
+func (FastForward) Name() string { return "fast-forward" }
+
+// Check implements Gate.
+func (FastForward) Check(req *Request, a Ancestry) (string, error) {
+	var bad []string
+	for _, gs := range req.Groups {
+		if gs.Group.Pin.Pinned || gs.Commit == "" {
+			continue
+		}
+		ok, err := a.IsAncestor(gs.Commit, req.Candidate)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			bad = append(bad, fmt.Sprintf("branch %s is at %s, which %s does not descend from", gs.Group.Branch, Short(gs.Commit), Short(req.Candidate)))
+		}
+	}
+	if len(bad) == 0 {
+		return "", nil
+	}
+	return strings.Join(bad, "; ") + " (a ring branch only moves forward)", nil
+}
+
+// Order is gate 2: the candidate lies on the source — dev for the first
+// ring, the ring before for every later one.
+type Order struct{}
+
+// Name implements Gate.
+func (Order) Name() string { return "order" }
+
+// Check implements Gate.
+func (Order) Check(req *Request, a Ancestry) (string, error) {
+	if req.SourceHead == "" {
+		return fmt.Sprintf("%s has no commit to take candidates from", req.Source), nil
+	}
+	ok, err := a.IsAncestor(req.Candidate, req.SourceHead)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return fmt.Sprintf("%s is not on %s (at %s): a ring only takes commits its source holds", Short(req.Candidate), req.Source, Short(req.SourceHead)), nil
+	}
+	return "", nil
+}
+
+// Pins is gate 5: pinned groups stay put; a ring whose groups are all
+// pinned cannot move at all.
+type Pins struct{}
+
+// Name implements Gate.
+func (Pins) Name() string { return "pin" }
+
+// Check implements Gate.
+func (Pins) Check(req *Request, _ Ancestry) (string, error) {
+	for _, gs := range req.Groups {
+		if !gs.Group.Pin.Pinned {
+			return "", nil
+		}
+	}
+	return fmt.Sprintf("every group of ring %s is pinned", req.Ring.Name), nil
+}
+
+// Short abbreviates a commit for messages.
+func Short(c string) string {
+	if len(c) > 12 {
+		return c[:12]
+	}
+	if c == "" {
+		return "(none)"
+	}
+	return c
+}
+
+// GateRefusedError reports that gates blocked a promotion. It exits 3.
+type GateRefusedError struct {
+	Ring     string
+	Refusals []Refusal
+}
+
+func (e *GateRefusedError) Error() string {
+	if len(e.Refusals) == 1 {
+		r := e.Refusals[0]
+		return fmt.Sprintf("gate %s refused promotion to %s: %s", r.Gate, e.Ring, r.Reason)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d gates refused promotion to %s:", len(e.Refusals), e.Ring)
+	for _, r := range e.Refusals {
+		fmt.Fprintf(&b, "\n  gate %s: %s", r.Gate, r.Reason)
+	}
+	return b.String()
+}
+
+// Position is where a ring stands: the commit of its unpinned group
+// branches (of all its groups when every one is pinned). When they differ,
+// the one that descends from all the others; "" when no branch exists.
+func Position(groups []GroupState, a Ancestry) (string, error) {
+	var commits []string
+	for _, unpinnedOnly := range []bool{true, false} {
+		for _, gs := range groups {
+			if gs.Commit != "" && (!unpinnedOnly || !gs.Group.Pin.Pinned) {
+				commits = append(commits, gs.Commit)
+			}
+		}
+		if len(commits) > 0 {
+			break
+		}
+	}
+	if len(commits) == 0 {
+		return "", nil
+	}
+	top := commits[0]
+	for _, c := range commits[1:] {
+		if c == top {
+			continue
+		}
+		ok, err := a.IsAncestor(top, c)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			top = c
+			continue
+		}
+		if ok, err = a.IsAncestor(c, top); err != nil {
+			return "", err
+		} else if !ok {
+			return "", &DivergedError{Groups: groups}
+		}
+	}
+	return top, nil
+}
+
+// DivergedError says a ring's group branches hold commits on different
+// lines of history, so the ring has no single position.
+type DivergedError struct{ Groups []GroupState }
+
+func (e *DivergedError) Error() string {
+	var parts []string
+	ring := ""
+	for _, gs := range e.Groups {
+		ring = gs.Group.Ring
+		parts = append(parts, fmt.Sprintf("%s at %s", gs.Group.Branch, Short(gs.Commit)))
+	}
+	return fmt.Sprintf("ring %s has diverged: %s", ring, strings.Join(parts, ", "))
+}
+
+// OrderProblems checks the order invariant: each ring's position is an
+// ancestor of, or equal to, the ring before it, the first ring's of dev.
+// positions are in promotion order; "" positions are skipped.
+func OrderProblems(devBranch, devHead string, names, positions []string, a Ancestry) ([]string, error) {
+	var problems []string
+	prevName, prev := devBranch, devHead
+	for i, pos := range positions {
+		if pos != "" && prev != "" {
+			ok, err := a.IsAncestor(pos, prev)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				problems = append(problems, fmt.Sprintf("ring %s is at %s, which is not on %s (at %s)", names[i], Short(pos), prevName, Short(prev)))
+			}
+		}
+		if pos != "" {
+			prevName, prev = names[i], pos
+		}
+	}
+	return problems, nil
+}
