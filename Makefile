@@ -1,0 +1,52 @@
+# ringflow — see README.md. `make demo` and `make test` install what is missing.
+
+GO        ?= go
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+BIN       := bin/ringflow
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/ringflow/ringflow/pkg/cli.version=$(VERSION)
+
+# Every nix call of the tests and the demo: flakes on, no binary caches
+# (these machines have no network), no sandbox (builders use /bin/sh).
+# An operator's own NIX_CONFIG wins.
+define NIX_TEST_CONFIG
+experimental-features = nix-command flakes
+substituters =
+sandbox = false
+endef
+NIX_CONFIG ?= $(NIX_TEST_CONFIG)
+export NIX_CONFIG
+
+.PHONY: all deps build test test-short lint demo man bench fuzz clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ringflow
+
+test: deps lint
+	$(GO) test -count=1 ./...
+
+test-short:
+	$(GO) test -short ./...
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GOBIN)/staticcheck ./...
+
+demo: deps build
+	scripts/demo.sh $(BIN)
+
+man:
+	$(GO) run ./scripts/mkman docs/man
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin docs/man

@@ -1,0 +1,121 @@
+// Package cli turns arguments into a run of ringflow and its outcome into
+// an exit code. It holds the one place where errors become exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/ringflow/ringflow/pkg/cmd/factory"
+	"github.com/ringflow/ringflow/pkg/cmd/root"
+	"github.com/ringflow/ringflow/pkg/cmdutil"
+	"github.com/ringflow/ringflow/pkg/config"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/membership"
+	"github.com/ringflow/ringflow/pkg/ring"
+)
+
+// Exit codes, as SPEC.md fixes them.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1
+	ExitUsage       = 2
+	ExitGateRefused = 3
+	ExitBuildRed    = 4
+	ExitInterrupted = 130
+)
+
+// version is set by the linker: -X github.com/ringflow/ringflow/pkg/cli.version=…
+var version = "dev"
+
+// Main runs ringflow with args and returns the exit code.
+func Main(args []string) (code int) {
+	ios := iostreams.System(os.Environ())
+	defer func() {
+		// An unrecovered panic would exit 2, which means bad usage here.
+		if r := recover(); r != nil {
+			fmt.Fprintf(ios.ErrOut, "ringflow: internal error: %v\n%s", r, debug.Stack())
+			code = ExitFailure
+		}
+	}()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, ios, os.Environ(), args)
+}
+
+// Run executes one command line against the given streams and environment.
+func Run(ctx context.Context, ios *iostreams.IOStreams, env []string, args []string) int {
+	f := factory.New(ios, env, buildVersion())
+	cmd := root.NewCmdRoot(f)
+	cmd.SetArgs(args)
+	cmd.SetIn(ios.In)
+	cmd.SetOut(ios.Out)
+	cmd.SetErr(ios.ErrOut)
+	executed, err := cmd.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	// cobra reports an unknown command as a plain error.
+	if strings.HasPrefix(err.Error(), "unknown command ") {
+		err = cmdutil.NewUsageError(err)
+	}
+	code := ExitCode(err)
+	if !cmdutil.IsReported(err) {
+		printError(ios.ErrOut, err)
+		var ue *cmdutil.UsageError
+		if errors.As(err, &ue) && executed != nil {
+			fmt.Fprintf(ios.ErrOut, "\n%s", executed.UsageString())
+		}
+	}
+	if f.Globals.JSON() {
+		fmt.Fprintf(ios.ErrOut, "{\"type\":\"error\",\"code\":%d,\"message\":%q}\n", code, err.Error())
+	}
+	return code
+}
+
+// ExitCode maps an error to its exit code; the first match wins.
+func ExitCode(err error) int {
+	var (
+		usage   *cmdutil.UsageError
+		cfgErr  *config.Error
+		member  *membership.Error
+		refused *ring.GateRefusedError
+		check   *fleet.CheckError
+		noRings *fleet.NoRingsError
+		noRing  *fleet.UnknownRingError
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	case errors.As(err, &refused):
+		return ExitGateRefused
+	case errors.As(err, &usage), errors.As(err, &cfgErr), errors.As(err, &member),
+		errors.As(err, &check), errors.As(err, &noRings), errors.As(err, &noRing):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+func printError(w io.Writer, err error) {
+	fmt.Fprintf(w, "ringflow: %s\n", err)
+}
+
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}

@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ringflow/ringflow/pkg/cmdutil"
+	"github.com/ringflow/ringflow/pkg/config"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/membership"
+	"github.com/ringflow/ringflow/pkg/ring"
+)
+
+func TestExitCode(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("outer: %w", err) }
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, ExitOK},
+		{errors.New("disk full"), ExitFailure},
+		{wrap(context.Canceled), ExitInterrupted},
+		{wrap(cmdutil.UsageErrorf("bad flag")), ExitUsage},
+		{wrap(&config.Error{Problems: []config.Problem{{Key: "x", Message: "y"}}}), ExitUsage},
+		{wrap(&membership.Error{Unassigned: []string{"h"}}), ExitUsage},
+		{wrap(&fleet.CheckError{Problems: []string{"p"}}), ExitUsage},
+		{&fleet.UnknownRingError{Ring: "x"}, ExitUsage},
+		{&fleet.NoRingsError{}, ExitUsage},
+		{cmdutil.Reported(wrap(&ring.GateRefusedError{Ring: "canary"})), ExitGateRefused},
+	}
+	for _, tt := range tests {
+		if got := ExitCode(tt.err); got != tt.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	code := Run(context.Background(), ios, []string{"HOME=" + t.TempDir()}, args)
+	return code, out.String(), errOut.String()
+}
+
+func TestRunUsage(t *testing.T) {
+	tests := []struct {
+		args       []string
+		code       int
+		stderr     string
+		showsUsage bool
+	}{
+		{[]string{"frobnicate"}, ExitUsage, `unknown command "frobnicate"`, true},
+		{[]string{"status", "--bogus"}, ExitUsage, "unknown flag: --bogus", true},
+		{[]string{"status", "-o", "yaml"}, ExitUsage, `invalid value "yaml"`, true},
+		{[]string{"promote"}, ExitUsage, "promote needs a ring", true},
+		{[]string{"promote", "a", "b", "c"}, ExitUsage, "too many arguments", true},
+		{[]string{"version", "-o", "json"}, ExitUsage, "has no JSON output", true},
+		{[]string{"status", "--config", "/nonexistent/ringflow.yaml"}, ExitUsage, "/nonexistent/ringflow.yaml", false},
+	}
+	for _, tt := range tests {
+		code, out, errOut := run(t, tt.args...)
+		if code != tt.code || !strings.Contains(errOut, tt.stderr) {
+			t.Errorf("%q: exit %d, stderr %q; want exit %d and %q", tt.args, code, errOut, tt.code, tt.stderr)
+		}
+		if got := strings.Contains(errOut, "Usage:"); got != tt.showsUsage {
+			t.Errorf("%q: usage shown = %v, want %v", tt.args, got, tt.showsUsage)
+		}
+		if out != "" {
+			t.Errorf("%q: stdout %q, want nothing", tt.args, out)
+		}
+	}
+}
+
+func TestRunVersionAndHelp(t *testing.T) {
+	code, out, _ := run(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "ringflow ") {
+		t.Errorf("version: exit %d, stdout %q", code, out)
+	}
+	code, out, _ = run(t, "help", "exit-codes")
+	if code != 0 || !strings.Contains(out, "3    a promotion gate refused") {
+		t.Errorf("help exit-codes: exit %d, stdout %q", code, out)
+	}
+}

@@ -1,0 +1,98 @@
+// Package check implements `ringflow check`: validate the config against
+// the flake and the repository's invariants, listing every problem.
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ringflow/ringflow/pkg/cmdutil"
+	"github.com/ringflow/ringflow/pkg/config"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/ring"
+)
+
+// CheckOptions are the inputs of `ringflow check`.
+type CheckOptions struct {
+	IO    *iostreams.IOStreams
+	Fleet func() (*fleet.Fleet, error)
+	JSON  bool
+}
+
+// NewCmdCheck returns `ringflow check`.
+func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
+	opts := &CheckOptions{IO: f.IOStreams, Fleet: f.Fleet}
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Validate the config against the flake and the ring branches",
+		Long: `Check the config (every key), the hosts of the flake at dev's head (a named
+host that does not exist, a host no group takes), the branches (dev and every
+group branch exist, a pinned group is at its pinned commit, a ring's groups
+agree) and the order invariant (each ring's position lies on the ring before
+it, the first ring's on dev). Every problem is listed; exit 2 if there is any.`,
+		Example: `  $ ringflow check
+  $ ringflow check --config /etc/ringflow/ringflow.yaml`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.JSON = f.Globals.JSON()
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return checkRun(cmd.Context(), opts)
+		},
+	}
+	return cmdutil.JSONCapable(cmd)
+}
+
+// CheckJSON is `check -o json`.
+type CheckJSON struct {
+	OK       bool     `json:"ok"`
+	Problems []string `json:"problems"`
+}
+
+func checkRun(ctx context.Context, opts *CheckOptions) error {
+	var problems []string
+	fl, err := opts.Fleet()
+	var cerr *config.Error
+	var report *fleet.CheckReport
+	switch {
+	case errors.As(err, &cerr):
+		for _, p := range cerr.Problems {
+			problems = append(problems, p.String())
+		}
+	case err != nil:
+		return err
+	default:
+		report, err = fl.Check(ctx)
+		var ferr *fleet.CheckError
+		if errors.As(err, &ferr) {
+			problems = ferr.Problems
+		} else if err != nil {
+			return err
+		}
+	}
+	if opts.JSON {
+		if problems == nil {
+			problems = []string{}
+		}
+		if err := cmdutil.WriteJSON(opts.IO.Out, CheckJSON{OK: len(problems) == 0, Problems: problems}); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range problems {
+			fmt.Fprintln(opts.IO.Out, p)
+		}
+	}
+	if len(problems) > 0 {
+		return cmdutil.Reported(&fleet.CheckError{Problems: problems})
+	}
+	if !opts.JSON {
+		fmt.Fprintf(opts.IO.ErrOut, "%s %d hosts in %d groups on %d rings; dev at %s; all branches in order\n",
+			opts.IO.ColorScheme().Green("ok:"), report.Hosts, report.Groups, report.Rings, ring.Short(report.DevCommit))
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+// Package hosts implements `ringflow hosts`: every host of the flake with
+// its group, ring, branch, the rule that placed it and its deploy URI.
+package hosts
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ringflow/ringflow/pkg/cmdutil"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/tableprinter"
+)
+
+// HostsOptions are the inputs of `ringflow hosts`.
+type HostsOptions struct {
+	IO    *iostreams.IOStreams
+	Fleet func() (*fleet.Fleet, error)
+	JSON  bool
+
+	Rev string
+}
+
+// NewCmdHosts returns `ringflow hosts`.
+func NewCmdHosts(f *cmdutil.Factory, runF func(context.Context, *HostsOptions) error) *cobra.Command {
+	opts := &HostsOptions{IO: f.IOStreams, Fleet: f.Fleet}
+	cmd := &cobra.Command{
+		Use:   "hosts [--rev REV]",
+		Short: "Show every host's group, ring, branch and deploy URI",
+		Long: `Show, for every host of the flake's nixosConfigurations at dev's head (or at
+--rev), the group and ring it belongs to, the branch it deploys from, the rule
+that placed it (literal, glob, share, catch-all), and the flake URI to deploy it.`,
+		Example: `  $ ringflow hosts
+  $ ringflow hosts --rev canary
+  $ ringflow hosts -o json | jq -r '.[] | select(.ring=="canary") | .host'`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.JSON = f.Globals.JSON()
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return hostsRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Rev, "rev", "", "read the hosts at this commit, branch or ring (default: dev's head)")
+	return cmdutil.JSONCapable(cmd)
+}
+
+// HostJSON is one row of `hosts -o json`; field names are stable.
+type HostJSON struct {
+	Host   string `json:"host"`
+	Group  string `json:"group"`
+	Ring   string `json:"ring"`
+	Branch string `json:"branch"`
+	Rule   string `json:"rule"`
+	URI    string `json:"uri"`
+}
+
+func hostsRun(ctx context.Context, opts *HostsOptions) error {
+	fl, err := opts.Fleet()
+	if err != nil {
+		return err
+	}
+	if err := fl.RequireRings(); err != nil {
+		return err
+	}
+	var commit string
+	if opts.Rev != "" {
+		commit, err = fl.Resolve(ctx, opts.Rev)
+	} else {
+		if err = fl.Sync(ctx); err == nil {
+			commit, err = fl.DevCommit()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	ps, err := fl.Hosts(ctx, commit)
+	if err != nil {
+		return err
+	}
+	rows := make([]HostJSON, 0, len(ps))
+	for _, p := range ps {
+		rows = append(rows, HostJSON{Host: p.Host, Group: p.Group, Ring: p.Ring, Branch: p.Branch, Rule: string(p.Rule), URI: fl.DeployURI(p.Branch, p.Host)})
+	}
+	if opts.JSON {
+		return cmdutil.WriteJSON(opts.IO.Out, rows)
+	}
+	tp := tableprinter.New(opts.IO.Out, opts.IO.IsStdoutTTY(), "HOST", "GROUP", "RING", "BRANCH", "RULE", "URI")
+	for _, r := range rows {
+		tp.AddRow(r.Host, r.Group, r.Ring, r.Branch, r.Rule, r.URI)
+	}
+	return tp.Render()
+}

@@ -1,0 +1,125 @@
+// Package promote implements `ringflow promote RING [REV]`: offer the
+// candidate to a ring, pass every gate or refuse with all the reasons, and
+// fast-forward the ring's unpinned group branches in one atomic push.
+package promote
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ringflow/ringflow/pkg/cmdutil"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/ring"
+)
+
+// PromoteOptions are the inputs of `ringflow promote`.
+type PromoteOptions struct {
+	IO    *iostreams.IOStreams
+	Fleet func() (*fleet.Fleet, error)
+	JSON  bool
+
+	Ring   string
+	Rev    string
+	DryRun bool
+}
+
+// NewCmdPromote returns `ringflow promote`.
+func NewCmdPromote(f *cmdutil.Factory, runF func(context.Context, *PromoteOptions) error) *cobra.Command {
+	opts := &PromoteOptions{IO: f.IOStreams, Fleet: f.Fleet}
+	cmd := &cobra.Command{
+		Use:   "promote <ring> [<rev>] [--dry-run]",
+		Short: "Fast-forward a ring's branches to the candidate",
+		Long: `Offer a commit to RING: by default the candidate, which is dev's head for the
+first ring and the position of the ring before for every later ring; or REV,
+which must lie on that source. Every gate is checked and every refusal listed
+(exit 3): fast-forward (the commit descends from each unpinned group branch),
+order (it lies on the source), pin (a ring whose groups are all pinned cannot
+move). Pinned groups stay where they are. With a remote, the moved branches
+are pushed in one atomic push that carries their expected old values, so a
+concurrent writer makes it fail rather than be overwritten; local branches
+follow only after the push succeeded.`,
+		Example: `  $ ringflow promote canary
+  $ ringflow promote early --dry-run
+  $ ringflow promote canary 3f2a9c1`,
+		Args: cmdutil.RangeArgs(1, 2, "promote needs a ring: ringflow promote <ring> [<rev>]"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Ring = args[0]
+			if len(args) == 2 {
+				opts.Rev = args[1]
+			}
+			opts.JSON = f.Globals.JSON()
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return promoteRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print exactly what would move, and move nothing")
+	return cmdutil.JSONCapable(cmd)
+}
+
+// PromoteJSON is `promote -o json`; field names are stable.
+type PromoteJSON struct {
+	Ring      string         `json:"ring"`
+	Candidate string         `json:"candidate"`
+	DryRun    bool           `json:"dry_run"`
+	Moved     []ring.Move    `json:"moved"`
+	Held      []ring.Held    `json:"held"`
+	Refused   []ring.Refusal `json:"refused"`
+}
+
+func promoteRun(ctx context.Context, opts *PromoteOptions) error {
+	fl, err := opts.Fleet()
+	if err != nil {
+		return err
+	}
+	plan, err := fl.Promote(ctx, fleet.PromoteOptions{Ring: opts.Ring, Rev: opts.Rev, DryRun: opts.DryRun})
+	if plan == nil {
+		return err
+	}
+	if opts.JSON {
+		out := PromoteJSON{Ring: plan.Ring, Candidate: plan.Candidate, DryRun: opts.DryRun,
+			Moved: plan.Moves, Held: plan.Held, Refused: plan.Refusals}
+		if out.Moved == nil {
+			out.Moved = []ring.Move{}
+		}
+		if out.Held == nil {
+			out.Held = []ring.Held{}
+		}
+		if out.Refused == nil {
+			out.Refused = []ring.Refusal{}
+		}
+		if jerr := cmdutil.WriteJSON(opts.IO.Out, out); jerr != nil {
+			return jerr
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	cs := opts.IO.ColorScheme()
+	if plan.NothingToDo() {
+		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: ring %s already holds %s\n", plan.Ring, ring.Short(plan.Candidate))
+	}
+	verb := "moved"
+	if opts.DryRun {
+		verb = "would move"
+	}
+	for _, m := range plan.Moves {
+		from := ring.Short(m.From)
+		if m.From == "" {
+			from = "(new branch)"
+		}
+		fmt.Fprintf(opts.IO.Out, "%s %s: %s %s -> %s\n", verb, m.Group, m.Branch, from, m.To)
+	}
+	for _, h := range plan.Held {
+		fmt.Fprintf(opts.IO.Out, "held %s: %s stays at %s (%s)\n", h.Group, h.Branch, ring.Short(h.Commit), h.Reason)
+	}
+	if !opts.DryRun && len(plan.Moves) > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "%s promoted %s to %s\n", cs.Green("✓"), plan.Ring, ring.Short(plan.Candidate))
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+// Package root builds the ringflow command tree: the global flags, the
+// usage-error handling, and every command.
+package root
+
+import (
+	"github.com/spf13/cobra"
+
+	cmdCheck "github.com/ringflow/ringflow/pkg/cmd/check"
+	cmdHosts "github.com/ringflow/ringflow/pkg/cmd/hosts"
+	cmdInit "github.com/ringflow/ringflow/pkg/cmd/init"
+	cmdPromote "github.com/ringflow/ringflow/pkg/cmd/promote"
+	cmdStatus "github.com/ringflow/ringflow/pkg/cmd/status"
+	cmdVersion "github.com/ringflow/ringflow/pkg/cmd/version"
+	"github.com/ringflow/ringflow/pkg/cmdutil"
+)
+
+// NewCmdRoot returns the root command with every command added.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ringflow <command> [flags]",
+		Short: "Move a NixOS fleet's flake through deployment rings",
+		Long: `ringflow refreshes a NixOS fleet's flake.lock on a dev branch, test-builds every
+host there, and promotes the known-good commit by fast-forward to the ring
+branches (canary, early, stable, …) that the hosts pull from.`,
+		Example: `  $ ringflow init
+  $ ringflow hosts
+  $ ringflow promote canary
+  $ ringflow status -o json`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       f.Version,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			switch f.Globals.Output {
+			case "text", "json":
+			default:
+				return cmdutil.UsageErrorf("invalid value %q for -o/--output: want text or json", f.Globals.Output)
+			}
+			if f.Globals.JSON() && cmd.Annotations[cmdutil.AnnotationJSON] != "true" {
+				return cmdutil.UsageErrorf("%s has no JSON output", cmd.CommandPath())
+			}
+			if f.Globals.NoColor {
+				f.IOStreams.SetColorEnabled(false)
+			}
+			return nil
+		},
+	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return cmdutil.NewUsageError(err) })
+
+	pf := cmd.PersistentFlags()
+	pf.String("config", "", "config file (default: ./ringflow.yaml, $XDG_CONFIG_HOME/ringflow/ringflow.yaml, /etc/ringflow/ringflow.yaml)")
+	pf.String("repo", "", "git repository holding the flake (config key repo)")
+	pf.String("remote", "", `remote to fetch from and push to; "" = local branches only (config key remote)`)
+	pf.StringVarP(&f.Globals.Output, "output", "o", "text", "output format: text or json")
+	pf.BoolVarP(&f.Globals.Verbose, "verbose", "v", false, "print every nix call and its duration on stderr")
+	pf.BoolVar(&f.Globals.NoColor, "no-color", false, "never colour output (also: NO_COLOR=1)")
+	f.Globals.Flags = pf
+
+	cmd.AddCommand(
+		cmdInit.NewCmdInit(f, nil),
+		cmdCheck.NewCmdCheck(f, nil),
+		cmdHosts.NewCmdHosts(f, nil),
+		cmdStatus.NewCmdStatus(f, nil),
+		cmdPromote.NewCmdPromote(f, nil),
+		cmdVersion.NewCmdVersion(f),
+		newHelpTopicExitCodes(),
+	)
+	return cmd
+}
+
+func newHelpTopicExitCodes() *cobra.Command {
+	return &cobra.Command{
+		Use:   "exit-codes",
+		Short: "What ringflow's exit codes mean",
+		Long: `ringflow exits with:
+  0    done, including "nothing to do"
+  1    failure (I/O, git, nix missing or failing, remote unreachable)
+  2    bad usage or bad config (the message names the key, flag or argument)
+  3    a promotion gate refused (every failed gate is listed)
+  4    a build was red
+  130  interrupted
+
+New codes may be added; treat any other non-zero code as failure.`,
+	}
+}

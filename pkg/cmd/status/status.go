@@ -1,0 +1,210 @@
+// Package status implements `ringflow status`: where dev and every ring
+// and group stand, how old their commits are and how far behind they are.
+package status
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ringflow/ringflow/pkg/cmdutil"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/ring"
+	"github.com/ringflow/ringflow/pkg/tableprinter"
+)
+
+// StatusOptions are the inputs of `ringflow status`.
+type StatusOptions struct {
+	IO    *iostreams.IOStreams
+	Fleet func() (*fleet.Fleet, error)
+	Now   func() time.Time
+	JSON  bool
+}
+
+// NewCmdStatus returns `ringflow status`.
+func NewCmdStatus(f *cmdutil.Factory, runF func(context.Context, *StatusOptions) error) *cobra.Command {
+	opts := &StatusOptions{IO: f.IOStreams, Fleet: f.Fleet, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show where dev and every ring stand",
+		Long: `Show, per ring and group, the branch, its commit, the commit's age, how many
+commits it is behind the ring before it (the first ring: behind dev), and
+whether it is pinned. With a remote, the remote's branches are fetched first.`,
+		Example: `  $ ringflow status
+  $ ringflow status -o json | jq '.rings[] | {name, position}'`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.JSON = f.Globals.JSON()
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return statusRun(cmd.Context(), opts)
+		},
+	}
+	return cmdutil.JSONCapable(cmd)
+}
+
+// StatusJSON is `status -o json`; field names are stable.
+type StatusJSON struct {
+	Dev   BranchJSON `json:"dev"`
+	Rings []RingJSON `json:"rings"`
+}
+
+// BranchJSON is dev's position.
+type BranchJSON struct {
+	Branch     string `json:"branch"`
+	Commit     string `json:"commit"`
+	CommitTime string `json:"commit_time,omitempty"`
+	AgeSeconds int64  `json:"age_seconds"`
+	Subject    string `json:"subject,omitempty"`
+}
+
+// RingJSON is one ring.
+type RingJSON struct {
+	Name     string      `json:"name"`
+	Position string      `json:"position"`
+	Source   string      `json:"source"`
+	Error    string      `json:"error,omitempty"`
+	Groups   []GroupJSON `json:"groups"`
+}
+
+// GroupJSON is one group.
+type GroupJSON struct {
+	Name       string `json:"name"`
+	Branch     string `json:"branch"`
+	Commit     string `json:"commit"`
+	CommitTime string `json:"commit_time,omitempty"`
+	AgeSeconds int64  `json:"age_seconds"`
+	Pinned     bool   `json:"pinned"`
+	Behind     int    `json:"behind"`
+	Subject    string `json:"subject,omitempty"`
+}
+
+func statusRun(ctx context.Context, opts *StatusOptions) error {
+	fl, err := opts.Fleet()
+	if err != nil {
+		return err
+	}
+	if err := fl.RequireRings(); err != nil {
+		return err
+	}
+	st, err := fl.State(ctx)
+	if err != nil {
+		return err
+	}
+	now := opts.Now()
+	out := StatusJSON{Dev: BranchJSON{Branch: st.Dev, Commit: st.DevCommit}}
+	if st.DevCommit != "" {
+		ci, err := fl.Repo.Commit(st.DevCommit)
+		if err != nil {
+			return err
+		}
+		out.Dev.CommitTime = ci.Time.UTC().Format(time.RFC3339)
+		out.Dev.AgeSeconds = int64(now.Sub(ci.Time).Seconds())
+		out.Dev.Subject = ci.Subject
+	}
+	for i, rs := range st.Rings {
+		srcName, srcHead := st.Source(i)
+		rj := RingJSON{Name: rs.Ring.Name, Position: rs.Position, Source: srcName, Groups: []GroupJSON{}}
+		if rs.Err != nil {
+			rj.Error = rs.Err.Error()
+		}
+		for _, gs := range rs.Groups {
+			gj := GroupJSON{Name: gs.Group.Name, Branch: gs.Group.Branch, Commit: gs.Commit, Pinned: gs.Group.Pin.Pinned}
+			if gs.Commit != "" {
+				ci, err := fl.Repo.Commit(gs.Commit)
+				if err != nil {
+					return err
+				}
+				gj.CommitTime = ci.Time.UTC().Format(time.RFC3339)
+				gj.AgeSeconds = int64(now.Sub(ci.Time).Seconds())
+				gj.Subject = ci.Subject
+				if srcHead != "" {
+					if gj.Behind, err = fl.Repo.CountBetween(gs.Commit, srcHead); err != nil {
+						return err
+					}
+				}
+			}
+			rj.Groups = append(rj.Groups, gj)
+		}
+		out.Rings = append(out.Rings, rj)
+	}
+	if opts.JSON {
+		return cmdutil.WriteJSON(opts.IO.Out, out)
+	}
+	return printText(opts.IO, out)
+}
+
+func printText(io *iostreams.IOStreams, s StatusJSON) error {
+	cs := io.ColorScheme()
+	tty := io.IsStdoutTTY()
+	tp := tableprinter.New(io.Out, tty, "RING", "GROUP", "BRANCH", "COMMIT", "AGE", "BEHIND", "PINNED", "SUBJECT")
+	commit := func(c string) string {
+		switch {
+		case c == "":
+			return "missing"
+		case tty:
+			return ring.Short(c)[:7]
+		}
+		return c
+	}
+	missing := func(c string) func(string) string {
+		if c == "" {
+			return cs.Red
+		}
+		return nil
+	}
+	devAge := ""
+	if s.Dev.Commit != "" {
+		devAge = fmtAge(time.Duration(s.Dev.AgeSeconds)*time.Second, tty, s.Dev.CommitTime)
+	}
+	tp.AddColoredRow([]string{"dev", "-", s.Dev.Branch, commit(s.Dev.Commit), devAge, "-", "-", s.Dev.Subject},
+		[]func(string) string{cs.Bold, nil, nil, missing(s.Dev.Commit)})
+	for _, r := range s.Rings {
+		for _, g := range r.Groups {
+			age, pinned := "", "-"
+			if g.Commit != "" {
+				age = fmtAge(time.Duration(g.AgeSeconds)*time.Second, tty, g.CommitTime)
+			}
+			var behindColor, pinColor func(string) string
+			if g.Behind > 0 {
+				behindColor = cs.Yellow
+			}
+			if g.Pinned {
+				pinned, pinColor = "pinned", cs.Yellow
+			}
+			tp.AddColoredRow([]string{r.Name, g.Name, g.Branch, commit(g.Commit), age, strconv.Itoa(g.Behind), pinned, g.Subject},
+				[]func(string) string{cs.Bold, nil, nil, missing(g.Commit), nil, behindColor, pinColor})
+		}
+	}
+	if err := tp.Render(); err != nil {
+		return err
+	}
+	for _, r := range s.Rings {
+		if r.Error != "" {
+			fmt.Fprintf(io.ErrOut, "warning: %s\n", r.Error)
+		}
+	}
+	return nil
+}
+
+// fmtAge is relative on a terminal, RFC 3339 through a pipe.
+func fmtAge(d time.Duration, tty bool, rfc3339 string) string {
+	if !tty {
+		return rfc3339
+	}
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+	}
+}

@@ -1,0 +1,298 @@
+// Package fleet runs ringflow's operations on one repository: it ties the
+// config, the git repository and nix together, reads where dev and every
+// ring stand, places hosts in groups, and moves ring branches. Commands
+// call it; it knows nothing of cobra or of how results are printed.
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"github.com/ringflow/ringflow/pkg/config"
+	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/membership"
+	"github.com/ringflow/ringflow/pkg/nix"
+	"github.com/ringflow/ringflow/pkg/ring"
+)
+
+// Fleet is one flake repository under ringflow's control.
+type Fleet struct {
+	Config *config.Config
+	Repo   *gitrepo.Repo
+	Nix    *nix.Nix
+	Log    io.Writer // one line per step worth telling (stderr)
+
+	synced bool
+}
+
+// Open opens the repository the config names.
+func Open(cfg *config.Config, nx *nix.Nix, log io.Writer) (*Fleet, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	repo, err := gitrepo.Open(cfg.Repo)
+	if err != nil {
+		return nil, err
+	}
+	return &Fleet{Config: cfg, Repo: repo, Nix: nx, Log: log}, nil
+}
+
+// NoRingsError says the config defines no rings, so there is nothing to
+// manage; it is a configuration error.
+type NoRingsError struct{ File string }
+
+func (e *NoRingsError) Error() string {
+	if e.File == "" {
+		return "no ringflow.yaml found (looked in ., $XDG_CONFIG_HOME/ringflow, /etc/ringflow): run `ringflow init` or pass --config"
+	}
+	return fmt.Sprintf("config %s defines no rings", e.File)
+}
+
+// RequireRings fails with a NoRingsError when the config has no rings.
+func (f *Fleet) RequireRings() error {
+	if len(f.Config.Rings) == 0 {
+		return &NoRingsError{File: f.Config.File}
+	}
+	return nil
+}
+
+// Branches returns dev followed by every group branch, in file order.
+func (f *Fleet) Branches() []string {
+	bs := []string{f.Config.Dev}
+	for _, g := range f.Config.Groups() {
+		bs = append(bs, g.Branch)
+	}
+	return bs
+}
+
+// Sync fetches dev and every group branch from the remote, once per run.
+// Without a remote the local branches are the truth and nothing happens.
+func (f *Fleet) Sync(ctx context.Context) error {
+	if f.Config.Remote == "" || f.synced {
+		return nil
+	}
+	if err := f.Repo.Fetch(ctx, f.Config.Remote, f.Branches()); err != nil {
+		return err
+	}
+	f.synced = true
+	return nil
+}
+
+// BranchRef is the ref holding a branch's true position: the remote's copy
+// when there is a remote, else the local branch.
+func (f *Fleet) BranchRef(branch string) string {
+	if f.Config.Remote != "" {
+		return "refs/remotes/" + f.Config.Remote + "/" + branch
+	}
+	return "refs/heads/" + branch
+}
+
+// BranchCommit returns where branch stands ("" when it does not exist).
+func (f *Fleet) BranchCommit(branch string) (string, error) {
+	c, ok, err := f.Repo.Ref(f.BranchRef(branch))
+	if err != nil || !ok {
+		return "", err
+	}
+	return c, nil
+}
+
+// DevCommit returns dev's head, or an error naming the missing branch.
+func (f *Fleet) DevCommit() (string, error) {
+	c, err := f.BranchCommit(f.Config.Dev)
+	if err != nil {
+		return "", err
+	}
+	if c == "" {
+		return "", fmt.Errorf("dev branch %q does not exist%s: create it or run `ringflow init`", f.Config.Dev, f.where())
+	}
+	return c, nil
+}
+
+func (f *Fleet) where() string {
+	if f.Config.Remote != "" {
+		return " on remote " + f.Config.Remote
+	}
+	return ""
+}
+
+// RingState is where one ring stands.
+type RingState struct {
+	Ring     config.Ring
+	Groups   []ring.GroupState
+	Position string // "" when no branch exists or the groups diverged
+	Err      error  // *ring.DivergedError
+}
+
+// State is where dev and every ring stand.
+type State struct {
+	Dev       string
+	DevCommit string // "" when dev is missing
+	Rings     []RingState
+}
+
+// State reads dev and every group branch (after Sync).
+func (f *Fleet) State(ctx context.Context) (*State, error) {
+	if err := f.Sync(ctx); err != nil {
+		return nil, err
+	}
+	st := &State{Dev: f.Config.Dev}
+	var err error
+	if st.DevCommit, err = f.BranchCommit(f.Config.Dev); err != nil {
+		return nil, err
+	}
+	for _, r := range f.Config.Rings {
+		rs := RingState{Ring: r}
+		for _, g := range r.Groups {
+			c, err := f.BranchCommit(g.Branch)
+			if err != nil {
+				return nil, err
+			}
+			rs.Groups = append(rs.Groups, ring.GroupState{Group: g, Commit: c})
+		}
+		rs.Position, rs.Err = ring.Position(rs.Groups, f.Repo)
+		var de *ring.DivergedError
+		if rs.Err != nil && !errors.As(rs.Err, &de) {
+			return nil, rs.Err
+		}
+		st.Rings = append(st.Rings, rs)
+	}
+	return st, nil
+}
+
+// Source returns the name and position a ring takes candidates from.
+func (st *State) Source(i int) (name, commit string) {
+	if i == 0 {
+		return st.Dev, st.DevCommit
+	}
+	return st.Rings[i-1].Ring.Name, st.Rings[i-1].Position
+}
+
+// RingIndex finds a ring by name, or returns a usage error listing them.
+func (f *Fleet) RingIndex(name string) (int, error) {
+	for i, r := range f.Config.Rings {
+		if r.Name == name {
+			return i, nil
+		}
+	}
+	return -1, &UnknownRingError{Ring: name, Known: f.Config.RingNames()}
+}
+
+// UnknownRingError names a ring the config does not have.
+type UnknownRingError struct {
+	Ring  string
+	Known []string
+}
+
+func (e *UnknownRingError) Error() string {
+	return fmt.Sprintf("unknown ring %q (rings: %s)", e.Ring, strings.Join(e.Known, ", "))
+}
+
+// Resolve turns what a user typed into a commit: dev or a group branch
+// (read from the remote when there is one), a ring name (its position), or
+// anything git can resolve.
+func (f *Fleet) Resolve(ctx context.Context, rev string) (string, error) {
+	if err := f.Sync(ctx); err != nil {
+		return "", err
+	}
+	for _, b := range f.Branches() {
+		if rev == b {
+			c, err := f.BranchCommit(b)
+			if err == nil && c == "" {
+				err = fmt.Errorf("branch %q does not exist%s", b, f.where())
+			}
+			return c, err
+		}
+	}
+	if i, err := f.RingIndex(rev); err == nil {
+		st, err := f.State(ctx)
+		if err != nil {
+			return "", err
+		}
+		rs := st.Rings[i]
+		if rs.Err != nil {
+			return "", rs.Err
+		}
+		if rs.Position == "" {
+			return "", fmt.Errorf("ring %q has no branch yet", rev)
+		}
+		return rs.Position, nil
+	}
+	return f.Repo.ResolveCommit(rev)
+}
+
+// FlakeRef is the flake at commit, read from git.
+func (f *Fleet) FlakeRef(commit string) nix.FlakeRef {
+	return nix.FlakeRef{Repo: f.Repo.Path(), Rev: commit, Dir: f.Config.FlakeDir, Bare: f.Repo.IsBare()}
+}
+
+// Hosts places every host of the flake at commit into its group.
+func (f *Fleet) Hosts(ctx context.Context, commit string) ([]membership.Placement, error) {
+	names, err := f.Nix.HostNames(ctx, f.FlakeRef(commit))
+	if err != nil {
+		return nil, err
+	}
+	return membership.Assign(f.Config.Groups(), names)
+}
+
+// DeployURI is the flake URI a host deploys from: its group's branch on
+// the remote (or in this repository when there is none).
+func (f *Fleet) DeployURI(branch, host string) string {
+	base := "git+file://" + f.Repo.Path()
+	if f.Config.Remote != "" {
+		if u, err := f.Repo.RemoteURL(f.Config.Remote); err == nil {
+			base = FlakeURL(u, f.Repo.Path())
+		}
+	}
+	if f.Config.FlakeDir != "" && filepath.Clean(f.Config.FlakeDir) != "." {
+		return fmt.Sprintf("%s?ref=%s&dir=%s#%s", base, queryEscape(branch), queryEscape(filepath.ToSlash(filepath.Clean(f.Config.FlakeDir))), fragmentEscape(host))
+	}
+	return fmt.Sprintf("%s?ref=%s#%s", base, queryEscape(branch), fragmentEscape(host))
+}
+
+// FlakeURL turns a git remote URL into a flake URL base: git+https://…,
+// git+ssh://… (scp-like user@host:path too), git+file:///… for paths
+// (relative ones against repoDir). A password is never shown.
+func FlakeURL(remote, repoDir string) string {
+	switch {
+	case strings.Contains(remote, "://"):
+		if u, err := url.Parse(remote); err == nil {
+			if u.User != nil {
+				u.User = url.User(u.User.Username())
+			}
+			remote = u.String()
+		}
+		if strings.HasPrefix(remote, "git+") {
+			return remote
+		}
+		return "git+" + remote
+	case isSCPLike(remote):
+		userHost, path, _ := strings.Cut(remote, ":")
+		return "git+ssh://" + userHost + "/" + strings.TrimPrefix(path, "/")
+	default:
+		if !filepath.IsAbs(remote) {
+			remote = filepath.Join(repoDir, remote)
+		}
+		return "git+file://" + filepath.Clean(remote)
+	}
+}
+
+// isSCPLike matches git's [user@]host:path form; a colon after a slash is
+// part of a local path instead.
+func isSCPLike(s string) bool {
+	colon := strings.Index(s, ":")
+	slash := strings.Index(s, "/")
+	return colon > 0 && (slash < 0 || colon < slash)
+}
+
+func queryEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "%2F", "/")
+}
+
+func fragmentEscape(s string) string {
+	return (&url.URL{Fragment: s}).EscapedFragment()
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The ringflow demo: a throwaway fleet of a dozen hosts with a bare remote,
+# a config with canary / early / stable rings and a pinned field group, and
+# one change walked from dev to stable. Run through `make demo`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ringflow=$(realpath "${1:-bin/ringflow}")
+
+: "${NIX_CONFIG:=$'experimental-features = nix-command flakes\nsubstituters =\nsandbox = false'}"
+export NIX_CONFIG
+# The demo commits as itself, whatever git identity the machine has.
+export GIT_AUTHOR_NAME="ringflow demo" GIT_AUTHOR_EMAIL="demo@ringflow.invalid"
+export GIT_COMMITTER_NAME="ringflow demo" GIT_COMMITTER_EMAIL="demo@ringflow.invalid"
+
+demo=$(mktemp -d "${TMPDIR:-/tmp}/ringflow-demo.XXXXXX")
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+step "a throwaway fleet: 12 hosts, a stand-in nixpkgs, a bare remote"
+hosts=(lab-1 lab-2 web-1 web-2 web-3 db-1 db-2 mail-1 sbc-north sbc-south sbc-east build-1)
+go run ./scripts/fleetgen -dir "$demo" $(printf -- '-host %s ' "${hosts[@]}") | sed 's/^/  /'
+cd "$demo/fleet"
+
+cat > ringflow.yaml <<'YAML'
+rings:
+  - name: canary            # the lab machines take every change first
+    hosts: ["lab-*"]
+    soak: 0s
+    auto: true
+  - name: early             # 30% of the hosts no rule names, by a stable hash of the name
+    share: 30%
+    soak: 24h
+  - name: stable
+    soak: 72h
+    groups:
+      - name: stable
+        hosts: ["*"]        # everything nothing else took
+      - name: field-sbc     # boards out in the field: held until someone unpins them
+        hosts: ["sbc-*"]
+        pin: true
+YAML
+step "the config"
+cat ringflow.yaml
+
+step "create the ring branches on the remote"
+run "$ringflow" init
+run "$ringflow" check
+
+step "who is where, and where each host deploys from"
+run "$ringflow" hosts
+
+step "a change lands on dev"
+echo '# tuned on the demo' >> common.nix
+git commit -qam 'common: tune every host'
+git push -q origin dev
+run git log --oneline -1
+
+step "status: dev is one commit ahead of canary"
+run "$ringflow" status
+
+step "walk it down the rings"
+run "$ringflow" promote canary
+run "$ringflow" promote early --dry-run
+run "$ringflow" promote early
+run "$ringflow" promote stable
+
+step "status: every ring holds the change; field-sbc stayed pinned"
+run "$ringflow" status
+run git -C ../origin.git branch -v
+
+printf '\nThe demo fleet is in %s (remove it when done).\n' "$demo"

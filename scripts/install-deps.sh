@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what ringflow's build, tests and demo need and are missing:
+# Go modules, staticcheck, git, and Nix (Debian's nix-bin). Safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STATICCHECK_VERSION=2026.2.2
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+apt_install() {
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "install-deps: $* missing; as root run: apt-get update && apt-get install -y $*" >&2
+		return 1
+	fi
+	if [[ -z ${APT_UPDATED:-} ]]; then
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		APT_UPDATED=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! have go; then
+	echo "install-deps: Go is missing: install Go $(sed -n 's/^go //p' go.mod) or newer (https://go.dev/doc/install)" >&2
+	exit 1
+fi
+have git || apt_install git
+if ! have nix; then
+	echo "install-deps: installing Nix from Debian's nix-bin" >&2
+	apt_install nix-bin || {
+		echo "install-deps: Nix is missing. As root: apt-get update && apt-get install -y nix-bin" >&2
+		exit 1
+	}
+fi
+
+go mod download
+gobin=$(go env GOPATH)/bin
+if ! [[ -x $gobin/staticcheck ]] || ! "$gobin/staticcheck" -version 2>/dev/null | grep -q "$STATICCHECK_VERSION"; then
+	echo "install-deps: installing staticcheck $STATICCHECK_VERSION" >&2
+	go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+fi
