@@ -48,17 +48,7 @@ func IsReported(err error) bool {
 
 // ExactArgs is cobra.ExactArgs returning a UsageError that says what is
 // missing.
-func ExactArgs(n int, msg string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) > n {
-			return UsageErrorf("too many arguments: %q", args[n:])
-		}
-		if len(args) < n {
-			return UsageErrorf("%s", msg)
-		}
-		return nil
-	}
-}
+func ExactArgs(n int, msg string) cobra.PositionalArgs { return RangeArgs(n, n, msg) }
 
 // RangeArgs accepts between min and max arguments.
 func RangeArgs(min, max int, msg string) cobra.PositionalArgs {

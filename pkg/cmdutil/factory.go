@@ -21,7 +21,7 @@ type Factory struct {
 	Globals   *Globals
 
 	Config    func() (*config.Config, error)
-	Fleet     func() (*fleet.Fleet, error)           // the fleet of Config()
+	Fleet     func() (*fleet.Fleet, error)               // the fleet of Config()
 	OpenFleet func(*config.Config) (*fleet.Fleet, error) // a fleet for another config (init)
 }
 

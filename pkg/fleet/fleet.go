@@ -225,14 +225,41 @@ func (f *Fleet) Resolve(ctx context.Context, rev string) (string, error) {
 	return f.Repo.ResolveCommit(rev)
 }
 
-// FlakeRef is the flake at commit, read from git.
-func (f *Fleet) FlakeRef(commit string) nix.FlakeRef {
-	return nix.FlakeRef{Repo: f.Repo.Path(), Rev: commit, Dir: f.Config.FlakeDir, Bare: f.Repo.IsBare()}
+// FlakeRef is the flake at commit, read from git. In a bare repository
+// nix also needs a ref that reaches the commit: the first of dev and the
+// group branches that does.
+func (f *Fleet) FlakeRef(commit string) (nix.FlakeRef, error) {
+	ref := nix.FlakeRef{Repo: f.Repo.Path(), Rev: commit, Dir: f.Config.FlakeDir}
+	if !f.Repo.IsBare() {
+		return ref, nil
+	}
+	for _, b := range f.Branches() {
+		name := f.BranchRef(b)
+		tip, ok, err := f.Repo.Ref(name)
+		if err != nil {
+			return ref, err
+		}
+		if !ok {
+			continue
+		}
+		if reach, err := f.Repo.IsAncestor(commit, tip); err != nil {
+			return ref, err
+		} else if reach {
+			ref.Ref = name
+			return ref, nil
+		}
+	}
+	return ref, fmt.Errorf("commit %s is on none of the branches %s: nix can only read a bare repository's commit through a branch that holds it",
+		ring.Short(commit), strings.Join(f.Branches(), ", "))
 }
 
 // Hosts places every host of the flake at commit into its group.
 func (f *Fleet) Hosts(ctx context.Context, commit string) ([]membership.Placement, error) {
-	names, err := f.Nix.HostNames(ctx, f.FlakeRef(commit))
+	ref, err := f.FlakeRef(commit)
+	if err != nil {
+		return nil, err
+	}
+	names, err := f.Nix.HostNames(ctx, ref)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ringflow/ringflow/pkg/nix"
 )
 
 // Host is one host of a generated fleet.
@@ -325,12 +327,14 @@ func (f *Fleet) updateNixpkgsInput(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("fleetgen: asking nix for its version: %w", err)
 	}
-	major, minor, lix := parseNixVersion(out)
+	v, err := nix.ParseVersion(out)
+	if err != nil {
+		return fmt.Errorf("fleetgen: %w", err)
+	}
 	flake := f.flakePath()
 	oldStyle := []string{"flake", "lock", "--update-input", "nixpkgs", flake}
 	newStyle := []string{"flake", "update", "nixpkgs", "--flake", flake}
-	modern := major > 2 || (major == 2 && minor >= 19)
-	if !modern {
+	if !v.Modern() {
 		// Never try the new spelling here: old nix would read "nixpkgs"
 		// as a flake reference and go to the registry.
 		if err := f.nix(ctx, f.Repo, oldStyle...); err != nil {
@@ -339,7 +343,7 @@ func (f *Fleet) updateNixpkgsInput(ctx context.Context) error {
 		return nil
 	}
 	first, second := newStyle, oldStyle
-	if lix {
+	if v.Lix {
 		first, second = oldStyle, newStyle
 	}
 	err1 := f.nix(ctx, f.Repo, first...)
@@ -489,22 +493,6 @@ func buildEnv(extra []string) []string {
 		env = append(env, kv)
 	}
 	return append(env, extra...)
-}
-
-func parseNixVersion(out string) (major, minor int, lix bool) {
-	lix = strings.Contains(out, "Lix")
-	// The version is the last word, e.g. "nix (Nix) 2.8.0" or
-	// "nix (Lix, like Nix) 2.91.1".
-	fields := strings.Fields(out)
-	if len(fields) == 0 {
-		return 0, 0, lix
-	}
-	parts := strings.SplitN(fields[len(fields)-1], ".", 3)
-	if len(parts) >= 2 {
-		major, _ = strconv.Atoi(parts[0])
-		minor, _ = strconv.Atoi(strings.TrimFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
-	}
-	return major, minor, lix
 }
 
 func versionString(n int) string { return fmt.Sprintf("fleetgen.%d", n) }

@@ -326,22 +326,3 @@ func TestGenerateRejects(t *testing.T) {
 		}
 	}
 }
-
-func TestParseNixVersion(t *testing.T) {
-	for in, want := range map[string]struct {
-		major, minor int
-		lix          bool
-	}{
-		"nix (Nix) 2.8.0":                    {2, 8, false},
-		"nix (Nix) 2.19.2\n":                 {2, 19, false},
-		"nix (Nix) 2.24.10pre2024":           {2, 24, false},
-		"nix (Lix, like Nix) 2.91.1":         {2, 91, true},
-		"nix (Nix) 3.0.0":                    {3, 0, false},
-		"nix (Determinate Nix 3.6.2) 2.29.0": {2, 29, false},
-	} {
-		major, minor, lix := parseNixVersion(in)
-		if major != want.major || minor != want.minor || lix != want.lix {
-			t.Errorf("parseNixVersion(%q) = %d.%d lix=%v", in, major, minor, lix)
-		}
-	}
-}

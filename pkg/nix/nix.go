@@ -70,14 +70,16 @@ func (v Version) String() string {
 
 var versionRE = regexp.MustCompile(`(\d+)\.(\d+)(?:\.(\d+))?`)
 
-// ParseVersion reads the first line of `nix --version`:
-// "nix (Nix) 2.8.0", "nix (Nix) 2.24.10", "nix (Lix, like Nix) 2.91.1".
+// ParseVersion reads the first line of `nix --version`: "nix (Nix) 2.8.0",
+// "nix (Lix, like Nix) 2.91.1", "nix (Determinate Nix 3.6.2) 2.29.0". The
+// Nix version is the last one on the line; a vendor's own comes before it.
 func ParseVersion(out string) (Version, error) {
 	line := strings.TrimSpace(strings.SplitN(out, "\n", 2)[0])
-	m := versionRE.FindStringSubmatch(line)
-	if m == nil {
+	all := versionRE.FindAllStringSubmatch(line, -1)
+	if all == nil {
 		return Version{}, fmt.Errorf("nix: cannot read a version from %q", line)
 	}
+	m := all[len(all)-1]
 	v := Version{Raw: line, Lix: strings.Contains(line, "Lix")}
 	v.Major, _ = strconv.Atoi(m[1])
 	v.Minor, _ = strconv.Atoi(m[2])
@@ -106,19 +108,21 @@ type FlakeRef struct {
 	Repo string // absolute path of the repository (work tree top or bare)
 	Rev  string // 40-hex commit
 	Dir  string // flake directory inside the repository; "" or "." = top
-	Bare bool
+	// Ref is a full ref name that reaches Rev. Only a bare repository needs
+	// one: Nix 2.8 fetches a bare repository like a remote one, by ref
+	// (default master), and then requires Rev to be reachable from it.
+	Ref string
 }
 
-// String renders git+file:///repo?rev=…&dir=…. For a bare repository
-// allRefs=1 lets nix find a commit that no default branch reaches.
+// String renders git+file:///repo?rev=…&dir=…[&ref=…].
 func (r FlakeRef) String() string {
 	q := url.Values{}
 	q.Set("rev", r.Rev)
 	if d := filepath.ToSlash(filepath.Clean(r.Dir)); r.Dir != "" && d != "." {
 		q.Set("dir", d)
 	}
-	if r.Bare {
-		q.Set("allRefs", "1")
+	if r.Ref != "" {
+		q.Set("ref", r.Ref)
 	}
 	u := url.URL{Scheme: "git+file", Path: r.Repo, RawQuery: q.Encode()}
 	return u.String()

@@ -22,6 +22,8 @@ func TestParseVersion(t *testing.T) {
 		{"nix (Nix) 2.24.10\nSystem type: x86_64-linux", "nix 2.24.10", true},
 		{"nix (Lix, like Nix) 2.91.1", "lix 2.91.1", true},
 		{"nix (Nix) 3.0", "nix 3.0.0", true},
+		{"nix (Nix) 2.24.10pre2024", "nix 2.24.10", true},
+		{"nix (Determinate Nix 3.6.2) 2.29.0", "nix 2.29.0", true},
 	}
 	for _, tt := range tests {
 		v, err := ParseVersion(tt.in)
@@ -46,7 +48,7 @@ func TestFlakeRefString(t *testing.T) {
 		{FlakeRef{Repo: "/srv/fleet", Rev: rev}, "git+file:///srv/fleet?rev=" + rev},
 		{FlakeRef{Repo: "/srv/fleet", Rev: rev, Dir: "."}, "git+file:///srv/fleet?rev=" + rev},
 		{FlakeRef{Repo: "/srv/fleet", Rev: rev, Dir: "nix/"}, "git+file:///srv/fleet?dir=nix&rev=" + rev},
-		{FlakeRef{Repo: "/srv/fleet.git", Rev: rev, Bare: true}, "git+file:///srv/fleet.git?allRefs=1&rev=" + rev},
+		{FlakeRef{Repo: "/srv/fleet.git", Rev: rev, Ref: "refs/heads/dev"}, "git+file:///srv/fleet.git?ref=refs%2Fheads%2Fdev&rev=" + rev},
 		{FlakeRef{Repo: "/srv/my fleet", Rev: rev}, "git+file:///srv/my%20fleet?rev=" + rev},
 	}
 	for _, tt := range tests {

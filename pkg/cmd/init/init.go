@@ -126,7 +126,11 @@ func writeStarter(ctx context.Context, opts *InitOptions) (*fleet.Fleet, error) 
 	if err != nil {
 		return nil, fmt.Errorf("init needs a commit at HEAD: %w", err)
 	}
-	names, err := bare.Nix.HostNames(ctx, bare.FlakeRef(head))
+	ref, err := bare.FlakeRef(head)
+	if err != nil {
+		return nil, err
+	}
+	names, err := bare.Nix.HostNames(ctx, ref)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ type PromoteOptions struct {
 func NewCmdPromote(f *cmdutil.Factory, runF func(context.Context, *PromoteOptions) error) *cobra.Command {
 	opts := &PromoteOptions{IO: f.IOStreams, Fleet: f.Fleet}
 	cmd := &cobra.Command{
-		Use:   "promote <ring> [<rev>] [--dry-run]",
+		Use:   "promote RING [REV] [--dry-run]",
 		Short: "Fast-forward a ring's branches to the candidate",
 		Long: `Offer a commit to RING: by default the candidate, which is dev's head for the
 first ring and the position of the ring before for every later ring; or REV,
@@ -44,7 +44,7 @@ follow only after the push succeeded.`,
 		Example: `  $ ringflow promote canary
   $ ringflow promote early --dry-run
   $ ringflow promote canary 3f2a9c1`,
-		Args: cmdutil.RangeArgs(1, 2, "promote needs a ring: ringflow promote <ring> [<rev>]"),
+		Args: cmdutil.RangeArgs(1, 2, "promote needs a ring: ringflow promote RING [REV]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ring = args[0]
 			if len(args) == 2 {

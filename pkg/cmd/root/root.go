@@ -17,7 +17,7 @@ import (
 // NewCmdRoot returns the root command with every command added.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "ringflow <command> [flags]",
+		Use:   "ringflow COMMAND [flags]",
 		Short: "Move a NixOS fleet's flake through deployment rings",
 		Long: `ringflow refreshes a NixOS fleet's flake.lock on a dev branch, test-builds every
 host there, and promotes the known-good commit by fast-forward to the ring
