@@ -290,3 +290,31 @@ func configValue(path, section, key string) string {
 	}
 	return val
 }
+
+// Stale says the push lost a race, so fetching and trying again may
+// succeed: every rejected ref was refused because the remote no longer
+// held the expected old value — seen by the client ("stale info", "fetch
+// first") or, when two pushes meet inside the remote, by its ref lock
+// ("cannot lock ref …: reference already exists" / "is at … but
+// expected …"). A hook's refusal is not stale.
+func (e *PushRejectedError) Stale() bool {
+	if len(e.Refs) == 0 {
+		return false
+	}
+	lockLost := false
+	for _, line := range e.Output {
+		if strings.Contains(line, "cannot lock ref") {
+			lockLost = true
+		}
+	}
+	for _, r := range e.Refs {
+		switch {
+		case strings.Contains(r.Reason, "stale info"), strings.Contains(r.Reason, "fetch first"),
+			strings.Contains(r.Reason, "failed to lock"), strings.Contains(r.Reason, "cannot lock ref"):
+		case lockLost && strings.Contains(r.Reason, "atomic"):
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -280,3 +280,22 @@ func TestRedact(t *testing.T) {
 		t.Errorf("redactText kept the password: %q", got)
 	}
 }
+
+func TestPushRejectedStale(t *testing.T) {
+	tests := []struct {
+		err  PushRejectedError
+		want bool
+	}{
+		{PushRejectedError{Refs: []RejectedRef{{Ref: "refs/heads/a", Reason: "stale info"}}}, true},
+		{PushRejectedError{Refs: []RejectedRef{{Ref: "refs/notes/x", Reason: "atomic transaction failed"}},
+			Output: []string{"error: cannot lock ref 'refs/notes/x': reference already exists"}}, true},
+		{PushRejectedError{Refs: []RejectedRef{{Ref: "refs/heads/a", Reason: "pre-receive hook declined"}, {Ref: "refs/heads/b", Reason: "atomic push failed"}}}, false},
+		{PushRejectedError{Refs: []RejectedRef{{Ref: "refs/heads/a", Reason: "atomic push failed"}}}, false},
+		{PushRejectedError{}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Stale(); got != tt.want {
+			t.Errorf("Stale(%+v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
