@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os/exec"
 	"path/filepath"
@@ -128,16 +129,6 @@ func (r FlakeRef) String() string {
 	return u.String()
 }
 
-// AttrPath quotes each element as a Nix attribute name, so a host called
-// `web.example` or `a"b` is one attribute and never code.
-func AttrPath(elems ...string) string {
-	parts := make([]string, len(elems))
-	for i, e := range elems {
-		parts[i] = strconv.Quote(e)
-	}
-	return strings.Join(parts, ".")
-}
-
 // Error is a failed nix call, with what nix said on stderr.
 type Error struct {
 	Args   []string
@@ -183,27 +174,42 @@ func (n *Nix) flakeArgs(sub ...string) []string {
 
 // output runs nix and returns stdout; a failure carries stderr.
 func (n *Nix) output(ctx context.Context, args []string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, n.opts.Binary, args...)
+	return n.run(ctx, n.opts.Binary, args, nil)
+}
+
+// run runs bin (nix, or one of the legacy nix-* commands) and returns
+// stdout. stderr, when set, receives nix's stderr as it comes, and the
+// caller then keeps what a failure should report; otherwise a failure
+// carries all of stderr.
+func (n *Nix) run(ctx context.Context, bin string, args []string, stderr io.Writer) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = n.opts.Env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stdout, errBuf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &errBuf
+	if stderr != nil {
+		cmd.Stderr = stderr
+	}
 	// Ctrl-C: let nix clean up its temporary roots before it is killed.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
 	err := cmd.Run()
 	if n.opts.Debug != nil {
-		fmt.Fprintf(n.opts.Debug, "nix: %s %s (%s)\n", n.opts.Binary, strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(n.opts.Debug, "nix: %s %s (%s)\n", bin, strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
 	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		var notFound *exec.Error
-		if errors.As(err, &notFound) {
-			return nil, fmt.Errorf("nix: %s not found: install Nix (Debian: apt-get install nix-bin): %w", n.opts.Binary, err)
+		if errors.As(err, &notFound) || errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("nix: %s not found: install Nix (Debian: apt-get install nix-bin): %w", bin, err)
 		}
-		return nil, &Error{Args: args, Stderr: stderr.String(), Err: err}
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			return nil, fmt.Errorf("nix: cannot run %s: %w", bin, err)
+		}
+		return nil, &Error{Args: args, Stderr: errBuf.String(), Err: err}
 	}
 	return stdout.Bytes(), nil
 }

@@ -58,14 +58,6 @@ func TestFlakeRefString(t *testing.T) {
 	}
 }
 
-func TestAttrPath(t *testing.T) {
-	got := AttrPath("nixosConfigurations", `web.example`, `a"b$(x)`)
-	want := `"nixosConfigurations"."web.example"."a\"b$(x)"`
-	if got != want {
-		t.Errorf("AttrPath = %s, want %s", got, want)
-	}
-}
-
 func TestFlakeArgsFixedFlagsFirst(t *testing.T) {
 	n := New(Options{ExtraArgs: []string{"--option", "cores", "1"}})
 	got := n.flakeArgs("eval", "--json", "x#y")

@@ -1,0 +1,681 @@
+package nix
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DrvOut is a derivation to realise and the output path it should produce.
+type DrvOut struct {
+	Drv string // /nix/store/….drv
+	Out string // its output "out"
+}
+
+// RealiseOptions tunes Realise.
+type RealiseOptions struct {
+	Jobs     string // "auto" or a number: --max-jobs; "" = nix's default
+	Builders string // --builders; "" = not passed, so nix.conf's builders apply
+	// OnBuilt, when set, hears of each derivation once its outcome is known.
+	// Calls never overlap. A success is reported while nix still builds
+	// others; failures are only known once nix is done (Nix 2.8 reports a
+	// failed top-level derivation only at the end).
+	OnBuilt func(drv string, ok bool)
+}
+
+// BuildResult is the outcome of one derivation of a Realise.
+type BuildResult struct {
+	Drv, Out string
+	OK       bool
+	Err      string  // nix's error and the last lines of the build log; "" when OK
+	Seconds  float64 // time its build ran; 0 when nix did not build it here
+}
+
+// logTailLines is how much of a failed build's log a BuildResult keeps.
+const logTailLines = 20
+
+// Realise builds every derivation in one `nix build --no-link --keep-going`,
+// so that nix schedules all of them (and what they share) together, and
+// reports each one's outcome: OK when its output is valid in the store
+// afterwards. A derivation that fails is a BuildResult with OK false, not an
+// error; the error is for when nothing could be attempted (nix missing, ctx
+// cancelled, a derivation missing from the store, bad options).
+//
+// nix's stderr is read as --log-format internal-json and never passed on,
+// except to Options.Debug: it yields each build's log lines, for the error
+// of a failed one, and each build's start, for its time and for progress.
+func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]BuildResult, error) {
+	if len(drvs) == 0 {
+		return nil, nil
+	}
+	if err := checkJobs(o.Jobs); err != nil {
+		return nil, err
+	}
+	for _, d := range drvs {
+		if !strings.HasSuffix(d.Drv, ".drv") || d.Out == "" {
+			return nil, fmt.Errorf("nix: realise: %q is not a derivation with an output path", d.Drv)
+		}
+	}
+	v, err := n.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	m := newBuildMonitor(drvs, n.opts.Debug)
+	var cbMu sync.Mutex
+	reported := map[string]bool{}
+	report := func(drv string, ok bool) {
+		cbMu.Lock()
+		defer cbMu.Unlock()
+		if reported[drv] {
+			return
+		}
+		reported[drv] = true
+		if o.OnBuilt != nil {
+			o.OnBuilt(drv, ok)
+		}
+	}
+
+	// While nix runs, each time a build finishes, look which of the
+	// started top-level derivations have become valid.
+	checkCtx, stopCheck := context.WithCancel(ctx)
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		for {
+			select {
+			case <-checkCtx.Done():
+				return
+			case <-m.kick:
+			}
+			pending := m.pending()
+			if len(pending) == 0 {
+				continue
+			}
+			valid, err := n.ValidPaths(checkCtx, outsOf(pending))
+			if err != nil {
+				continue // only progress is lost; the final check decides
+			}
+			for _, d := range pending {
+				if valid[d.Out] {
+					m.resolve(d.Drv, time.Now())
+					report(d.Drv, true)
+				}
+			}
+		}
+	}()
+
+	lw := &lineWriter{line: m.line}
+	_, runErr := n.run(ctx, n.opts.Binary, realiseArgs(n, v, drvs, o), lw)
+	lw.flush()
+	end := time.Now()
+	stopCheck()
+	<-checked
+	if runErr != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var ne *Error
+	if runErr != nil && !errors.As(runErr, &ne) {
+		return nil, runErr // nix missing
+	}
+
+	valid, err := n.ValidPaths(ctx, outsOf(drvs))
+	if err != nil {
+		return nil, fmt.Errorf("nix: realise: %w", err)
+	}
+	if runErr != nil && !m.attemptedAny() && !anyValid(drvs, valid) {
+		ne.Stderr = m.stderrTail()
+		return nil, fmt.Errorf("nix: realise %d derivations: %w", len(drvs), ne)
+	}
+
+	results := make([]BuildResult, len(drvs))
+	for i, d := range drvs {
+		r := BuildResult{Drv: d.Drv, Out: d.Out, OK: valid[d.Out]}
+		r.Seconds = m.seconds(d.Drv, r.OK, end)
+		if !r.OK {
+			r.Err = n.failureText(ctx, m, d.Drv, runErr)
+		}
+		results[i] = r
+	}
+	for _, r := range results {
+		report(r.Drv, r.OK)
+	}
+	return results, nil
+}
+
+// realiseArgs is the whole `nix build` command line.
+func realiseArgs(n *Nix, v Version, drvs []DrvOut, o RealiseOptions) []string {
+	sub := []string{"build", "--no-link", "--keep-going", "--log-format", "internal-json"}
+	if o.Jobs != "" {
+		sub = append(sub, "--max-jobs", o.Jobs)
+	}
+	if o.Builders != "" {
+		sub = append(sub, "--builders", o.Builders)
+	}
+	for _, d := range drvs {
+		sub = append(sub, drvInstallable(v, d.Drv))
+	}
+	return n.flakeArgs(sub...)
+}
+
+// drvInstallable names all outputs of a store derivation as nix build takes
+// them. Nix 2.13 introduced `drv^*` (and `drv^out`); Nix 2.15 removed the
+// older reading of a bare `…drv` as its outputs, so that from then on it
+// means the .drv file itself. Before 2.13 (Nix 2.8 here) only the bare path
+// builds the outputs: `drv^out` is "not a valid URL" and `drv!out` a missing
+// file there. Lix forked from Nix 2.18 and has `^`.
+func drvInstallable(v Version, drv string) string {
+	if v.Lix || v.Major > 2 || (v.Major == 2 && v.Minor >= 13) {
+		return drv + "^*"
+	}
+	return drv
+}
+
+func checkJobs(jobs string) error {
+	if jobs == "" || jobs == "auto" {
+		return nil
+	}
+	if j, err := strconv.Atoi(jobs); err != nil || j < 0 {
+		return fmt.Errorf("nix: jobs %q: want \"auto\" or a number of jobs", jobs)
+	}
+	return nil
+}
+
+// failureText explains why drv is not valid: nix's messages about it, the
+// tail of its build log, and for a derivation that was never built because
+// a dependency failed, that dependency's messages and log tail.
+func (n *Nix) failureText(ctx context.Context, m *buildMonitor, drv string, runErr error) string {
+	var parts []string
+	add := func(d string, own bool) {
+		msgs, tail, built := m.about(d)
+		parts = append(parts, msgs...)
+		if len(tail) == 0 && built {
+			// No log lines came with the stream (a remote builder that
+			// relays none, or an older log); ask nix for the stored log.
+			if out, err := n.output(ctx, n.flakeArgs("log", d)); err == nil {
+				for _, l := range strings.Split(lastLines(stripANSI(string(out)), logTailLines), "\n") {
+					if l = strings.TrimRight(l, " \t\r"); l != "" {
+						tail = append(tail, l)
+					}
+				}
+			}
+		}
+		if len(tail) > 0 && !mentionsLogLines(msgs) {
+			head := "last log lines of " + d + ":"
+			if own {
+				head = "last log lines:"
+			}
+			parts = append(parts, head+"\n> "+strings.Join(tail, "\n> "))
+		}
+	}
+	add(drv, true)
+	if _, _, built := m.about(drv); !built {
+		if failed := m.failedBuilds(); len(failed) > 0 {
+			deps, err := n.requisites(ctx, drv)
+			if err == nil {
+				for _, f := range failed {
+					if f != drv && deps[f] {
+						add(f, false)
+					}
+				}
+			}
+		}
+	}
+	if len(parts) == 0 {
+		if runErr != nil {
+			parts = append(parts, "error: nix build failed and did not say why "+drv+" is missing: "+lastLines(m.stderrTail(), 5))
+		} else {
+			parts = append(parts, "error: nix build succeeded but "+drv+"'s output is not valid")
+		}
+	}
+	return strings.TrimSpace(strings.Join(parts, "\n"))
+}
+
+func mentionsLogLines(msgs []string) bool {
+	for _, m := range msgs {
+		if strings.Contains(m, "log lines:") {
+			return true
+		}
+	}
+	return false
+}
+
+// requisites is the closure of a derivation: every .drv it depends on.
+func (n *Nix) requisites(ctx context.Context, drv string) (map[string]bool, error) {
+	out, err := n.run(ctx, n.legacyBinary("nix-store"), []string{"--query", "--requisites", drv}, nil)
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for _, l := range strings.Split(string(out), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			set[l] = true
+		}
+	}
+	return set, nil
+}
+
+// ValidPaths says which of paths are valid in the store: built, substituted
+// or copied there. It asks `nix-store --check-validity --print-invalid`,
+// whose output is the same on every Nix version (`nix path-info --json`
+// changed shape in Nix 2.19), and which never builds: Nix before 2.15 would
+// build the outputs of a .drv given to `nix path-info`.
+func (n *Nix) ValidPaths(ctx context.Context, paths []string) (map[string]bool, error) {
+	valid := map[string]bool{}
+	var ask []string
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if _, seen := valid[p]; !seen {
+			valid[p] = true
+			ask = append(ask, p)
+		}
+	}
+	for chunk := range slices.Chunk(ask, 1000) {
+		args := append([]string{"--check-validity", "--print-invalid"}, chunk...)
+		out, err := n.run(ctx, n.legacyBinary("nix-store"), args, nil)
+		if err != nil {
+			return nil, fmt.Errorf("nix: checking store paths: %w", err)
+		}
+		for _, l := range strings.Split(string(out), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				valid[l] = false
+			}
+		}
+	}
+	return valid, nil
+}
+
+// CopyTo copies store paths (with their closures) to the store at storeURL,
+// e.g. file:///var/cache/fleet, s3://bucket or ssh-ng://host. The paths
+// must be outputs, not .drv files: before Nix 2.15 a .drv would be built.
+func (n *Nix) CopyTo(ctx context.Context, storeURL string, paths []string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	if storeURL == "" {
+		return errors.New("nix: copy: no store URL")
+	}
+	args := append([]string{"copy", "--to", storeURL}, paths...)
+	if _, err := n.output(ctx, n.flakeArgs(args...)); err != nil {
+		return fmt.Errorf("nix: copy %d paths to %s: %w", len(paths), storeURL, err)
+	}
+	return nil
+}
+
+// legacyBinary finds nix-store and its kind next to the nix binary, when
+// Options.Binary names a file, so that both come from one installation.
+func (n *Nix) legacyBinary(name string) string {
+	if strings.ContainsRune(n.opts.Binary, filepath.Separator) {
+		return filepath.Join(filepath.Dir(n.opts.Binary), name)
+	}
+	return name
+}
+
+func outsOf(drvs []DrvOut) []string {
+	outs := make([]string, len(drvs))
+	for i, d := range drvs {
+		outs[i] = d.Out
+	}
+	return outs
+}
+
+func anyValid(drvs []DrvOut, valid map[string]bool) bool {
+	for _, d := range drvs {
+		if valid[d.Out] {
+			return true
+		}
+	}
+	return false
+}
+
+// Activity and result types of nix's internal-json log, as in Nix's
+// logging.hh; they are the same from Nix 2.8 to today and in Lix.
+const (
+	actCopyPath   = 100
+	actBuild      = 105
+	actBuilds     = 104
+	actSubstitute = 108
+
+	resBuildLogLine = 101
+	resProgress     = 105
+)
+
+// logEvent is one "@nix {…}" line of --log-format internal-json.
+type logEvent struct {
+	Action string            `json:"action"`
+	ID     uint64            `json:"id"`
+	Level  int               `json:"level"`
+	Type   int               `json:"type"`
+	Text   string            `json:"text"`
+	Msg    string            `json:"msg"`
+	Fields []json.RawMessage `json:"fields"`
+}
+
+// buildMonitor follows nix build's internal-json log.
+type buildMonitor struct {
+	debug io.Writer
+	kick  chan struct{} // a build finished: worth a validity check
+
+	mu        sync.Mutex
+	top       map[string]DrvOut    // the derivations asked for
+	acts      map[uint64]string    // build activity → its derivation
+	buildsAct map[uint64]bool      // the activities counting all builds
+	doneCount int64                // builds done so far, by their progress
+	failCount int64                // builds failed so far, by their progress
+	failedAt  map[string]time.Time // derivation → first build failure after its last log line
+	started   map[string]time.Time // derivation → when its build started
+	lastLine  map[string]time.Time // derivation → its last log line
+	finished  map[string]time.Time // derivation → its build activity stopped
+	resolved  map[string]time.Time // top-level derivation → found valid
+	logs      map[string][]string  // derivation → last log lines
+	mentions  map[string][]string  // derivation → nix's messages naming it
+	failedBld []string             // derivations nix said failed to build
+	attempted bool                 // nix started to build, substitute or copy
+	tail      []string             // the last rendered lines, for errors
+	seenMsg   map[string]bool      // messages already kept
+}
+
+var drvPathRE = regexp.MustCompile(`/[^\s'"]*/[0-9a-df-np-sv-z]{32}-[^\s'"]+\.drv`)
+
+func newBuildMonitor(drvs []DrvOut, debug io.Writer) *buildMonitor {
+	m := &buildMonitor{
+		debug:     debug,
+		kick:      make(chan struct{}, 1),
+		top:       map[string]DrvOut{},
+		acts:      map[uint64]string{},
+		buildsAct: map[uint64]bool{},
+		started:   map[string]time.Time{},
+		lastLine:  map[string]time.Time{},
+		failedAt:  map[string]time.Time{},
+		finished:  map[string]time.Time{},
+		resolved:  map[string]time.Time{},
+		logs:      map[string][]string{},
+		mentions:  map[string][]string{},
+		seenMsg:   map[string]bool{},
+	}
+	for _, d := range drvs {
+		m.top[d.Drv] = d
+	}
+	return m
+}
+
+func (m *buildMonitor) signal() {
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
+// line takes one line of nix's stderr.
+func (m *buildMonitor) line(l string) {
+	raw, ok := strings.CutPrefix(l, "@nix ")
+	if !ok {
+		// Not every message goes through the logger (nix's own usage
+		// errors, a crash): keep it as text.
+		m.text(stripANSI(l))
+		return
+	}
+	var ev logEvent
+	if err := json.Unmarshal([]byte(raw), &ev); err != nil {
+		m.text(l)
+		return
+	}
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch ev.Action {
+	case "start":
+		switch ev.Type {
+		case actBuild:
+			drv := fieldString(ev.Fields, 0)
+			m.acts[ev.ID] = drv
+			m.started[drv] = now
+			m.attempted = true
+		case actBuilds:
+			m.buildsAct[ev.ID] = true
+		case actSubstitute, actCopyPath:
+			m.attempted = true
+		}
+		if ev.Text != "" && ev.Level <= 3 {
+			m.debugf("%s", ev.Text)
+		}
+	case "stop":
+		if drv, ok := m.acts[ev.ID]; ok {
+			m.finished[drv] = now
+			if _, top := m.top[drv]; top {
+				m.signal()
+			}
+		}
+	case "result":
+		switch {
+		case ev.Type == resBuildLogLine:
+			if drv, ok := m.acts[ev.ID]; ok {
+				text := strings.TrimRight(stripANSI(fieldString(ev.Fields, 0)), " \t\r")
+				m.lastLine[drv] = now
+				if text == "" {
+					break
+				}
+				lines := append(m.logs[drv], text)
+				if len(lines) > logTailLines {
+					lines = lines[len(lines)-logTailLines:]
+				}
+				m.logs[drv] = lines
+				m.debugf("%s> %s", drvName(drv), text)
+			}
+		case ev.Type == resProgress && m.buildsAct[ev.ID]:
+			// fields: done, expected, running, failed
+			var done, failed int64
+			if len(ev.Fields) > 0 && json.Unmarshal(ev.Fields[0], &done) == nil && done > m.doneCount {
+				m.doneCount = done
+				m.signal()
+			}
+			if len(ev.Fields) > 3 && json.Unmarshal(ev.Fields[3], &failed) == nil && failed > m.failCount {
+				m.failCount = failed
+				m.noteFailure(now)
+			}
+		}
+	case "msg":
+		if ev.Level <= 1 { // errors and warnings
+			m.message(stripANSI(ev.Msg))
+		}
+	}
+}
+
+// noteFailure: some build failed just now, but the log does not say which.
+// It is none that logged since, so every build quiet since its last
+// failure mark may have ended now. m.mu is held.
+func (m *buildMonitor) noteFailure(now time.Time) {
+	for drv, start := range m.started {
+		if _, ok := m.resolved[drv]; ok {
+			continue
+		}
+		quiet := start
+		if t, ok := m.lastLine[drv]; ok {
+			quiet = t
+		}
+		if t, ok := m.failedAt[drv]; !ok || t.Before(quiet) {
+			m.failedAt[drv] = now
+		}
+	}
+}
+
+func (m *buildMonitor) text(l string) {
+	if strings.TrimSpace(l) == "" {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.message(l)
+}
+
+// message keeps a message of nix, under every derivation it names. m.mu is
+// held.
+func (m *buildMonitor) message(msg string) {
+	msg = strings.TrimSpace(msg)
+	m.debugf("%s", msg)
+	m.tail = append(m.tail, strings.Split(msg, "\n")...)
+	if len(m.tail) > 40 {
+		m.tail = m.tail[len(m.tail)-40:]
+	}
+	if m.seenMsg[msg] {
+		return
+	}
+	m.seenMsg[msg] = true
+	named := map[string]bool{}
+	for _, d := range drvPathRE.FindAllString(msg, -1) {
+		if named[d] {
+			continue
+		}
+		named[d] = true
+		m.mentions[d] = append(m.mentions[d], msg)
+		if strings.Contains(msg, "builder for '"+d+"' failed") {
+			m.failedBld = append(m.failedBld, d)
+		}
+	}
+}
+
+func (m *buildMonitor) debugf(format string, args ...any) {
+	if m.debug != nil {
+		fmt.Fprintf(m.debug, "nix: "+format+"\n", args...)
+	}
+}
+
+// pending lists the top-level derivations whose build started and whose
+// output has not been found valid yet.
+func (m *buildMonitor) pending() []DrvOut {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var p []DrvOut
+	for drv := range m.started {
+		if d, top := m.top[drv]; top {
+			if _, done := m.resolved[drv]; !done {
+				p = append(p, d)
+			}
+		}
+	}
+	return p
+}
+
+func (m *buildMonitor) resolve(drv string, at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.resolved[drv] = at
+}
+
+func (m *buildMonitor) attemptedAny() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.attempted
+}
+
+// seconds is how long drv's build ran, as far as the log shows: from its
+// start to when it was found valid or its activity stopped. A failure's is
+// an estimate: up to the first build failure nix counted after drv's last
+// log line (Nix 2.8 stops the activity of a failed top-level derivation
+// only when all builds are done, and reports its failure only then too).
+func (m *buildMonitor) seconds(drv string, ok bool, end time.Time) float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	start, ok2 := m.started[drv]
+	if !ok2 {
+		return 0
+	}
+	stop := end
+	if t, found := m.resolved[drv]; found {
+		stop = t
+	} else if t, found := m.finished[drv]; found && t.Before(stop) {
+		stop = t
+	}
+	if !ok {
+		stop = start
+		if t, found := m.lastLine[drv]; found {
+			stop = t
+		}
+		if t, found := m.failedAt[drv]; found && t.After(stop) {
+			stop = t
+		}
+	}
+	return stop.Sub(start).Seconds()
+}
+
+// about returns nix's messages naming drv, its last log lines, and whether
+// its build started here.
+func (m *buildMonitor) about(drv string) (msgs, tail []string, built bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, built = m.started[drv]
+	return slices.Clone(m.mentions[drv]), slices.Clone(m.logs[drv]), built
+}
+
+func (m *buildMonitor) failedBuilds() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.failedBld)
+}
+
+func (m *buildMonitor) stderrTail() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return strings.Join(m.tail, "\n")
+}
+
+func fieldString(fields []json.RawMessage, i int) string {
+	if i >= len(fields) {
+		return ""
+	}
+	var s string
+	_ = json.Unmarshal(fields[i], &s)
+	return s
+}
+
+// drvName is a derivation's name without store directory, hash and .drv.
+func drvName(drv string) string {
+	base := strings.TrimSuffix(filepath.Base(drv), ".drv")
+	if len(base) > 33 && base[32] == '-' {
+		return base[33:]
+	}
+	return base
+}
+
+// lineWriter calls line for every complete line written to it. exec copies
+// a process's output through one goroutine, so calls never overlap.
+type lineWriter struct {
+	line func(string)
+	buf  []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.line(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+	if len(w.buf) > 1<<20 { // a line without end: take it as it is
+		w.flush()
+	}
+	return len(p), nil
+}
+
+// flush passes on what is left, a last line without its newline.
+func (w *lineWriter) flush() {
+	if len(w.buf) > 0 {
+		w.line(string(w.buf))
+		w.buf = nil
+	}
+}

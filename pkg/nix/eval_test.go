@@ -1,0 +1,448 @@
+package nix
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// awkward host names: everything a Nix string literal must escape, and
+// what a shell would have interpreted.
+var awkward = []string{
+	"plain",
+	"web.example",
+	`odd "q" $(x)`,
+	`dollar ${builtins.abort "injected"} brace`,
+	`back\slash\`,
+	"new\nline\ttab\rcr",
+	`$`,
+	`trailing$`,
+	`$${x}`,
+	`''${x}`,
+	"ünïcödé",
+	"ctl\x01\x7f",
+}
+
+func TestNixString(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", `"plain"`},
+		{`a"b`, `"a\"b"`},
+		{`${x}`, `"\${x}"`},
+		{`a\b`, `"a\\b"`},
+		{"a\nb\tc\rd", `"a\nb\tc\rd"`},
+		{`$(x)`, `"\$(x)"`},
+	}
+	for _, tt := range tests {
+		if got := nixString(tt.in); got != tt.want {
+			t.Errorf("nixString(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+	// No unescaped interpolation may remain, whatever the name.
+	for _, h := range awkward {
+		lit := nixString(h)
+		body := lit[1 : len(lit)-1]
+		for i := 0; i < len(body); i++ {
+			if body[i] == '\\' {
+				i++
+				continue
+			}
+			if body[i] == '"' || body[i] == '$' {
+				t.Errorf("nixString(%q) = %s: unescaped %q at %d", h, lit, body[i], i)
+			}
+		}
+	}
+}
+
+func TestSliceExprShape(t *testing.T) {
+	got := sliceExpr([]string{"a", `b"c`}, []string{"config", "system"})
+	want := `cs: let sel = (c: builtins.foldl' (a: k: a.${k}) c [ "config" "system" ]); ` +
+		`one = h: let t = sel cs.${h}; r = { drv = t.drvPath; out = (t.out or t).outPath; }; ` +
+		`in builtins.tryEval (builtins.deepSeq r r); in map one [ "a" "b\"c" ]`
+	if got != want {
+		t.Errorf("sliceExpr =\n%s\nwant\n%s", got, want)
+	}
+	if got := hostExpr(`x${y}`, []string{"config"}); !strings.Contains(got, `cs.${"x\${y}"}`) {
+		t.Errorf("hostExpr does not quote the host: %s", got)
+	}
+}
+
+// TestSliceExprParsesRealNix has nix parse the expressions and read the
+// literals back: each must be exactly the host name again.
+func TestSliceExprParsesRealNix(t *testing.T) {
+	env := requireNix(t)
+	for _, expr := range []string{sliceExpr(awkward, []string{"config", "system", "build", "toplevel"}), hostExpr(awkward[3], []string{"a"})} {
+		cmd := exec.Command("nix-instantiate", "--parse", "-E", expr)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("nix-instantiate --parse of %s: %v\n%s", expr, err, out)
+		}
+	}
+	cmd := exec.Command("nix", "eval", "--json", "--expr", nixList(awkward))
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("nix eval of the host list: %v", err)
+	}
+	var back []string
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(back, awkward) {
+		t.Errorf("host names read back as\n%q\nwant\n%q", back, awkward)
+	}
+}
+
+func TestSplitAttr(t *testing.T) {
+	if got, _ := splitAttr(""); !slices.Equal(got, []string{"config", "system", "build", "toplevel"}) {
+		t.Errorf("splitAttr(\"\") = %q", got)
+	}
+	for _, bad := range []string{".", "config..x", "config."} {
+		if _, err := splitAttr(bad); err == nil {
+			t.Errorf("splitAttr(%q): want an error", bad)
+		}
+	}
+}
+
+func TestCutSlices(t *testing.T) {
+	items := func(n int) []evalItem { return make([]evalItem, n) }
+	sizes := func(s [][]evalItem) []int {
+		var out []int
+		for _, x := range s {
+			out = append(out, len(x))
+		}
+		return out
+	}
+	tests := []struct {
+		n, workers, min int
+		want            []int
+	}{
+		{1, 4, 8, []int{1}},
+		{7, 4, 8, []int{7}},
+		{16, 4, 8, []int{8, 8}},
+		{17, 4, 8, []int{5, 6, 6}},
+		{100, 4, 8, []int{25, 25, 25, 25}},
+		{12, 2, 2, []int{6, 6}},
+		{30, 1, 8, []int{30}},
+	}
+	for _, tt := range tests {
+		if got := sizes(cutSlices(items(tt.n), tt.workers, tt.min)); !slices.Equal(got, tt.want) {
+			t.Errorf("cutSlices(%d, workers %d, min %d) = %v, want %v", tt.n, tt.workers, tt.min, got, tt.want)
+		}
+	}
+}
+
+func TestEvalErrorMessage(t *testing.T) {
+	tests := []struct{ name, stderr, want string }{
+		{
+			// Captured from Nix 2.8.0.
+			name: "nix 2.8 missing attribute",
+			stderr: "error: attribute 'config' missing\n\n       at «string»:1:48:\n\n" +
+				"            1| cs: builtins.mapAttrs (n: c: c.config) cs\n             |                                                ^\n",
+			want: "error: attribute 'config' missing",
+		},
+		{
+			name:   "nix 2.8 abort",
+			stderr: "error: evaluation aborted with the following error message: 'boom'\n(use '--show-trace' to show detailed location information)\n",
+			want:   "error: evaluation aborted with the following error message: 'boom'",
+		},
+		{
+			name: "nix 2.8 show-trace",
+			stderr: "error: attribute 'config' missing\n\n       at «string»:1:5:\n\n" +
+				"       … while evaluating the attribute 'bad2.config'\n",
+			want: "error: attribute 'config' missing",
+		},
+		{
+			// The shape of Nix 2.20+ and Lix, which print the trace first
+			// (written from that format, not captured on this machine).
+			name: "modern trace first",
+			stderr: "error:\n       … while evaluating the attribute 'drvPath'\n         at /nix/store/x-source/lib.nix:3:5:\n" +
+				"            2|\n\n       … while calling the 'throw' builtin\n\n" +
+				"       error: host web is broken\n       second line of it\n",
+			want: "error: host web is broken\nsecond line of it",
+		},
+		{
+			name:   "colours",
+			stderr: "\x1b[31;1merror:\x1b[0m thrown \x1b[35;1mhere\x1b[0m\n",
+			want:   "error: thrown here",
+		},
+		{
+			name:   "no error line",
+			stderr: "Segmentation fault\n",
+			want:   "Segmentation fault",
+		},
+	}
+	for _, tt := range tests {
+		if got := evalErrorMessage(tt.stderr); got != tt.want {
+			t.Errorf("%s: evalErrorMessage = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// nixSystem is the running machine's Nix system, so hand-made test flakes
+// build here (a pure flake has no builtins.currentSystem).
+func nixSystem() string {
+	arch := map[string]string{"amd64": "x86_64", "arm64": "aarch64", "386": "i686"}[runtime.GOARCH]
+	if arch == "" {
+		arch = runtime.GOARCH
+	}
+	return arch + "-" + runtime.GOOS
+}
+
+// brokenFlake commits a flake whose hosts fail in every way tryEval cannot
+// catch, next to good ones, and returns a ref to it.
+func brokenFlake(t *testing.T) FlakeRef {
+	t.Helper()
+	dir := t.TempDir()
+	git(t, dir, "init", "-q")
+	flake := `{
+  outputs = { self }: let
+    mk = n: script: derivation { name = n; system = "` + nixSystem() + `"; builder = "/bin/sh"; args = [ "-c" script ]; };
+    dep = mk "dep-fails" "echo dependency-broke-here; exit 3";
+    host = top: { config.system.build.toplevel = top; };
+  in {
+    nixosConfigurations = {
+      good1 = host (mk "good1" "echo good1 > $out");
+      good2 = host (mk "good2" "echo good2 > $out");
+      "odd \"q\" $(x) ${"$"}{y}" = host (mk "odd" "echo odd > $out");
+      bad = { config = { system.build.toplevel = builtins.abort "boom"; }; };
+      bad2 = { };
+      thrower = host (throw "thrown for thrower");
+      asserter = host (assert 1 == 2; mk "never" "");
+      needsdep = host (mk "needsdep" "echo ${dep} > $out");
+      fails = host (mk "fails" "echo some output; echo error: fails failed to build >&2; exit 1");
+    };
+  };
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "flake.nix"), []byte(flake), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git(t, dir, "add", ".")
+	git(t, dir, "commit", "-qm", "broken fleet")
+	return FlakeRef{Repo: dir, Rev: git(t, dir, "rev-parse", "HEAD")}
+}
+
+func TestEvalHostsBisectsUncatchableErrors(t *testing.T) {
+	env := requireNix(t)
+	ref := brokenFlake(t)
+	hosts := []string{"good1", "bad", "good2", "bad2", `odd "q" $(x) ${y}`, "thrower", "asserter", "needsdep", "fails", "missing"}
+	// One slice for all, where every uncatchable error must be bisected
+	// out; and slices in parallel, bisected by whichever worker is free.
+	for _, o := range []EvalOptions{{Workers: 1, MinSlice: 100}, {Workers: 3, MinSlice: 2}} {
+		t.Run(fmt.Sprintf("workers=%d", o.Workers), func(t *testing.T) {
+			testEvalHostsBisects(t, New(Options{Env: env}), ref, hosts, o)
+		})
+	}
+}
+
+func testEvalHostsBisects(t *testing.T, n *Nix, ref FlakeRef, hosts []string, o EvalOptions) {
+	var seen []string
+	o.OnResult = func(he HostEval) { seen = append(seen, he.Host) } // EvalHosts serialises calls
+	got, err := n.EvalHosts(context.Background(), ref, hosts, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(hosts) {
+		t.Fatalf("got %d results, want %d", len(got), len(hosts))
+	}
+	wantErr := map[string]string{
+		"bad":      "boom",
+		"bad2":     "attribute 'config' missing",
+		"thrower":  "thrown for thrower",
+		"asserter": "assert",
+		"missing":  "attribute 'missing' missing",
+	}
+	for i, he := range got {
+		if he.Host != hosts[i] {
+			t.Errorf("result %d is %q, want %q", i, he.Host, hosts[i])
+		}
+		if want, bad := wantErr[he.Host]; bad {
+			if he.Drv != "" || !strings.Contains(he.Err, want) {
+				t.Errorf("%s: Drv %q, Err %q; want no drv and an error containing %q", he.Host, he.Drv, he.Err, want)
+			}
+			if strings.Contains(he.Err, "\n       at ") || strings.Contains(he.Err, "show-trace") {
+				t.Errorf("%s: Err keeps the trace: %q", he.Host, he.Err)
+			}
+			continue
+		}
+		if he.Err != "" || !strings.HasSuffix(he.Drv, ".drv") || !strings.HasPrefix(he.Out, "/nix/store/") {
+			t.Errorf("%s: %+v, want a drv and an out", he.Host, he)
+		}
+		if he.Seconds <= 0 {
+			t.Errorf("%s: Seconds = %v", he.Host, he.Seconds)
+		}
+	}
+	slices.Sort(seen)
+	sorted := slices.Sorted(slices.Values(hosts))
+	if !slices.Equal(seen, sorted) {
+		t.Errorf("OnResult saw %q, want each host once", seen)
+	}
+}
+
+func TestEvalHostsUnreadableFlakeIsAnError(t *testing.T) {
+	env := requireNix(t)
+	ref := brokenFlake(t)
+	ref.Dir = "no-such-dir"
+	n := New(Options{Env: env})
+	if _, err := n.EvalHosts(context.Background(), ref, []string{"good1", "good2"}, EvalOptions{}); err == nil {
+		t.Fatal("EvalHosts of a flake that is not there: want an error")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := n.EvalHosts(ctx, brokenFlake(t), []string{"good1"}, EvalOptions{}); err == nil {
+		t.Fatal("EvalHosts with a cancelled context: want an error")
+	}
+	missing := New(Options{Env: env, Binary: filepath.Join(t.TempDir(), "nix")})
+	if _, err := missing.EvalHosts(context.Background(), ref, []string{"good1"}, EvalOptions{}); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("EvalHosts without nix: err = %v", err)
+	}
+}
+
+func TestRealiseFailures(t *testing.T) {
+	env := requireNix(t)
+	ref := brokenFlake(t)
+	n := New(Options{Env: env})
+	ctx := context.Background()
+	evals, err := n.EvalHosts(ctx, ref, []string{"good1", "needsdep", "fails"}, EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drvs []DrvOut
+	for _, he := range evals {
+		if he.Err != "" {
+			t.Fatalf("%s: %s", he.Host, he.Err)
+		}
+		drvs = append(drvs, DrvOut{Drv: he.Drv, Out: he.Out})
+	}
+	var built []string
+	res, err := n.Realise(ctx, drvs, RealiseOptions{Jobs: "2", OnBuilt: func(drv string, ok bool) {
+		built = append(built, drvName(drv)+map[bool]string{true: ":ok", false: ":failed"}[ok])
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res[0].OK || res[0].Err != "" {
+		t.Errorf("good1: %+v", res[0])
+	}
+	// A dependency failed: its log explains the host's failure.
+	if res[1].OK || !strings.Contains(res[1].Err, "dependency-broke-here") || !strings.Contains(res[1].Err, "dep-fails.drv' failed") {
+		t.Errorf("needsdep: OK %v, Err:\n%s", res[1].OK, res[1].Err)
+	}
+	if res[2].OK || !strings.Contains(res[2].Err, "fails failed to build") || !strings.Contains(res[2].Err, "exit code 1") {
+		t.Errorf("fails: OK %v, Err:\n%s", res[2].OK, res[2].Err)
+	}
+	slices.Sort(built)
+	if want := []string{"fails:failed", "good1:ok", "needsdep:failed"}; !slices.Equal(built, want) {
+		t.Errorf("OnBuilt saw %q, want %q", built, want)
+	}
+
+	// Nothing can be attempted: an error, not failed results.
+	bogus := []DrvOut{{Drv: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-gone.drv", Out: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-gone"}}
+	if _, err := n.Realise(ctx, bogus, RealiseOptions{}); err == nil || !strings.Contains(err.Error(), "not a valid store path") {
+		t.Errorf("Realise of a missing derivation: err = %v", err)
+	}
+	if _, err := n.Realise(ctx, drvs[:1], RealiseOptions{Jobs: "many"}); err == nil {
+		t.Error("Realise with Jobs \"many\": want an error")
+	}
+}
+
+func TestDrvInstallable(t *testing.T) {
+	drv := "/nix/store/4aym0995832h9wmwp5iw3mmpl0c438d9-good1.drv"
+	tests := []struct{ version, want string }{
+		{"nix (Nix) 2.8.0", drv},
+		{"nix (Nix) 2.12.1", drv},
+		{"nix (Nix) 2.13.0", drv + "^*"},
+		{"nix (Nix) 2.24.10", drv + "^*"},
+		{"nix (Lix, like Nix) 2.91.1", drv + "^*"},
+		{"nix (Determinate Nix 3.6.2) 2.29.0", drv + "^*"},
+	}
+	for _, tt := range tests {
+		v, err := ParseVersion(tt.version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := drvInstallable(v, drv); got != tt.want {
+			t.Errorf("%s: drvInstallable = %q, want %q", tt.version, got, tt.want)
+		}
+	}
+}
+
+func TestRealiseArgs(t *testing.T) {
+	n := New(Options{ExtraArgs: []string{"--option", "cores", "1"}})
+	drvs := []DrvOut{{Drv: "/nix/store/a-x.drv", Out: "/nix/store/a-x"}, {Drv: "/nix/store/b-y.drv", Out: "/nix/store/b-y"}}
+	fixed := []string{"build", "--extra-experimental-features", "nix-command flakes", "--no-update-lock-file",
+		"--no-link", "--keep-going", "--log-format", "internal-json"}
+	tests := []struct {
+		version string
+		o       RealiseOptions
+		want    []string
+	}{
+		{"nix (Nix) 2.8.0", RealiseOptions{Jobs: "auto"},
+			append(slices.Clone(fixed), "--max-jobs", "auto", "/nix/store/a-x.drv", "/nix/store/b-y.drv", "--option", "cores", "1")},
+		{"nix (Nix) 2.24.10", RealiseOptions{Jobs: "4", Builders: "ssh://b x86_64-linux"},
+			append(slices.Clone(fixed), "--max-jobs", "4", "--builders", "ssh://b x86_64-linux", "/nix/store/a-x.drv^*", "/nix/store/b-y.drv^*", "--option", "cores", "1")},
+		{"nix (Lix, like Nix) 2.91.1", RealiseOptions{},
+			append(slices.Clone(fixed), "/nix/store/a-x.drv^*", "/nix/store/b-y.drv^*", "--option", "cores", "1")},
+	}
+	for _, tt := range tests {
+		v, _ := ParseVersion(tt.version)
+		if got := realiseArgs(n, v, drvs, tt.o); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: realiseArgs =\n%q\nwant\n%q", tt.version, got, tt.want)
+		}
+	}
+}
+
+// TestBuildMonitor replays `nix build --keep-going --log-format
+// internal-json` as Nix 2.8.0 wrote it for two derivations: fa, whose
+// builder fails, and top, which needs dep, whose builder fails.
+func TestBuildMonitor(t *testing.T) {
+	b, err := os.ReadFile("testdata/realise-nix-2.8.0.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		fa  = "/nix/store/ibwvkzjqmc2lwm1nnrh04h61qss9p3f2-fa.drv"
+		dep = "/nix/store/2grl6plm9wa0qdxqw7iwzf6h5cy1jazq-dep.drv"
+	)
+	m := newBuildMonitor([]DrvOut{{Drv: fa, Out: "/nix/store/x-fa"}}, nil)
+	w := &lineWriter{line: m.line}
+	// Arbitrary chunking, as a pipe delivers it.
+	for chunk := range slices.Chunk(b, 97) {
+		if _, err := w.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.flush()
+	msgs, tail, built := m.about(fa)
+	if !built || !slices.Equal(tail, []string{"line1", "line2", "sh: 1: sleep: not found", "oops"}) {
+		t.Errorf("fa: built %v, log tail %q", built, tail)
+	}
+	if len(msgs) != 1 || msgs[0] != "error: builder for '"+fa+"' failed with exit code 1" {
+		t.Errorf("fa: messages %q", msgs)
+	}
+	if got := m.failedBuilds(); !slices.Equal(got, []string{dep, fa}) {
+		t.Errorf("failed builds %q", got)
+	}
+	if _, tail, _ := m.about(dep); !slices.Equal(tail, []string{"depfail-line"}) {
+		t.Errorf("dep: log tail %q", tail)
+	}
+	if !m.attemptedAny() {
+		t.Error("attempted = false")
+	}
+	if p := m.pending(); len(p) != 1 || p[0].Drv != fa {
+		t.Errorf("pending = %v", p)
+	}
+}
+
+func TestDrvName(t *testing.T) {
+	if got := drvName("/nix/store/ibwvkzjqmc2lwm1nnrh04h61qss9p3f2-nixos-system-web.drv"); got != "nixos-system-web" {
+		t.Errorf("drvName = %q", got)
+	}
+}
