@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -100,8 +102,11 @@ func cmdMkfleet(ts *testscript.TestScript, neg bool, args []string) {
 	for _, k := range []string{"HOME", "XDG_CACHE_HOME", "NIX_CONFIG"} {
 		env = append(env, k+"="+ts.Getenv(k))
 	}
+	// A fresh salt per fleet: otherwise outputs built by an earlier run are
+	// valid in the store already and every build would report them reused.
+	salt := fmt.Sprintf("%s-%d", ts.MkAbs(fs.Arg(0)), time.Now().UnixNano())
 	_, err := fleetgen.Generate(context.Background(), fleetgen.Options{
-		Dir: ts.MkAbs(fs.Arg(0)), Hosts: hosts, FlakeDir: *flakeDir, Env: env,
+		Dir: ts.MkAbs(fs.Arg(0)), Hosts: hosts, FlakeDir: *flakeDir, Env: env, Salt: salt,
 	})
 	ts.Check(err)
 }

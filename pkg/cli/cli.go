@@ -91,6 +91,8 @@ func ExitCode(err error) int {
 		check   *fleet.CheckError
 		noRings *fleet.NoRingsError
 		noRing  *fleet.UnknownRingError
+		noHost  *fleet.UnknownHostPatternError
+		red     *fleet.BuildRedError
 	)
 	switch {
 	case err == nil:
@@ -99,8 +101,10 @@ func ExitCode(err error) int {
 		return ExitInterrupted
 	case errors.As(err, &refused):
 		return ExitGateRefused
+	case errors.As(err, &red):
+		return ExitBuildRed
 	case errors.As(err, &usage), errors.As(err, &cfgErr), errors.As(err, &member),
-		errors.As(err, &check), errors.As(err, &noRings), errors.As(err, &noRing):
+		errors.As(err, &check), errors.As(err, &noRings), errors.As(err, &noRing), errors.As(err, &noHost):
 		return ExitUsage
 	}
 	return ExitFailure

@@ -31,6 +31,8 @@ func TestExitCode(t *testing.T) {
 		{&fleet.UnknownRingError{Ring: "x"}, ExitUsage},
 		{&fleet.NoRingsError{}, ExitUsage},
 		{cmdutil.Reported(wrap(&ring.GateRefusedError{Ring: "canary"})), ExitGateRefused},
+		{wrap(&fleet.BuildRedError{Commit: "c"}), ExitBuildRed},
+		{&fleet.UnknownHostPatternError{Pattern: "x"}, ExitUsage},
 	}
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/ringflow/ringflow/pkg/config"
+	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
 	"github.com/ringflow/ringflow/pkg/membership"
 	"github.com/ringflow/ringflow/pkg/nix"
@@ -22,10 +23,11 @@ import (
 
 // Fleet is one flake repository under ringflow's control.
 type Fleet struct {
-	Config *config.Config
-	Repo   *gitrepo.Repo
-	Nix    *nix.Nix
-	Log    io.Writer // one line per step worth telling (stderr)
+	Config   *config.Config
+	Repo     *gitrepo.Repo
+	Nix      *nix.Nix
+	Evidence *evidence.Store
+	Log      io.Writer // one line per step worth telling (stderr)
 
 	synced bool
 }
@@ -39,7 +41,8 @@ func Open(cfg *config.Config, nx *nix.Nix, log io.Writer) (*Fleet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Fleet{Config: cfg, Repo: repo, Nix: nx, Log: log}, nil
+	ev := &evidence.Store{Repo: repo, Remote: cfg.Remote, Identity: cfg.Update.Author}
+	return &Fleet{Config: cfg, Repo: repo, Nix: nx, Evidence: ev, Log: log}, nil
 }
 
 // NoRingsError says the config defines no rings, so there is nothing to
@@ -70,13 +73,16 @@ func (f *Fleet) Branches() []string {
 	return bs
 }
 
-// Sync fetches dev and every group branch from the remote, once per run.
-// Without a remote the local branches are the truth and nothing happens.
+// Sync fetches dev, every group branch and the evidence from the remote,
+// once per run. Without a remote the local refs are the truth.
 func (f *Fleet) Sync(ctx context.Context) error {
 	if f.Config.Remote == "" || f.synced {
 		return nil
 	}
 	if err := f.Repo.Fetch(ctx, f.Config.Remote, f.Branches()); err != nil {
+		return err
+	}
+	if err := f.Evidence.Fetch(ctx); err != nil {
 		return err
 	}
 	f.synced = true

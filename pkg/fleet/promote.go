@@ -47,11 +47,46 @@ func (f *Fleet) PlanPromotion(ctx context.Context, o PromoteOptions) (*ring.Plan
 		return nil, fmt.Errorf("ring %s has no branch to take a candidate from: run `ringflow init` or promote %s first", srcName, srcName)
 	}
 	req := &ring.Request{Ring: st.Rings[i].Ring, Source: srcName, SourceHead: srcHead, Candidate: candidate, Groups: st.Rings[i].Groups}
+	if err := f.addEvidence(ctx, req); err != nil {
+		return nil, err
+	}
 	gates := o.Gates
 	if gates == nil {
 		gates = ring.DefaultGates()
 	}
 	return ring.Decide(req, f.Repo, gates)
+}
+
+// addEvidence fills in the hosts the promotion would move and their
+// evidence at the candidate; nothing when no branch would move.
+func (f *Fleet) addEvidence(ctx context.Context, req *ring.Request) error {
+	moving := map[string]bool{}
+	for _, gs := range req.Groups {
+		if !gs.Group.Pin.Pinned && gs.Commit != req.Candidate {
+			moving[gs.Group.Name] = true
+		}
+	}
+	if len(moving) == 0 {
+		return nil
+	}
+	ps, err := f.Hosts(ctx, req.Candidate)
+	if err != nil {
+		return err
+	}
+	note, err := f.Evidence.Get(req.Candidate)
+	if err != nil {
+		return err
+	}
+	req.Evidence = map[string]ring.HostEvidence{}
+	for _, p := range ps {
+		if moving[p.Group] {
+			req.Hosts = append(req.Hosts, p.Host)
+			if e, ok := note.Hosts[p.Host]; ok {
+				req.Evidence[p.Host] = ring.HostEvidence{Status: e.Status, Phase: e.Phase}
+			}
+		}
+	}
+	return nil
 }
 
 // Promote decides a promotion and, unless it is refused or a dry run,

@@ -30,6 +30,17 @@ type Request struct {
 	SourceHead string // the source's position
 	Candidate  string // the commit offered
 	Groups     []GroupState
+
+	// Hosts are the hosts of the ring's unpinned groups at the candidate,
+	// and Evidence what building them there gave (absent = never built).
+	Hosts    []string
+	Evidence map[string]HostEvidence
+}
+
+// HostEvidence is one host's build result at the candidate.
+type HostEvidence struct {
+	Status string // "green" or "red"
+	Phase  string // "eval" or "build" for a red host
 }
 
 // Move is one branch moving forward.
@@ -106,7 +117,7 @@ func Decide(req *Request, a Ancestry, gates []Gate) (*Plan, error) {
 
 // DefaultGates are the gates of the spec that need only git: the order in
 // which refusals are listed.
-func DefaultGates() []Gate { return []Gate{FastForward{}, Order{}, Pins{}} }
+func DefaultGates() []Gate { return []Gate{FastForward{}, Order{}, Evidence{}, Pins{}} }
 
 // FastForward is gate 1: the candidate descends from every unpinned group
 // branch of the ring, so pull agents that refuse rewinds keep working.
@@ -156,6 +167,35 @@ func (Order) Check(req *Request, a Ancestry) (string, error) {
 		return fmt.Sprintf("%s is not on %s (at %s): a ring only takes commits its source holds", Short(req.Candidate), req.Source, Short(req.SourceHead)), nil
 	}
 	return "", nil
+}
+
+// Evidence is gate 3: every host the promotion would move built green at
+// the candidate.
+type Evidence struct{}
+
+// Name implements Gate.
+func (Evidence) Name() string { return "evidence" }
+
+// Check implements Gate.
+func (Evidence) Check(req *Request, _ Ancestry) (string, error) {
+	var red, missing []string
+	for _, h := range req.Hosts {
+		switch e := req.Evidence[h]; e.Status {
+		case "green":
+		case "red":
+			red = append(red, fmt.Sprintf("%s (%s)", h, e.Phase))
+		default:
+			missing = append(missing, h)
+		}
+	}
+	var parts []string
+	if len(red) > 0 {
+		parts = append(parts, fmt.Sprintf("red at %s: %s", Short(req.Candidate), strings.Join(red, ", ")))
+	}
+	if len(missing) > 0 {
+		parts = append(parts, fmt.Sprintf("not built at %s: %s (run `ringflow build %s`)", Short(req.Candidate), strings.Join(missing, ", "), Short(req.Candidate)))
+	}
+	return strings.Join(parts, "; "), nil
 }
 
 // Pins is gate 5: pinned groups stay put; a ring whose groups are all

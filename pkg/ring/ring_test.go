@@ -131,6 +131,29 @@ func TestDecide(t *testing.T) {
 	}
 }
 
+func TestEvidenceGate(t *testing.T) {
+	req := &Request{Ring: config.Ring{Name: "early"}, Source: "canary", SourceHead: "D", Candidate: "D",
+		Groups:   []GroupState{{grp("early", false), "C"}},
+		Hosts:    []string{"a", "b", "c", "d"},
+		Evidence: map[string]HostEvidence{"a": {Status: "green"}, "b": {Status: "red", Phase: "eval"}, "c": {Status: "red", Phase: "build"}},
+	}
+	p, err := Decide(req, history, DefaultGates())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Refusals) != 1 || p.Refusals[0].Gate != "evidence" || len(p.Moves) != 0 {
+		t.Fatalf("plan = %+v, want only the evidence gate refusing", p)
+	}
+	want := "red at D: b (eval), c (build); not built at D: d (run `ringflow build D`)"
+	if p.Refusals[0].Reason != want {
+		t.Errorf("reason = %q, want %q", p.Refusals[0].Reason, want)
+	}
+	req.Evidence["b"], req.Evidence["c"], req.Evidence["d"] = HostEvidence{Status: "green"}, HostEvidence{Status: "green"}, HostEvidence{Status: "green"}
+	if p, _ = Decide(req, history, DefaultGates()); p.Refused() || len(p.Moves) != 1 {
+		t.Errorf("all green: plan = %+v, want one move", p)
+	}
+}
+
 func TestRefusalMessagesNameTheFault(t *testing.T) {
 	req := &Request{Ring: config.Ring{Name: "stable"}, Source: "early", SourceHead: "D", Candidate: "X",
 		Groups: []GroupState{{grp("stable", false), "C"}}}

@@ -5,6 +5,7 @@ package root
 import (
 	"github.com/spf13/cobra"
 
+	cmdBuild "github.com/ringflow/ringflow/pkg/cmd/build"
 	cmdCheck "github.com/ringflow/ringflow/pkg/cmd/check"
 	cmdHosts "github.com/ringflow/ringflow/pkg/cmd/hosts"
 	cmdInit "github.com/ringflow/ringflow/pkg/cmd/init"
@@ -60,6 +61,7 @@ branches (canary, early, stable, …) that the hosts pull from.`,
 		cmdCheck.NewCmdCheck(f, nil),
 		cmdHosts.NewCmdHosts(f, nil),
 		cmdStatus.NewCmdStatus(f, nil),
+		cmdBuild.NewCmdBuild(f, nil),
 		cmdPromote.NewCmdPromote(f, nil),
 		cmdVersion.NewCmdVersion(f),
 		newHelpTopicExitCodes(),

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ringflow/ringflow/pkg/cmdutil"
+	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/ring"
@@ -82,6 +83,9 @@ type GroupJSON struct {
 	Pinned     bool   `json:"pinned"`
 	Behind     int    `json:"behind"`
 	Subject    string `json:"subject,omitempty"`
+	// Evidence counts the group's hosts green, red and not built at its
+	// commit; absent when the hosts there could not be read.
+	Evidence *evidence.Tally `json:"evidence,omitempty"`
 }
 
 func statusRun(ctx context.Context, opts *StatusOptions) error {
@@ -93,6 +97,10 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 		return err
 	}
 	st, err := fl.State(ctx)
+	if err != nil {
+		return err
+	}
+	tallies, tallyErrs, err := fl.GroupEvidence(ctx, st)
 	if err != nil {
 		return err
 	}
@@ -115,6 +123,11 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 		}
 		for _, gs := range rs.Groups {
 			gj := GroupJSON{Name: gs.Group.Name, Branch: gs.Group.Branch, Commit: gs.Commit, Pinned: gs.Group.Pin.Pinned}
+			if t, ok := tallies[gs.Group.Name]; ok {
+				gj.Evidence = &t
+			} else if e := tallyErrs[gs.Group.Name]; e != nil {
+				fmt.Fprintf(opts.IO.ErrOut, "warning: evidence of group %s unknown: %v\n", gs.Group.Name, e)
+			}
 			if gs.Commit != "" {
 				ci, err := fl.Repo.Commit(gs.Commit)
 				if err != nil {
@@ -142,7 +155,7 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 func printText(io *iostreams.IOStreams, s StatusJSON) error {
 	cs := io.ColorScheme()
 	tty := io.IsStdoutTTY()
-	tp := tableprinter.New(io.Out, tty, "RING", "GROUP", "BRANCH", "COMMIT", "AGE", "BEHIND", "PINNED", "SUBJECT")
+	tp := tableprinter.New(io.Out, tty, "RING", "GROUP", "BRANCH", "COMMIT", "AGE", "BEHIND", "PINNED", "EVIDENCE", "SUBJECT")
 	commit := func(c string) string {
 		switch {
 		case c == "":
@@ -162,7 +175,7 @@ func printText(io *iostreams.IOStreams, s StatusJSON) error {
 	if s.Dev.Commit != "" {
 		devAge = fmtAge(time.Duration(s.Dev.AgeSeconds)*time.Second, tty, s.Dev.CommitTime)
 	}
-	tp.AddColoredRow([]string{"dev", "-", s.Dev.Branch, commit(s.Dev.Commit), devAge, "-", "-", s.Dev.Subject},
+	tp.AddColoredRow([]string{"dev", "-", s.Dev.Branch, commit(s.Dev.Commit), devAge, "-", "-", "-", s.Dev.Subject},
 		[]func(string) string{cs.Bold, nil, nil, missing(s.Dev.Commit)})
 	for _, r := range s.Rings {
 		for _, g := range r.Groups {
@@ -177,8 +190,9 @@ func printText(io *iostreams.IOStreams, s StatusJSON) error {
 			if g.Pinned {
 				pinned, pinColor = "pinned", cs.Yellow
 			}
-			tp.AddColoredRow([]string{r.Name, g.Name, g.Branch, commit(g.Commit), age, strconv.Itoa(g.Behind), pinned, g.Subject},
-				[]func(string) string{cs.Bold, nil, nil, missing(g.Commit), nil, behindColor, pinColor})
+			ev, evColor := fmtEvidence(g.Evidence, cs)
+			tp.AddColoredRow([]string{r.Name, g.Name, g.Branch, commit(g.Commit), age, strconv.Itoa(g.Behind), pinned, ev, g.Subject},
+				[]func(string) string{cs.Bold, nil, nil, missing(g.Commit), nil, behindColor, pinColor, evColor})
 		}
 	}
 	if err := tp.Render(); err != nil {
@@ -190,6 +204,29 @@ func printText(io *iostreams.IOStreams, s StatusJSON) error {
 		}
 	}
 	return nil
+}
+
+// fmtEvidence reads "3/4 green, 1 red" style: all green is green, any red
+// is red, anything unbuilt is yellow.
+func fmtEvidence(t *evidence.Tally, cs *iostreams.ColorScheme) (string, func(string) string) {
+	if t == nil {
+		return "?", nil
+	}
+	total := t.Green + t.Red + t.Missing
+	s := fmt.Sprintf("%d/%d green", t.Green, total)
+	if t.Red > 0 {
+		s += fmt.Sprintf(", %d red", t.Red)
+	}
+	if t.Missing > 0 {
+		s += fmt.Sprintf(", %d unbuilt", t.Missing)
+	}
+	switch {
+	case t.Red > 0:
+		return s, cs.Red
+	case t.Missing > 0:
+		return s, cs.Yellow
+	}
+	return s, cs.Green
 }
 
 // fmtAge is relative on a terminal, RFC 3339 through a pipe.

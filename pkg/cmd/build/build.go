@@ -1,0 +1,189 @@
+// Package build implements `ringflow build [REV] [--host PATTERN]…`:
+// test-build hosts at a commit straight from git, record the evidence as a
+// git note, and report every host, green or red.
+package build
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ringflow/ringflow/pkg/cmdutil"
+	"github.com/ringflow/ringflow/pkg/evidence"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/ring"
+	"github.com/ringflow/ringflow/pkg/tableprinter"
+)
+
+// BuildOptions are the inputs of `ringflow build`.
+type BuildOptions struct {
+	IO    *iostreams.IOStreams
+	Fleet func() (*fleet.Fleet, error)
+	Now   func() time.Time
+	JSON  bool
+
+	Rev   string
+	Hosts []string
+}
+
+// NewCmdBuild returns `ringflow build`.
+func NewCmdBuild(f *cmdutil.Factory, runF func(context.Context, *BuildOptions) error) *cobra.Command {
+	opts := &BuildOptions{IO: f.IOStreams, Fleet: f.Fleet, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "build [REV] [--host PATTERN]...",
+		Short: "Test-build every host at a commit and record the evidence",
+		Long: `Build nixosConfigurations.<host>.<build.attribute> for every host (or those
+matching --host) at REV, default dev's head, straight from git: the work tree
+is never read. Evaluation runs in as few nix processes as the cores make
+worthwhile, with failures isolated per host; then every derivation is realised
+in one nix build --keep-going. Hosts already green at REV are answered from the
+evidence; hosts whose output is already in the store, or whose derivation was
+green at any commit, are reported reused and not built again.
+
+The result is recorded as a git note on REV (git notes --ref ringflow/evidence
+show REV), pushed to the remote. Exit 4 if any host is red.`,
+		Example: `  $ ringflow build
+  $ ringflow build canary --host 'web-*'
+  $ ringflow build 3f2a9c1 -o json | jq '.hosts[] | select(.status=="red")'`,
+		Args: cmdutil.RangeArgs(0, 1, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Rev = args[0]
+			}
+			opts.JSON = f.Globals.JSON()
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return buildRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringArrayVar(&opts.Hosts, "host", nil, "build only hosts matching this name or glob (repeatable)")
+	return cmdutil.JSONCapable(cmd)
+}
+
+func buildRun(ctx context.Context, opts *BuildOptions) error {
+	fl, err := opts.Fleet()
+	if err != nil {
+		return err
+	}
+	start := opts.Now()
+	prog := newProgress(opts.IO, start, opts.Now)
+	rep, err := fl.Build(ctx, fleet.BuildOptions{Rev: opts.Rev, Patterns: opts.Hosts, Progress: prog.event})
+	prog.done()
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		if err := cmdutil.WriteJSON(opts.IO.Out, rep); err != nil {
+			return err
+		}
+	} else if err := printReport(opts.IO, rep); err != nil {
+		return err
+	}
+	if red := rep.Red(); len(red) > 0 {
+		return &fleet.BuildRedError{Commit: rep.Commit, Red: red}
+	}
+	if !opts.JSON {
+		fmt.Fprintf(opts.IO.ErrOut, "%s %d host(s) green at %s in %s\n", opts.IO.ColorScheme().Green("✓"),
+			len(rep.Hosts), ring.Short(rep.Commit), opts.Now().Sub(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+func printReport(io *iostreams.IOStreams, rep *fleet.BuildReport) error {
+	cs := io.ColorScheme()
+	tp := tableprinter.New(io.Out, io.IsStdoutTTY(), "HOST", "STATUS", "PHASE", "SECONDS", "REUSED", "OUTPUT")
+	for _, h := range rep.Hosts {
+		color := cs.Green
+		detail := h.Out
+		if h.Status == evidence.Red {
+			color = cs.Red
+			detail = firstLine(h.Error)
+		}
+		reused := "-"
+		if h.Reused {
+			reused = "reused"
+		}
+		tp.AddColoredRow([]string{h.Host, h.Status, h.Phase, fmt.Sprintf("%.2f", h.Seconds), reused, detail},
+			[]func(string) string{nil, color})
+	}
+	if err := tp.Render(); err != nil {
+		return err
+	}
+	for _, h := range rep.Red() {
+		fmt.Fprintf(io.ErrOut, "\n%s %s (%s):\n%s\n", cs.Red("✗"), h.Host, h.Phase, indent(h.Error))
+	}
+	return nil
+}
+
+// progress draws one live line on a terminal, and otherwise one plain
+// line per host once its outcome is known.
+type progress struct {
+	io    *iostreams.IOStreams
+	start time.Time
+	now   func() time.Time
+	live  bool
+
+	mu                               sync.Mutex
+	evaluated, built, failed, reused int
+	drawn                            bool
+}
+
+func newProgress(io *iostreams.IOStreams, start time.Time, now func() time.Time) *progress {
+	return &progress{io: io, start: start, now: now, live: io.ProgressEnabled()}
+}
+
+func (p *progress) event(ev fleet.BuildEvent) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch ev.Phase {
+	case "evaluated":
+		p.evaluated++
+	case "eval-failed":
+		p.failed++
+	case "built":
+		p.built++
+	case "build-failed":
+		p.failed++
+	case "reused":
+		p.reused++
+	}
+	if p.live {
+		fmt.Fprintf(p.io.ErrOut, "\r\x1b[Kevaluated %d · built %d · reused %d · failed %d · %s",
+			p.evaluated, p.built, p.reused, p.failed, p.now().Sub(p.start).Round(100*time.Millisecond))
+		p.drawn = true
+		return
+	}
+	if ev.Phase != "evaluated" {
+		fmt.Fprintf(p.io.ErrOut, "%s: %s\n", ev.Host, ev.Phase)
+	}
+}
+
+func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.io.ErrOut, "\r\x1b[K")
+	}
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = "    " + l
+	}
+	return strings.Join(lines, "\n")
+}
