@@ -18,7 +18,7 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 
 step "a throwaway fleet: 12 hosts, a stand-in nixpkgs, a bare remote"
 hosts=(lab-1 lab-2 web-1 web-2 web-3 db-1 db-2 mail-1 sbc-north sbc-south sbc-east build-1)
-go run ./scripts/fleetgen -dir "$demo" $(printf -- '-host %s ' "${hosts[@]}") | sed 's/^/  /'
+go run ./scripts/fleetgen -dir "$demo" -salt "$(basename "$demo")" $(printf -- '-host %s ' "${hosts[@]}") | sed 's/^/  /'
 cd "$demo/fleet"
 
 cat > ringflow.yaml <<'YAML'
@@ -49,22 +49,35 @@ run "$ringflow" check
 step "who is where, and where each host deploys from"
 run "$ringflow" hosts
 
-step "a change lands on dev"
+step "a change lands on dev; it breaks web-3's build"
 echo '# tuned on the demo' >> common.nix
-git commit -qam 'common: tune every host'
+sed -i 's/"name": "web-3"/"name": "web-3", "buildFail": true/' hosts.json
+git commit -qam 'common: tune every host (and break web-3)'
 git push -q origin dev
 run git log --oneline -1
 
-step "status: dev is one commit ahead of canary"
-run "$ringflow" status
+step "test-build every host at dev's head: web-3 is red (exit 4)"
+run "$ringflow" build || echo "(exit $?: a host is red)"
+run git notes --ref ringflow/evidence show dev | head -12
 
-step "walk it down the rings"
+step "canary and early hold only green hosts: they move"
+run "$ringflow" promote canary
+run "$ringflow" promote early
+
+step "stable holds web-3: the evidence gate holds it back (exit 3)"
+run "$ringflow" promote stable || echo "(exit $?: refused)"
+
+step "the fix lands on dev, is built, and walks down the rings"
+sed -i 's/"name": "web-3", "buildFail": true/"name": "web-3"/' hosts.json
+git commit -qam 'web-3: fix the build'
+git push -q origin dev
+run "$ringflow" build
 run "$ringflow" promote canary
 run "$ringflow" promote early --dry-run
 run "$ringflow" promote early
 run "$ringflow" promote stable
 
-step "status: every ring holds the change; field-sbc stayed pinned"
+step "status: every ring holds the fix; field-sbc stayed pinned"
 run "$ringflow" status
 run git -C ../origin.git branch -v
 

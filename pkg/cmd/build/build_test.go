@@ -1,0 +1,83 @@
+package build
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringflow/ringflow/pkg/cmdutil"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/iostreams"
+)
+
+func TestNewCmdBuild(t *testing.T) {
+	tests := []struct {
+		argv    string
+		rev     string
+		hosts   []string
+		wantErr string
+	}{
+		{argv: "", rev: ""},
+		{argv: "canary", rev: "canary"},
+		{argv: "3f2a9c1 --host web-* --host lab-1", rev: "3f2a9c1", hosts: []string{"web-*", "lab-1"}},
+		{argv: "a b", wantErr: "too many arguments"},
+	}
+	for _, tt := range tests {
+		ios, _, _, _ := iostreams.Test()
+		f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.Globals{Output: "text"}}
+		var got *BuildOptions
+		cmd := NewCmdBuild(f, func(_ context.Context, o *BuildOptions) error { got = o; return nil })
+		cmd.SetArgs(strings.Fields(tt.argv))
+		cmd.SetOut(ios.Out)
+		cmd.SetErr(ios.ErrOut)
+		err := cmd.Execute()
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%q: err = %v, want %q", tt.argv, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", tt.argv, err)
+		}
+		if got.Rev != tt.rev || !slices.Equal(got.Hosts, tt.hosts) {
+			t.Errorf("%q: options rev=%q hosts=%q, want %q %q", tt.argv, got.Rev, got.Hosts, tt.rev, tt.hosts)
+		}
+	}
+}
+
+func TestProgress(t *testing.T) {
+	events := []fleet.BuildEvent{
+		{Host: "a", Phase: "evaluated"}, {Host: "b", Phase: "eval-failed"},
+		{Host: "a", Phase: "built"}, {Host: "c", Phase: "reused"},
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := func() time.Time { return t0.Add(1500 * time.Millisecond) }
+
+	// On a terminal: one line redrawn in place, cleared at the end.
+	ios, _, _, errOut := iostreams.Test()
+	ios.SetStdoutTTY(true)
+	ios.SetStderrTTY(true)
+	p := newProgress(ios, t0, now)
+	for _, ev := range events {
+		p.event(ev)
+	}
+	p.done()
+	got := errOut.String()
+	if !strings.Contains(got, "\r\x1b[Kevaluated 1 · built 1 · reused 1 · failed 1 · 1.5s") || !strings.HasSuffix(got, "\r\x1b[K") {
+		t.Errorf("terminal progress = %q", got)
+	}
+
+	// Through a pipe: one plain line per host outcome, no redraws.
+	ios, _, _, errOut = iostreams.Test()
+	p = newProgress(ios, t0, now)
+	for _, ev := range events {
+		p.event(ev)
+	}
+	p.done()
+	if got, want := errOut.String(), "b: eval-failed\na: built\nc: reused\n"; got != want {
+		t.Errorf("plain progress = %q, want %q", got, want)
+	}
+}
