@@ -1,6 +1,8 @@
 package fleetgen
 
 import (
+	"github.com/ringflow/ringflow/pkg/nix"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -88,7 +90,7 @@ func hostNames(t *testing.T, f *Fleet, rev string) []string {
 // as a Nix string, so that any name works.
 func drvPathArgs(f *Fleet, rev, host string) []string {
 	return []string{"eval", "--raw", f.FlakeURL(rev) + "#nixosConfigurations",
-		"--apply", "c: (builtins.getAttr " + nixString(host) + " c).config.system.build.toplevel.drvPath"}
+		"--apply", "c: (builtins.getAttr " + nix.Quote(host) + " c).config.system.build.toplevel.drvPath"}
 }
 
 func toplevel(f *Fleet, rev, host string) string {
@@ -299,10 +301,10 @@ func TestSaltChangesDerivations(t *testing.T) {
 func TestNixStringRoundTrips(t *testing.T) {
 	f := generate(t, Options{})
 	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "${interp}", "$(cmd) $x", "line\nbreak\ttab", "ünï"} {
-		out := mustNix(t, f, "eval", "--json", "--expr", nixString(s))
+		out := mustNix(t, f, "eval", "--json", "--expr", nix.Quote(s))
 		var got string
 		if err := json.Unmarshal([]byte(out), &got); err != nil || got != s {
-			t.Errorf("nixString(%q) evaluates to %q (%v)", s, got, err)
+			t.Errorf("nix.Quote(%q) evaluates to %q (%v)", s, got, err)
 		}
 	}
 }

@@ -260,7 +260,7 @@ func sliceExpr(hosts, attr []string) string {
 // hostExpr is the --apply function that evaluates one host without
 // tryEval: from nixosConfigurations to { drv, out }.
 func hostExpr(host string, attr []string) string {
-	return "cs: let sel = " + selectExpr(attr) + "; t = sel cs.${" + nixString(host) + "}; " +
+	return "cs: let sel = " + selectExpr(attr) + "; t = sel cs.${" + Quote(host) + "}; " +
 		"in { drv = t.drvPath; out = (t.out or t).outPath; }"
 }
 
@@ -269,16 +269,16 @@ func nixList(elems []string) string {
 	b.WriteString("[")
 	for _, e := range elems {
 		b.WriteString(" ")
-		b.WriteString(nixString(e))
+		b.WriteString(Quote(e))
 	}
 	b.WriteString(" ]")
 	return b.String()
 }
 
-// nixString quotes s as a Nix string literal. Every `$` is escaped, so no
+// Quote quotes s as a Nix string literal. Every `$` is escaped, so no
 // `${` can start an interpolation; `\n`, `\r` and `\t` are Nix's only
 // character escapes, and any other byte may stand in a literal as it is.
-func nixString(s string) string {
+func Quote(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteByte('"')

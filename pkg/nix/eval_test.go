@@ -40,13 +40,13 @@ func TestNixString(t *testing.T) {
 		{`$(x)`, `"\$(x)"`},
 	}
 	for _, tt := range tests {
-		if got := nixString(tt.in); got != tt.want {
-			t.Errorf("nixString(%q) = %s, want %s", tt.in, got, tt.want)
+		if got := Quote(tt.in); got != tt.want {
+			t.Errorf("Quote(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
 	// No unescaped interpolation may remain, whatever the name.
 	for _, h := range awkward {
-		lit := nixString(h)
+		lit := Quote(h)
 		body := lit[1 : len(lit)-1]
 		for i := 0; i < len(body); i++ {
 			if body[i] == '\\' {
@@ -54,7 +54,7 @@ func TestNixString(t *testing.T) {
 				continue
 			}
 			if body[i] == '"' || body[i] == '$' {
-				t.Errorf("nixString(%q) = %s: unescaped %q at %d", h, lit, body[i], i)
+				t.Errorf("Quote(%q) = %s: unescaped %q at %d", h, lit, body[i], i)
 			}
 		}
 	}
