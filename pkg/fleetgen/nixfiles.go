@@ -1,10 +1,10 @@
 package fleetgen
 
 import (
-	"github.com/ringflow/ringflow/pkg/nix"
-
 	"fmt"
 	"strings"
+
+	"github.com/ringflow/ringflow/pkg/nix"
 )
 
 // standInFlake is the stand-in nixpkgs' flake.nix. It has no inputs, so
