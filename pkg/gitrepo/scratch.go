@@ -1,0 +1,183 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// scratchPrefix starts the name of every scratch directory, so that stale
+// ones (their process killed) can be told from the user's own work trees.
+const scratchPrefix = "ringflow-scratch-"
+
+// scratchConfig keeps a scratch checkout plain whatever the repository's
+// config says: no hooks (post-checkout runs on `worktree add`), no
+// submodule recursion, no sparse checkout that could leave files out.
+var scratchConfig = []string{
+	"-c", "core.hooksPath=/dev/null",
+	"-c", "submodule.recurse=false",
+	"-c", "core.sparseCheckout=false",
+}
+
+// Scratch checks out commit (any revision ResolveCommit accepts) with a
+// detached HEAD into a new temporary directory, a linked work tree of this
+// repository (`git worktree add --detach`); bare repositories work the same.
+// The repository's own work tree, index and HEAD are not touched, and
+// commits made in dir are objects of this repository. The checkout runs
+// without the repository's hooks, sparse-checkout patterns (git copies them
+// into new work trees) or submodule recursion: dir holds every file of the
+// commit's tree, and submodules stay empty directories.
+//
+// remove deletes dir and the work tree's entry in the repository (`git
+// worktree remove --force --force`: also when dirty or locked; should that
+// fail, by deleting dir and then the entry). It may be called more than once; it keeps working after ctx
+// is done, so it can be deferred.
+//
+// A scratch work tree left behind by a process that was killed after its
+// directory vanished (a tmp cleaner, a reboot) is pruned first; one whose
+// directory still exists might belong to a running process and stays.
+func (r *Repo) Scratch(ctx context.Context, commit string) (dir string, remove func() error, err error) {
+	c, err := r.ResolveCommit(commit)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := r.pruneScratch(ctx); err != nil {
+		return "", nil, fmt.Errorf("gitrepo: scratch checkout of %s: %w", commit, err)
+	}
+	dir, err = os.MkdirTemp("", scratchPrefix)
+	if err != nil {
+		return "", nil, fmt.Errorf("gitrepo: scratch checkout of %s: %w", commit, err)
+	}
+	// git records the real path; keep ours equal to it.
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	var mu sync.Mutex
+	removed := false
+	remove = func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if removed {
+			return nil
+		}
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := r.removeScratch(cctx, dir); err != nil {
+			return fmt.Errorf("gitrepo: remove scratch checkout %s: %w", dir, err)
+		}
+		removed = true
+		return nil
+	}
+	// git accepts an existing empty directory as the new work tree.
+	args := append(scratchConfig[:len(scratchConfig):len(scratchConfig)], "worktree", "add", "--detach", "--quiet", dir, c)
+	if _, err := r.run(ctx, gitCmd{args: args}); err != nil {
+		rerr := remove()
+		return "", nil, errors.Join(fmt.Errorf("gitrepo: scratch checkout of %s: %w", commit, err), rerr)
+	}
+	return dir, remove, nil
+}
+
+// removeScratch removes the linked work tree at dir: files and entry.
+func (r *Repo) removeScratch(ctx context.Context, dir string) error {
+	_, err := r.run(ctx, gitCmd{args: []string{"worktree", "remove", "--force", "--force", dir}})
+	if err == nil {
+		if _, serr := os.Lstat(dir); errors.Is(serr, fs.ErrNotExist) {
+			return nil
+		}
+	}
+	// git refused (a submodule inside, files it can't delete, a dir it
+	// never registered) or left the directory: delete the files ourselves,
+	// then the entry, which `worktree remove` drops for a missing directory.
+	if err := removeAllForce(dir); err != nil {
+		return err
+	}
+	registered, err := r.scratchRegistered(ctx, dir)
+	if err != nil || !registered {
+		return err
+	}
+	if _, err := r.run(ctx, gitCmd{args: []string{"worktree", "remove", "--force", "--force", dir}}); err != nil {
+		if _, perr := r.run(ctx, gitCmd{args: []string{"worktree", "prune"}}); perr != nil {
+			return errors.Join(err, perr)
+		}
+	}
+	if registered, err = r.scratchRegistered(ctx, dir); err == nil && registered {
+		err = fmt.Errorf("git still lists it as a work tree")
+	}
+	return err
+}
+
+// pruneScratch drops the entries of scratch work trees whose directory is
+// gone. Other missing work trees (the user's, on an unmounted disk, say)
+// are left to git's own pruning.
+func (r *Repo) pruneScratch(ctx context.Context) error {
+	wts, err := r.allWorktrees(ctx)
+	if err != nil {
+		return err
+	}
+	for _, wt := range wts {
+		if !strings.HasPrefix(filepath.Base(wt.path), scratchPrefix) {
+			continue
+		}
+		if _, err := os.Lstat(wt.path); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if _, err := r.run(ctx, gitCmd{args: []string{"worktree", "remove", "--force", "--force", wt.path}}); err != nil {
+			if _, perr := r.run(ctx, gitCmd{args: []string{"worktree", "prune"}}); perr != nil {
+				return errors.Join(err, perr)
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+func (r *Repo) scratchRegistered(ctx context.Context, dir string) (bool, error) {
+	wts, err := r.allWorktrees(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, wt := range wts {
+		if wt.path == dir {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// allWorktrees lists the paths of every work tree git knows, prunable ones
+// included (worktrees leaves those out).
+func (r *Repo) allWorktrees(ctx context.Context) ([]worktree, error) {
+	out, err := r.run(ctx, gitCmd{args: []string{"worktree", "list", "--porcelain"}})
+	if err != nil {
+		return nil, err
+	}
+	var wts []worktree
+	for _, line := range strings.Split(string(out), "\n") {
+		if p, ok := strings.CutPrefix(line, "worktree "); ok {
+			wts = append(wts, worktree{path: p})
+		}
+	}
+	return wts, nil
+}
+
+// removeAllForce is os.RemoveAll that also deletes read-only directories
+// (a nix build output copied into the checkout, say).
+func removeAllForce(dir string) error {
+	err := os.RemoveAll(dir)
+	if err == nil {
+		return nil
+	}
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, werr error) error {
+		if werr == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}
