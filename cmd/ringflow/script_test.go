@@ -75,20 +75,23 @@ func setup(env *testscript.Env) error {
 	return nil
 }
 
-// mkfleet DIR [-flake-dir D] [-eval-error HOST] [-build-fail HOST] HOST...
+// mkfleet DIR [-flake-dir D] [-eval-error HOST] [-build-fail HOST] [-sub-flake HOST] HOST...
 // generates a fleet under DIR: DIR/nixpkgs (a stand-in input),
 // DIR/origin.git (the bare remote) and DIR/fleet (a clone on branch dev).
+// -sub-flake HOST gives HOST a sub-flake hosts/HOST (input HOST-flake)
+// with its own input DIR/nixpkgs-HOST.
 func cmdMkfleet(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! mkfleet")
 	}
 	fs := flag.NewFlagSet("mkfleet", flag.ContinueOnError)
 	flakeDir := fs.String("flake-dir", "", "the flake's directory in the repository")
-	var evalErr, buildFail multiFlag
+	var evalErr, buildFail, subFlakes multiFlag
+	fs.Var(&subFlakes, "sub-flake", "host with a sub-flake of its own")
 	fs.Var(&evalErr, "eval-error", "host whose evaluation throws")
 	fs.Var(&buildFail, "build-fail", "host whose build fails")
 	if err := fs.Parse(args); err != nil || fs.NArg() < 2 {
-		ts.Fatalf("usage: mkfleet DIR [-flake-dir D] [-eval-error HOST] [-build-fail HOST] HOST...")
+		ts.Fatalf("usage: mkfleet DIR [-flake-dir D] [-eval-error HOST] [-build-fail HOST] [-sub-flake HOST] HOST...")
 	}
 	var hosts []fleetgen.Host
 	for _, name := range fs.Args()[1:] {
@@ -106,7 +109,7 @@ func cmdMkfleet(ts *testscript.TestScript, neg bool, args []string) {
 	// valid in the store already and every build would report them reused.
 	salt := fmt.Sprintf("%s-%d", ts.MkAbs(fs.Arg(0)), time.Now().UnixNano())
 	_, err := fleetgen.Generate(context.Background(), fleetgen.Options{
-		Dir: ts.MkAbs(fs.Arg(0)), Hosts: hosts, FlakeDir: *flakeDir, Env: env, Salt: salt,
+		Dir: ts.MkAbs(fs.Arg(0)), Hosts: hosts, FlakeDir: *flakeDir, Env: env, Salt: salt, SubFlakes: subFlakes,
 	})
 	ts.Check(err)
 }

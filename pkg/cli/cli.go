@@ -92,6 +92,7 @@ func ExitCode(err error) int {
 		noRings *fleet.NoRingsError
 		noRing  *fleet.UnknownRingError
 		noHost  *fleet.UnknownHostPatternError
+		noInput *fleet.UnknownInputError
 		red     *fleet.BuildRedError
 	)
 	switch {
@@ -104,7 +105,8 @@ func ExitCode(err error) int {
 	case errors.As(err, &red):
 		return ExitBuildRed
 	case errors.As(err, &usage), errors.As(err, &cfgErr), errors.As(err, &member),
-		errors.As(err, &check), errors.As(err, &noRings), errors.As(err, &noRing), errors.As(err, &noHost):
+		errors.As(err, &check), errors.As(err, &noRings), errors.As(err, &noRing), errors.As(err, &noHost),
+		errors.As(err, &noInput):
 		return ExitUsage
 	}
 	return ExitFailure

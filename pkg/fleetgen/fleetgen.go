@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -59,19 +60,27 @@ type Options struct {
 	PkgsFileBytes int // approximate size of each package-set file
 
 	Salt string // goes into every derivation, so that benchmark runs get fresh ones
+
+	// SubFlakes names hosts that each get a sub-flake of their own:
+	// hosts/<name>/flake.nix with its own flake.lock and its own stand-in
+	// input D/nixpkgs-<name>, pulled into the top flake as the input
+	// "<name>-flake" (path:./hosts/<name>); that host is built from it.
+	// Names are limited to letters, digits and dashes.
+	SubFlakes []string
 }
 
 // Fleet is a generated fleet.
 type Fleet struct {
-	Dir      string   // D, absolute
-	Nixpkgs  string   // D/nixpkgs: the stand-in nixpkgs repository
-	Remote   string   // D/origin.git: the fleet's bare remote
-	Repo     string   // D/fleet: the fleet's work tree, remote "origin", branch dev
-	FlakeDir string   // the flake's directory inside Repo; "." = the top
-	Hosts    []Host   // the hosts as of the last Generate or SetHosts
-	Nix      string   // the nix binary
-	Env      []string // the environment every git and nix command gets
-	System   string   // the hosts' system
+	Dir       string   // D, absolute
+	Nixpkgs   string   // D/nixpkgs: the stand-in nixpkgs repository
+	SubFlakes []string // hosts with a sub-flake; host h's input is D/nixpkgs-h
+	Remote    string   // D/origin.git: the fleet's bare remote
+	Repo      string   // D/fleet: the fleet's work tree, remote "origin", branch dev
+	FlakeDir  string   // the flake's directory inside Repo; "." = the top
+	Hosts     []Host   // the hosts as of the last Generate or SetHosts
+	Nix       string   // the nix binary
+	Env       []string // the environment every git and nix command gets
+	System    string   // the hosts' system
 }
 
 // DevBranch is the only branch a generated fleet has.
@@ -104,6 +113,11 @@ func Generate(ctx context.Context, o Options) (*Fleet, error) {
 	if err := checkHosts(hosts); err != nil {
 		return nil, err
 	}
+	for _, s := range o.SubFlakes {
+		if !subFlakeNameRE.MatchString(s) || !slices.ContainsFunc(hosts, func(h Host) bool { return h.Name == s }) {
+			return nil, fmt.Errorf("fleetgen: sub-flake %q: want a host of the fleet named with letters, digits and dashes", s)
+		}
+	}
 	if o.PkgsFiles < 0 || o.PkgsFileBytes < 0 {
 		return nil, errors.New("fleetgen: PkgsFiles and PkgsFileBytes must not be negative")
 	}
@@ -112,15 +126,16 @@ func Generate(ctx context.Context, o Options) (*Fleet, error) {
 		return nil, err
 	}
 	f := &Fleet{
-		Dir:      dir,
-		Nixpkgs:  filepath.Join(dir, "nixpkgs"),
-		Remote:   filepath.Join(dir, "origin.git"),
-		Repo:     filepath.Join(dir, "fleet"),
-		FlakeDir: flakeDir,
-		Hosts:    append([]Host(nil), hosts...),
-		Nix:      o.Nix,
-		Env:      buildEnv(o.Env),
-		System:   o.System,
+		Dir:       dir,
+		Nixpkgs:   filepath.Join(dir, "nixpkgs"),
+		Remote:    filepath.Join(dir, "origin.git"),
+		Repo:      filepath.Join(dir, "fleet"),
+		FlakeDir:  flakeDir,
+		Hosts:     append([]Host(nil), hosts...),
+		Nix:       o.Nix,
+		Env:       buildEnv(o.Env),
+		System:    o.System,
+		SubFlakes: append([]string(nil), o.SubFlakes...),
 	}
 	if f.Nix == "" {
 		f.Nix = "nix"
@@ -128,8 +143,13 @@ func Generate(ctx context.Context, o Options) (*Fleet, error) {
 	if f.System == "" {
 		f.System = hostSystem()
 	}
-	if err := f.makeNixpkgs(ctx, o); err != nil {
+	if err := f.makeStandIn(ctx, f.Nixpkgs, o); err != nil {
 		return nil, err
+	}
+	for _, s := range f.SubFlakes {
+		if err := f.makeStandIn(ctx, f.SubInput(s), o); err != nil {
+			return nil, err
+		}
 	}
 	if err := f.git(ctx, dir, "init", "-q", "--bare", "--initial-branch="+DevBranch, f.Remote); err != nil {
 		return nil, fmt.Errorf("fleetgen: creating the remote: %w", err)
@@ -140,8 +160,13 @@ func Generate(ctx context.Context, o Options) (*Fleet, error) {
 	return f, nil
 }
 
-// makeNixpkgs creates the stand-in nixpkgs repository with one commit.
-func (f *Fleet) makeNixpkgs(ctx context.Context, o Options) error {
+// SubInput is the stand-in input repository of host's sub-flake.
+func (f *Fleet) SubInput(host string) string { return filepath.Join(f.Dir, "nixpkgs-"+host) }
+
+var subFlakeNameRE = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
+
+// makeStandIn creates a stand-in nixpkgs repository in dir with one commit.
+func (f *Fleet) makeStandIn(ctx context.Context, dir string, o Options) error {
 	files := map[string]string{
 		"flake.nix": standInFlake,
 		"lib.nix":   standInLib,
@@ -152,16 +177,16 @@ func (f *Fleet) makeNixpkgs(ctx context.Context, o Options) error {
 	for i := 1; i <= o.PkgsFiles; i++ {
 		files["pkgs/"+pkgFileName(i)] = pkgFile(i, o.PkgsFileBytes)
 	}
-	if err := writeFiles(f.Nixpkgs, files); err != nil {
+	if err := writeFiles(dir, files); err != nil {
 		return fmt.Errorf("fleetgen: writing the stand-in nixpkgs: %w", err)
 	}
-	if err := f.git(ctx, f.Nixpkgs, "init", "-q", "--initial-branch=main"); err != nil {
+	if err := f.git(ctx, dir, "init", "-q", "--initial-branch=main"); err != nil {
 		return fmt.Errorf("fleetgen: creating the stand-in nixpkgs: %w", err)
 	}
-	if err := f.git(ctx, f.Nixpkgs, "add", "-A"); err != nil {
+	if err := f.git(ctx, dir, "add", "-A"); err != nil {
 		return fmt.Errorf("fleetgen: staging the stand-in nixpkgs: %w", err)
 	}
-	if _, err := f.commit(ctx, f.Nixpkgs, "nixpkgs stand-in "+versionString(1)); err != nil {
+	if _, err := f.commit(ctx, dir, "nixpkgs stand-in "+versionString(1)); err != nil {
 		return fmt.Errorf("fleetgen: committing the stand-in nixpkgs: %w", err)
 	}
 	return nil
@@ -174,10 +199,17 @@ func (f *Fleet) makeFleet(ctx context.Context) error {
 		return err
 	}
 	nixpkgsURL := (&url.URL{Scheme: "git+file", Path: f.Nixpkgs}).String()
+	subURLs := map[string]string{}
+	for _, s := range f.SubFlakes {
+		subURLs[s] = (&url.URL{Scheme: "git+file", Path: f.SubInput(s)}).String()
+	}
 	files := map[string]string{
-		path.Join(f.FlakeDir, "flake.nix"):  fleetFlake(nixpkgsURL, f.System),
+		path.Join(f.FlakeDir, "flake.nix"):  fleetFlake(nixpkgsURL, f.System, f.SubFlakes),
 		path.Join(f.FlakeDir, "hosts.json"): hostsJSON,
 		path.Join(f.FlakeDir, "common.nix"): commonModule,
+	}
+	for s, u := range subURLs {
+		files[path.Join(f.FlakeDir, "hosts", s, "flake.nix")] = subFlake(u)
 	}
 	if err := writeFiles(f.Repo, files); err != nil {
 		return fmt.Errorf("fleetgen: writing the fleet: %w", err)
@@ -197,6 +229,12 @@ func (f *Fleet) makeFleet(ctx context.Context) error {
 	msg := fmt.Sprintf("fleet: %d hosts", len(f.Hosts))
 	if _, err := f.commit(ctx, f.Repo, msg); err != nil {
 		return fmt.Errorf("fleetgen: committing the fleet: %w", err)
+	}
+	// Sub-flakes are locked first: the top lock takes their inputs from them.
+	for _, s := range f.SubFlakes {
+		if err := f.nix(ctx, f.Repo, "flake", "lock", filepath.Join(f.flakePath(), "hosts", s)); err != nil {
+			return fmt.Errorf("fleetgen: locking the sub-flake of %s: %w", s, err)
+		}
 	}
 	if err := f.nix(ctx, f.Repo, "flake", "lock", f.flakePath()); err != nil {
 		return fmt.Errorf("fleetgen: locking the fleet flake: %w", err)

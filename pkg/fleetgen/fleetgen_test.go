@@ -1,8 +1,6 @@
 package fleetgen
 
 import (
-	"github.com/ringflow/ringflow/pkg/nix"
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/ringflow/ringflow/pkg/nix"
 )
 
 // testNixConfig keeps every nix call of the tests offline and unsandboxed:
@@ -326,5 +326,56 @@ func TestGenerateRejects(t *testing.T) {
 		if _, err := Generate(ctx, o); err == nil {
 			t.Errorf("%s: Generate succeeded", name)
 		}
+	}
+}
+
+// A host with a sub-flake is built from the sub-flake's own input: bumping
+// that input and relocking the sub-flake and then the top flake changes
+// only that host's toplevel.
+func TestSubFlake(t *testing.T) {
+	needNix(t)
+	ctx := context.Background()
+	f, err := Generate(ctx, Options{Dir: t.TempDir(), Hosts: []Host{{Name: "lab-1"}, {Name: "plex"}}, SubFlakes: []string{"plex"}, Env: testEnv()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv := func(host string) string {
+		t.Helper()
+		rev, err := f.Rev(ctx, DevBranch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := f.nixOut(ctx, f.Repo, "eval", "--raw", f.FlakeURL(rev)+"#nixosConfigurations."+host+".config.system.build.toplevel.drvPath")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	lab, plex := drv("lab-1"), drv("plex")
+	if _, err := os.Stat(filepath.Join(f.Repo, "hosts", "plex", "flake.lock")); err != nil {
+		t.Fatalf("sub-flake lock not committed: %v", err)
+	}
+	// Bump the sub-flake's input, then relock the sub-flake and the top flake.
+	if err := os.WriteFile(filepath.Join(f.SubInput("plex"), "version"), []byte("fleetgen.99\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.commit(ctx, f.SubInput("plex"), "bump", "-a"); err != nil {
+		t.Fatal(err)
+	}
+	n := nix.New(nix.Options{Env: f.Env})
+	if err := n.UpdateLock(ctx, filepath.Join(f.Repo, "hosts", "plex"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.UpdateLock(ctx, f.Repo, []string{"plex-flake"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.git(ctx, f.Repo, "commit", "-qam", "relock"); err != nil {
+		t.Fatal(err)
+	}
+	if got := drv("lab-1"); got != lab {
+		t.Errorf("lab-1 changed with plex's input: %s -> %s", lab, got)
+	}
+	if got := drv("plex"); got == plex {
+		t.Errorf("plex did not change with its own input: still %s", got)
 	}
 }

@@ -54,8 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fleetgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		o                                  fleetgen.Options
-		names, evalErrors, buildFails, wrk listFlag
+		o                                             fleetgen.Options
+		names, evalErrors, buildFails, wrk, subFlakes listFlag
 	)
 	fs.StringVar(&o.Dir, "dir", "", "directory to create the fleet in (created if missing; must be empty)")
 	fs.IntVar(&o.Count, "hosts", 0, "number of hosts named host-001 … (ignored when -host is given)")
@@ -63,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&evalErrors, "eval-error", "`NAME=MSG`: evaluating host NAME throws MSG (repeatable; adds NAME if missing)")
 	fs.Var(&buildFails, "build-fail", "host `NAME` fails to build (repeatable; adds NAME if missing)")
 	fs.Var(&wrk, "work", "`NAME=N`: host NAME costs N steps of extra evaluation (repeatable; adds NAME if missing)")
+	fs.Var(&subFlakes, "sub-flake", "host `NAME` gets a sub-flake hosts/NAME with its own input (repeatable; adds NAME if missing)")
 	fs.StringVar(&o.FlakeDir, "flake-dir", "", "put the flake in this subdirectory of the repository")
 	fs.IntVar(&o.PkgsFiles, "pkgs-files", 0, "number of package-set files every host imports")
 	fs.IntVar(&o.PkgsFileBytes, "pkgs-bytes", 0, "approximate size of each package-set file")
@@ -117,6 +118,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usagef("-work %q is not NAME=N", kv)
 		}
 		host(name).Work = n
+	}
+	for _, name := range subFlakes {
+		host(name)
+		o.SubFlakes = append(o.SubFlakes, name)
 	}
 	if len(o.Hosts) == 0 {
 		return usagef("no hosts: give -hosts N or -host NAME")

@@ -7,10 +7,12 @@ import (
 
 	cmdBuild "github.com/ringflow/ringflow/pkg/cmd/build"
 	cmdCheck "github.com/ringflow/ringflow/pkg/cmd/check"
+	cmdDiff "github.com/ringflow/ringflow/pkg/cmd/diff"
 	cmdHosts "github.com/ringflow/ringflow/pkg/cmd/hosts"
 	cmdInit "github.com/ringflow/ringflow/pkg/cmd/init"
 	cmdPromote "github.com/ringflow/ringflow/pkg/cmd/promote"
 	cmdStatus "github.com/ringflow/ringflow/pkg/cmd/status"
+	cmdUpdate "github.com/ringflow/ringflow/pkg/cmd/update"
 	cmdVersion "github.com/ringflow/ringflow/pkg/cmd/version"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 )
@@ -61,6 +63,8 @@ branches (canary, early, stable, …) that the hosts pull from.`,
 		cmdCheck.NewCmdCheck(f, nil),
 		cmdHosts.NewCmdHosts(f, nil),
 		cmdStatus.NewCmdStatus(f, nil),
+		cmdDiff.NewCmdDiff(f, nil),
+		cmdUpdate.NewCmdUpdate(f, nil),
 		cmdBuild.NewCmdBuild(f, nil),
 		cmdPromote.NewCmdPromote(f, nil),
 		cmdVersion.NewCmdVersion(f),

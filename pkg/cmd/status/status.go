@@ -5,6 +5,7 @@ package status
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -55,13 +56,21 @@ type StatusJSON struct {
 	Rings []RingJSON `json:"rings"`
 }
 
+// InputJSON is one key input pinned at a position: revision and date.
+type InputJSON struct {
+	Name string `json:"name"`
+	Rev  string `json:"rev"`
+	Date string `json:"date,omitempty"` // RFC 3339, from lastModified
+}
+
 // BranchJSON is dev's position.
 type BranchJSON struct {
-	Branch     string `json:"branch"`
-	Commit     string `json:"commit"`
-	CommitTime string `json:"commit_time,omitempty"`
-	AgeSeconds int64  `json:"age_seconds"`
-	Subject    string `json:"subject,omitempty"`
+	Branch     string      `json:"branch"`
+	Commit     string      `json:"commit"`
+	CommitTime string      `json:"commit_time,omitempty"`
+	AgeSeconds int64       `json:"age_seconds"`
+	Subject    string      `json:"subject,omitempty"`
+	Inputs     []InputJSON `json:"inputs,omitempty"`
 }
 
 // RingJSON is one ring.
@@ -71,6 +80,7 @@ type RingJSON struct {
 	Source   string      `json:"source"`
 	Error    string      `json:"error,omitempty"`
 	Groups   []GroupJSON `json:"groups"`
+	Inputs   []InputJSON `json:"inputs,omitempty"`
 }
 
 // GroupJSON is one group.
@@ -114,10 +124,14 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 		out.Dev.CommitTime = ci.Time.UTC().Format(time.RFC3339)
 		out.Dev.AgeSeconds = int64(now.Sub(ci.Time).Seconds())
 		out.Dev.Subject = ci.Subject
+		out.Dev.Inputs = keyInputs(fl, st.DevCommit, opts.IO)
 	}
 	for i, rs := range st.Rings {
 		srcName, srcHead := st.Source(i)
 		rj := RingJSON{Name: rs.Ring.Name, Position: rs.Position, Source: srcName, Groups: []GroupJSON{}}
+		if rs.Position != "" {
+			rj.Inputs = keyInputs(fl, rs.Position, opts.IO)
+		}
 		if rs.Err != nil {
 			rj.Error = rs.Err.Error()
 		}
@@ -198,12 +212,92 @@ func printText(io *iostreams.IOStreams, s StatusJSON) error {
 	if err := tp.Render(); err != nil {
 		return err
 	}
+	if err := printInputs(io, s); err != nil {
+		return err
+	}
 	for _, r := range s.Rings {
 		if r.Error != "" {
 			fmt.Fprintf(io.ErrOut, "warning: %s\n", r.Error)
 		}
 	}
 	return nil
+}
+
+// keyInputs reads the inputs pinned at commit; a lock that cannot be read
+// is a warning, not a failure of status.
+func keyInputs(fl *fleet.Fleet, commit string, io *iostreams.IOStreams) []InputJSON {
+	ins, err := fl.KeyInputs(commit)
+	if err != nil {
+		fmt.Fprintf(io.ErrOut, "warning: inputs at %s unknown: %v\n", ring.Short(commit), err)
+		return nil
+	}
+	out := make([]InputJSON, 0, len(ins))
+	for _, in := range ins {
+		ij := InputJSON{Name: in.Path, Rev: in.Locked.ShortRev()}
+		if !in.Locked.LastModified.IsZero() {
+			ij.Date = in.Locked.LastModified.UTC().Format(time.RFC3339)
+		}
+		out = append(out, ij)
+	}
+	return out
+}
+
+// printInputs shows one row per input and one column per position, so a
+// glance says which ring runs which nixpkgs.
+func printInputs(io *iostreams.IOStreams, s StatusJSON) error {
+	cols := []string{"dev"}
+	pinned := []map[string]InputJSON{index(s.Dev.Inputs)}
+	var names []string
+	seen := map[string]bool{}
+	add := func(ins []InputJSON) {
+		for _, in := range ins {
+			if !seen[in.Name] {
+				seen[in.Name] = true
+				names = append(names, in.Name)
+			}
+		}
+	}
+	add(s.Dev.Inputs)
+	for _, r := range s.Rings {
+		cols = append(cols, r.Name)
+		pinned = append(pinned, index(r.Inputs))
+		add(r.Inputs)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	sort.Strings(names)
+	if io.IsStdoutTTY() {
+		fmt.Fprintln(io.Out)
+	}
+	tp := tableprinter.New(io.Out, io.IsStdoutTTY(), append([]string{"INPUT"}, cols...)...)
+	for _, name := range names {
+		row := []string{name}
+		for _, m := range pinned {
+			in, ok := m[name]
+			switch {
+			case !ok:
+				row = append(row, "-")
+			case in.Date != "":
+				row = append(row, in.Rev+" ("+in.Date[:10]+")")
+			default:
+				row = append(row, in.Rev)
+			}
+		}
+		if !io.IsStdoutTTY() {
+			row[0] = "input\t" + name
+		}
+		tp.AddRow(row...)
+	}
+	return tp.Render()
+}
+
+func index(ins []InputJSON) map[string]InputJSON {
+	m := make(map[string]InputJSON, len(ins))
+	for _, in := range ins {
+		m[in.Name] = in
+	}
+	return m
 }
 
 // fmtEvidence reads "3/4 green, 1 red" style: all green is green, any red
