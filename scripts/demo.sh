@@ -49,6 +49,12 @@ run "$ringflow" check
 step "who is where, and where each host deploys from"
 run "$ringflow" hosts
 
+step "the nightly update: the stand-in nixpkgs has a new commit"
+echo "fleetgen.2" > ../nixpkgs/version
+git -C ../nixpkgs commit -qam 'nixpkgs: a new release'
+run "$ringflow" update
+run git log --stat --format='%h %an: %s' -1 dev
+
 step "a change lands on dev; it breaks web-3's build"
 echo '# tuned on the demo' >> common.nix
 sed -i 's/"name": "web-3"/"name": "web-3", "buildFail": true/' hosts.json
@@ -77,8 +83,9 @@ run "$ringflow" promote early --dry-run
 run "$ringflow" promote early
 run "$ringflow" promote stable
 
-step "status: every ring holds the fix; field-sbc stayed pinned"
+step "status: every ring holds the fix; field-sbc stayed pinned on the old nixpkgs"
 run "$ringflow" status
+run "$ringflow" diff field-sbc stable
 run git -C ../origin.git branch -v
 
 printf '\nThe demo fleet is in %s (remove it when done).\n' "$demo"
