@@ -307,14 +307,18 @@ func (e *PushRejectedError) Stale() bool {
 			lockLost = true
 		}
 	}
+	stale := false
 	for _, r := range e.Refs {
 		switch {
 		case strings.Contains(r.Reason, "stale info"), strings.Contains(r.Reason, "fetch first"),
 			strings.Contains(r.Reason, "failed to lock"), strings.Contains(r.Reason, "cannot lock ref"):
-		case lockLost && strings.Contains(r.Reason, "atomic"):
+			stale = true
+		case strings.Contains(r.Reason, "atomic"):
+			// Refused only because another ref of the atomic push was.
+			stale = stale || lockLost
 		default:
 			return false
 		}
 	}
-	return true
+	return stale
 }

@@ -291,6 +291,7 @@ func TestPushRejectedStale(t *testing.T) {
 			Output: []string{"error: cannot lock ref 'refs/notes/x': reference already exists"}}, true},
 		{PushRejectedError{Refs: []RejectedRef{{Ref: "refs/heads/a", Reason: "pre-receive hook declined"}, {Ref: "refs/heads/b", Reason: "atomic push failed"}}}, false},
 		{PushRejectedError{Refs: []RejectedRef{{Ref: "refs/heads/a", Reason: "atomic push failed"}}}, false},
+		{PushRejectedError{Refs: []RejectedRef{{Ref: "refs/heads/dev", Reason: "stale info"}, {Ref: "refs/ringflow/ledger", Reason: "atomic push failed"}}}, true},
 		{PushRejectedError{}, false},
 	}
 	for _, tt := range tests {

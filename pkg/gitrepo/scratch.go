@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -47,11 +48,20 @@ func (r *Repo) Scratch(ctx context.Context, commit string) (dir string, remove f
 	if err != nil {
 		return "", nil, err
 	}
+	// Creating and pruning scratch worktrees is serialised across
+	// processes: a worktree being added looks prunable for a moment, and
+	// git trips over one half written.
+	unlock, err := r.lockScratch()
+	if err != nil {
+		return "", nil, fmt.Errorf("gitrepo: scratch checkout of %s: %w", commit, err)
+	}
 	if err := r.pruneScratch(ctx); err != nil {
+		unlock()
 		return "", nil, fmt.Errorf("gitrepo: scratch checkout of %s: %w", commit, err)
 	}
 	dir, err = os.MkdirTemp("", scratchPrefix)
 	if err != nil {
+		unlock()
 		return "", nil, fmt.Errorf("gitrepo: scratch checkout of %s: %w", commit, err)
 	}
 	// git records the real path; keep ours equal to it.
@@ -68,6 +78,12 @@ func (r *Repo) Scratch(ctx context.Context, commit string) (dir string, remove f
 		}
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
+		// git drops .git/worktrees with its last entry: not under an add.
+		unlock, err := r.lockScratch()
+		if err != nil {
+			return fmt.Errorf("gitrepo: remove scratch checkout %s: %w", dir, err)
+		}
+		defer unlock()
 		if err := r.removeScratch(cctx, dir); err != nil {
 			return fmt.Errorf("gitrepo: remove scratch checkout %s: %w", dir, err)
 		}
@@ -76,11 +92,45 @@ func (r *Repo) Scratch(ctx context.Context, commit string) (dir string, remove f
 	}
 	// git accepts an existing empty directory as the new work tree.
 	args := append(scratchConfig[:len(scratchConfig):len(scratchConfig)], "worktree", "add", "--detach", "--quiet", dir, c)
-	if _, err := r.run(ctx, gitCmd{args: args}); err != nil {
+	err = retryWorktreeRace(func() error {
+		_, err := r.run(ctx, gitCmd{args: args})
+		if err != nil && worktreeRace(err) {
+			// Start the retry from an empty directory again.
+			if rerr := removeAllForce(dir); rerr != nil {
+				return errors.Join(err, rerr)
+			}
+			if merr := os.MkdirAll(dir, 0o700); merr != nil {
+				return errors.Join(err, merr)
+			}
+		}
+		return err
+	})
+	unlock() // before remove, which takes the lock itself
+	if err != nil {
 		rerr := remove()
 		return "", nil, errors.Join(fmt.Errorf("gitrepo: scratch checkout of %s: %w", commit, err), rerr)
 	}
 	return dir, remove, nil
+}
+
+// worktreeRace says err is git tripping over another process's worktree
+// being added: git reads every worktree's admin files while listing or
+// adding one, and one that is being created can be half written ("failed
+// to read .git/worktrees/…/commondir"). The race is git's and passes.
+func worktreeRace(err error) bool {
+	return strings.Contains(err.Error(), "failed to read") && strings.Contains(err.Error(), "worktrees")
+}
+
+// retryWorktreeRace runs fn again, a few times with short pauses, while it
+// fails by worktreeRace.
+func retryWorktreeRace(fn func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil || attempt == 6 || !worktreeRace(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
+	}
 }
 
 // removeScratch removes the linked work tree at dir: files and entry.
@@ -153,7 +203,11 @@ func (r *Repo) scratchRegistered(ctx context.Context, dir string) (bool, error) 
 // allWorktrees lists the paths of every work tree git knows, prunable ones
 // included (worktrees leaves those out).
 func (r *Repo) allWorktrees(ctx context.Context) ([]worktree, error) {
-	out, err := r.run(ctx, gitCmd{args: []string{"worktree", "list", "--porcelain"}})
+	var out []byte
+	err := retryWorktreeRace(func() (err error) {
+		out, err = r.run(ctx, gitCmd{args: []string{"worktree", "list", "--porcelain"}})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -180,4 +234,22 @@ func removeAllForce(dir string) error {
 		return nil
 	})
 	return os.RemoveAll(dir)
+}
+
+// lockScratch takes an exclusive flock on a file in the common git dir.
+// The kernel drops it when the process dies, so a killed run never leaves
+// it held.
+func (r *Repo) lockScratch() (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(r.commonDir, "ringflow-scratch.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
 }

@@ -215,7 +215,11 @@ type worktree struct {
 // that a branch checked out anywhere moves only with its files. Work trees
 // whose directory is gone (prunable) are left out.
 func (r *Repo) worktrees(ctx context.Context) ([]worktree, error) {
-	out, err := r.run(ctx, gitCmd{args: []string{"worktree", "list", "--porcelain"}})
+	var out []byte
+	err := retryWorktreeRace(func() (err error) {
+		out, err = r.run(ctx, gitCmd{args: []string{"worktree", "list", "--porcelain"}})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
