@@ -3,7 +3,15 @@
 // ringflow reads. It is the only importer of viper.
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/ringflow/ringflow/pkg/freeze"
+)
+
+// DefaultVerifyTimeout limits one run of a ring's verify command when
+// verify-timeout is not set.
+const DefaultVerifyTimeout = 5 * time.Minute
 
 // Config is a loaded, validated ringflow.yaml with environment and flag
 // overrides applied.
@@ -22,11 +30,20 @@ type Config struct {
 
 // Ring is one stage of the promotion order.
 type Ring struct {
-	Name   string
-	Soak   time.Duration // how long a commit must sit here before the next ring may take it
-	Auto   bool          // `ringflow cycle` may promote this ring unattended
-	Groups []Group       // at least one
-	Key    string        // where it was declared, e.g. "rings[1]"
+	Name string
+	Soak time.Duration // how long a commit must sit here before the next ring may take it
+	Auto bool          // `ringflow cycle` may promote this ring unattended
+	// Verify is the command and its arguments, run without a shell, that
+	// must succeed before a commit leaves this ring; nil = none.
+	Verify []string
+	// VerifyTimeout limits one run of Verify: DefaultVerifyTimeout unless
+	// set; 0 when Verify is nil.
+	VerifyTimeout time.Duration
+	// Freeze holds the windows in which this ring does not move, in file
+	// order; each has its Key, e.g. "rings[1].freeze[0]".
+	Freeze []freeze.Window
+	Groups []Group // at least one
+	Key    string  // where it was declared, e.g. "rings[1]"
 }
 
 // Group is a set of hosts deploying from one branch.

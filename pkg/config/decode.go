@@ -19,7 +19,7 @@ var (
 	updateKeys = []string{"inputs", "author"}
 	buildKeys  = []string{"attribute", "jobs", "builders", "cache", "nix-args"}
 	gatesKeys  = []string{"signed-by"}
-	ringKeys   = []string{"name", "hosts", "share", "soak", "auto", "pin", "groups"}
+	ringKeys   = []string{"name", "hosts", "share", "soak", "auto", "verify", "verify-timeout", "freeze", "pin", "groups"}
 	groupKeys  = []string{"name", "hosts", "share", "pin"}
 )
 
@@ -278,6 +278,10 @@ func (d *decoder) ring(key string, m map[string]any, prefix string) Ring {
 			d.addf(key+".auto", "want true or false, got %s", show(v))
 		}
 	}
+	d.verify(&r, key, m)
+	if v, ok := m["freeze"]; ok {
+		r.Freeze = d.freeze(key+".freeze", v)
+	}
 	label := "ring"
 	if r.Name != "" {
 		label = fmt.Sprintf("ring %q", r.Name)
@@ -468,6 +472,16 @@ func (d *decoder) pin(key string, v any) Pin {
 }
 
 func (d *decoder) soak(key string, v any) time.Duration {
+	dur, ok := d.duration(key, v)
+	if ok && dur < 0 {
+		d.addf(key, "must not be negative, got %q", v)
+		return 0
+	}
+	return dur
+}
+
+// duration decodes a duration written with units, d and w included.
+func (d *decoder) duration(key string, v any) (time.Duration, bool) {
 	switch x := v.(type) {
 	case int, int64, uint64, float64:
 		d.addf(key, "write a duration with a unit, e.g. 24h")
@@ -479,15 +493,13 @@ func (d *decoder) soak(key string, v any) time.Duration {
 			d.addf(key, "write a duration with a unit, e.g. 24h")
 		case err != nil:
 			d.addf(key, "want a duration such as 90m, 24h or 3d, got %q", x)
-		case dur < 0:
-			d.addf(key, "must not be negative, got %q", x)
 		default:
-			return dur
+			return dur, true
 		}
 	default:
 		d.addf(key, "want a duration such as 90m, 24h or 3d, got %s", show(v))
 	}
-	return 0
+	return 0, false
 }
 
 // jobs accepts "auto" or a positive integer, as a YAML int or a string

@@ -39,6 +39,8 @@ branch-prefix: ""       # prefix of every group branch, e.g. "deploy/"
     hosts: [%s]%s# named hosts, or globs such as "lab-*"
     soak: 1h                   # how long a commit sits here before the next ring may take it
     auto: true                 # "ringflow cycle" may promote this ring unattended
+    # verify: [/usr/local/bin/check-health, --ring, canary]   # must pass before a commit moves on; no shell
+    # verify-timeout: 5m
 `, strconv.Quote(hosts[0]), pad(len(strconv.Quote(hosts[0]))))
 	}
 	if len(hosts) >= starterShareMin {
@@ -53,6 +55,14 @@ branch-prefix: ""       # prefix of every group branch, e.g. "deploy/"
     #   - name: field
     #     hosts: ["sbc-*"]
     #     pin: true            # hold this branch while the ring moves
+    # freeze:                  # windows in which this ring does not move
+    #   - days: [fri]          # mon … sun, weekdays, weekend, daily; default every day
+    #     from: "18:00"        # until "to" on the next day when to is before from
+    #     to: "08:00"
+    #     timezone: Europe/Berlin   # default UTC
+    #   - start: 2026-12-20T00:00:00Z   # one-off; end exclusive
+    #     end: 2027-01-06T00:00:00Z
+    #     reason: holidays
 
 `)
 	fmt.Fprintf(&b, `update:
