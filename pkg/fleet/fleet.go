@@ -10,12 +10,15 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ringflow/ringflow/pkg/config"
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/membership"
 	"github.com/ringflow/ringflow/pkg/nix"
 	"github.com/ringflow/ringflow/pkg/ring"
@@ -27,7 +30,12 @@ type Fleet struct {
 	Repo     *gitrepo.Repo
 	Nix      *nix.Nix
 	Evidence *evidence.Store
+	Ledger   *ledger.Store
 	Log      io.Writer // one line per step worth telling (stderr)
+
+	Now   func() time.Time // the clock soak and freeze windows read
+	Actor string           // who the ledger says acted: user@host
+	Env   []string         // the environment verify hooks inherit
 
 	synced bool
 }
@@ -42,7 +50,30 @@ func Open(cfg *config.Config, nx *nix.Nix, log io.Writer) (*Fleet, error) {
 		return nil, err
 	}
 	ev := &evidence.Store{Repo: repo, Remote: cfg.Remote, Identity: cfg.Update.Author}
-	return &Fleet{Config: cfg, Repo: repo, Nix: nx, Evidence: ev, Log: log}, nil
+	led := &ledger.Store{Repo: repo, Remote: cfg.Remote, Identity: cfg.Update.Author}
+	return &Fleet{Config: cfg, Repo: repo, Nix: nx, Evidence: ev, Ledger: led, Log: log,
+		Now: time.Now, Actor: actor(os.Environ()), Env: os.Environ()}, nil
+}
+
+// actor names who runs ringflow, for the ledger: user@host.
+func actor(env []string) string {
+	user := "unknown"
+	for _, k := range []string{"SUDO_USER", "USER", "LOGNAME"} {
+		for _, kv := range env {
+			if v, ok := strings.CutPrefix(kv, k+"="); ok && v != "" {
+				user = v
+				break
+			}
+		}
+		if user != "unknown" {
+			break
+		}
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return user + "@" + host
 }
 
 // NoRingsError says the config defines no rings, so there is nothing to
@@ -73,20 +104,44 @@ func (f *Fleet) Branches() []string {
 	return bs
 }
 
-// Sync fetches dev, every group branch and the evidence from the remote,
-// once per run. Without a remote the local refs are the truth.
+// Sync fetches dev, every group branch, the evidence and the ledger from
+// the remote in one fetch, once per run. Without a remote the local refs
+// are the truth.
 func (f *Fleet) Sync(ctx context.Context) error {
 	if f.Config.Remote == "" || f.synced {
 		return nil
 	}
-	if err := f.Repo.Fetch(ctx, f.Config.Remote, f.Branches()); err != nil {
-		return err
+	var specs []gitrepo.RefSpec
+	for _, b := range f.Branches() {
+		specs = append(specs, gitrepo.RefSpec{Src: "refs/heads/" + b, Dst: f.BranchRef(b)})
 	}
-	if err := f.Evidence.Fetch(ctx); err != nil {
+	specs = append(specs, gitrepo.RefSpec{Src: evidence.Ref, Dst: f.Evidence.TrackingRef()}, f.Ledger.FetchSpec())
+	if err := f.Repo.FetchRefs(ctx, f.Config.Remote, specs); err != nil {
 		return err
 	}
 	f.synced = true
 	return nil
+}
+
+// CarriesTrailer marks a commit ringflow made on a group branch whose
+// tree is a dev commit's tree (a rollback, or a promotion landed on top of
+// one): "Ringflow-Carries: <dev commit>".
+const CarriesTrailer = "Ringflow-Carries"
+
+// carried returns the dev commit a branch head carries: the head itself,
+// or the commit its Ringflow-Carries trailer names.
+func (f *Fleet) carried(head string) (string, error) {
+	ci, err := f.Repo.Commit(head)
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(strings.TrimRight(ci.Body, "\n"), "\n")
+	for i := len(lines) - 1; i >= 0 && lines[i] != ""; i-- {
+		if v, ok := strings.CutPrefix(lines[i], CarriesTrailer+": "); ok {
+			return strings.TrimSpace(v), nil
+		}
+	}
+	return head, nil
 }
 
 // BranchRef is the ref holding a branch's true position: the remote's copy
@@ -154,11 +209,17 @@ func (f *Fleet) State(ctx context.Context) (*State, error) {
 	for _, r := range f.Config.Rings {
 		rs := RingState{Ring: r}
 		for _, g := range r.Groups {
-			c, err := f.BranchCommit(g.Branch)
+			head, err := f.BranchCommit(g.Branch)
 			if err != nil {
 				return nil, err
 			}
-			rs.Groups = append(rs.Groups, ring.GroupState{Group: g, Commit: c})
+			gs := ring.GroupState{Group: g, Commit: head, Head: head}
+			if head != "" {
+				if gs.Commit, err = f.carried(head); err != nil {
+					return nil, err
+				}
+			}
+			rs.Groups = append(rs.Groups, gs)
 		}
 		rs.Position, rs.Err = ring.Position(rs.Groups, f.Repo)
 		var de *ring.DivergedError

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
 
@@ -53,10 +54,29 @@ func (f *Fleet) CreateMissingBranches(ctx context.Context, commit string, dryRun
 	if dryRun {
 		return created, nil
 	}
-	if len(remoteUpdates) > 0 {
-		if err := f.Repo.Push(ctx, f.Config.Remote, remoteUpdates); err != nil {
-			return nil, err
+	// The ledger records each ring whose branches init created where they
+	// count, so soak can be told from the first promotion on.
+	entries := f.initEntries(created, commit)
+	tip, next, err := f.prepareEntries(entries, nil)
+	if err != nil {
+		return nil, err
+	}
+	if f.Config.Remote != "" {
+		if next != "" {
+			remoteUpdates = append(remoteUpdates, ledger.Update(tip, next))
 		}
+		if len(remoteUpdates) > 0 {
+			if err := f.Repo.Push(ctx, f.Config.Remote, remoteUpdates); err != nil {
+				return nil, err
+			}
+		}
+		if next != "" {
+			if err := f.Ledger.Landed(ctx, tip, next); err != nil {
+				return nil, err
+			}
+		}
+	} else if next != "" {
+		localUpdates = append(localUpdates, ledger.Update(tip, next))
 	}
 	if len(localUpdates) > 0 {
 		if err := f.Repo.UpdateRefs(ctx, localUpdates, "ringflow: init "+ring.Short(commit)); err != nil {
@@ -64,4 +84,26 @@ func (f *Fleet) CreateMissingBranches(ctx context.Context, commit string, dryRun
 		}
 	}
 	return created, nil
+}
+
+// initEntries makes one init entry per ring that got a branch.
+func (f *Fleet) initEntries(created []BranchCreation, commit string) []ledger.Entry {
+	var entries []ledger.Entry
+	for _, r := range f.Config.Rings {
+		var groups []ledger.GroupMove
+		for _, g := range r.Groups {
+			for _, c := range created {
+				if c.Branch == g.Branch {
+					groups = append(groups, ledger.GroupMove{Group: g.Name, Branch: g.Branch, To: c.Commit})
+				}
+			}
+		}
+		if len(groups) == 0 {
+			continue
+		}
+		e := f.newEntry(ledger.EventInit, r.Name)
+		e.To, e.Groups = commit, groups
+		entries = append(entries, e)
+	}
+	return entries
 }

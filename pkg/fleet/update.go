@@ -14,6 +14,7 @@ import (
 
 	"github.com/ringflow/ringflow/pkg/flakelock"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
 
@@ -166,7 +167,10 @@ func (f *Fleet) updateOnce(ctx context.Context, o UpdateOptions) (*UpdateResult,
 	if err != nil {
 		return nil, err
 	}
-	if err := f.moveDev(ctx, dev, commit); err != nil {
+	e := f.newEntry(ledger.EventUpdate, "")
+	e.From, e.To, e.Reason = dev, commit, flakelock.Summary(changes)
+	e.Groups = []ledger.GroupMove{{Group: "dev", Branch: f.Config.Dev, From: dev, To: commit}}
+	if err := f.moveDev(ctx, dev, commit, e); err != nil {
 		return nil, err
 	}
 	res.Committed, res.Commit = true, commit
@@ -176,11 +180,19 @@ func (f *Fleet) updateOnce(ctx context.Context, o UpdateOptions) (*UpdateResult,
 // moveDev moves dev from old to new: one leased push with a remote (the
 // local branch follows), else a compare-and-swap of the local branch, with
 // its work tree if it is checked out and clean.
-func (f *Fleet) moveDev(ctx context.Context, old, new string) error {
+func (f *Fleet) moveDev(ctx context.Context, old, new string, e ledger.Entry) error {
 	branch := f.Config.Dev
+	tip, next, err := f.prepareEntries([]ledger.Entry{e}, nil)
+	if err != nil {
+		return err
+	}
+	devMove := gitrepo.RefUpdate{Ref: "refs/heads/" + branch, Old: old, New: new}
 	if f.Config.Remote != "" {
-		if err := f.Repo.Push(ctx, f.Config.Remote, []gitrepo.RefUpdate{{Ref: "refs/heads/" + branch, Old: old, New: new}}); err != nil {
+		if err := f.Repo.Push(ctx, f.Config.Remote, []gitrepo.RefUpdate{devMove, ledger.Update(tip, next)}); err != nil {
 			return err
+		}
+		if err := f.Ledger.Landed(ctx, tip, next); err != nil {
+			fmt.Fprintf(f.Log, "note: the local copy of the ledger did not follow: %v\n", err)
 		}
 		f.followLocal(ctx, branch, new)
 		return nil
@@ -193,9 +205,9 @@ func (f *Fleet) moveDev(ctx context.Context, old, new string) error {
 		if adv.Skipped {
 			return fmt.Errorf("dev branch %s is checked out here and %s: commit or stash, or check out another branch", branch, adv.Reason)
 		}
-		return nil
+		return f.Repo.UpdateRefs(ctx, []gitrepo.RefUpdate{ledger.Update(tip, next)}, "ringflow: update "+ring.Short(new))
 	}
-	return f.Repo.UpdateRefs(ctx, []gitrepo.RefUpdate{{Ref: "refs/heads/" + branch, Old: old, New: new}}, "ringflow: update "+ring.Short(new))
+	return f.Repo.UpdateRefs(ctx, []gitrepo.RefUpdate{devMove, ledger.Update(tip, next)}, "ringflow: update "+ring.Short(new))
 }
 
 func (f *Fleet) flakeDir() string {

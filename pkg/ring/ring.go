@@ -7,6 +7,7 @@ package ring
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ringflow/ringflow/pkg/config"
 )
@@ -16,10 +17,24 @@ type Ancestry interface {
 	IsAncestor(a, b string) (bool, error)
 }
 
-// GroupState is a group and where its branch points ("" = no branch).
+// GroupState is a group and where its branch points.
 type GroupState struct {
-	Group  config.Group
+	Group config.Group
+	// Commit is the dev commit the branch carries ("" = no branch): its
+	// head, unless the head is a commit ringflow made on top of the branch
+	// (a rollback, or a promotion landed after one) whose tree is that dev
+	// commit's tree. Ancestry, order and evidence reason about it.
 	Commit string
+	// Head is the branch's raw head; "" means the same as Commit.
+	Head string
+}
+
+// head is the raw branch head.
+func (gs GroupState) head() string {
+	if gs.Head != "" {
+		return gs.Head
+	}
+	return gs.Commit
 }
 
 // Request is everything a promotion into one ring is decided on. Gates
@@ -35,6 +50,35 @@ type Request struct {
 	// and Evidence what building them there gave (absent = never built).
 	Hosts    []string
 	Evidence map[string]HostEvidence
+
+	// Soak: the source ring's soak and when it first held the candidate
+	// (or a descendant); zero Since = no record. SkipSoak is --force-soak.
+	// SoakWaived says the source ring took it without any host changing.
+	SoakNeeded time.Duration
+	SoakSince  time.Time
+	SoakWaived bool
+	SkipSoak   bool
+	Now        time.Time
+
+	// Frozen is set while a freeze window of the ring holds it.
+	Frozen *Freeze
+	// Signature is the result of checking the candidate's signature;
+	// nil when no keyring is configured.
+	Signature *Check
+	// Verify is the source ring's verify hook result; nil when it has none.
+	Verify *Check
+}
+
+// Freeze is an active freeze of the target ring.
+type Freeze struct {
+	Until  time.Time
+	Reason string
+}
+
+// Check is the outcome of a check made outside this package (a signature
+// verification, a verify hook): "" = passed, else why not.
+type Check struct {
+	Failure string
 }
 
 // HostEvidence is one host's build result at the candidate.
@@ -47,9 +91,16 @@ type HostEvidence struct {
 type Move struct {
 	Group  string `json:"group"`
 	Branch string `json:"branch"`
-	From   string `json:"from"` // "" = the branch is created
-	To     string `json:"to"`
+	From   string `json:"from"` // the raw head; "" = the branch is created
+	To     string `json:"to"`   // the new head
+	// Carries is the dev commit the new head carries. When it differs from
+	// To the head is a commit ringflow makes on top of From with Carries'
+	// tree, because From is such a commit itself.
+	Carries string `json:"carries,omitempty"`
 }
+
+// NeedsCarry says the move lands as a tree copy on top of the branch.
+func (m Move) NeedsCarry() bool { return m.From != "" && m.Carries != "" && m.To == "" }
 
 // Held is a group that stays where it is.
 type Held struct {
@@ -106,7 +157,11 @@ func Decide(req *Request, a Ancestry, gates []Gate) (*Plan, error) {
 		case gs.Group.Pin.Pinned:
 			p.Held = append(p.Held, Held{Group: gs.Group.Name, Branch: gs.Group.Branch, Commit: gs.Commit, Reason: "pinned"})
 		case gs.Commit != req.Candidate:
-			p.Moves = append(p.Moves, Move{Group: gs.Group.Name, Branch: gs.Group.Branch, From: gs.Commit, To: req.Candidate})
+			m := Move{Group: gs.Group.Name, Branch: gs.Group.Branch, From: gs.head(), To: req.Candidate, Carries: req.Candidate}
+			if gs.head() != gs.Commit {
+				m.To = "" // to be made: a copy of the candidate's tree on top of the head
+			}
+			p.Moves = append(p.Moves, m)
 		}
 	}
 	if p.Refused() {
@@ -115,9 +170,97 @@ func Decide(req *Request, a Ancestry, gates []Gate) (*Plan, error) {
 	return p, nil
 }
 
-// DefaultGates are the gates of the spec that need only git: the order in
-// which refusals are listed.
-func DefaultGates() []Gate { return []Gate{FastForward{}, Order{}, Evidence{}, Pins{}} }
+// DefaultGates are the spec's gates, in the order refusals are listed.
+func DefaultGates() []Gate {
+	return []Gate{FastForward{}, Order{}, Evidence{}, Soak{}, Pins{}, Signature{}, Verify{}}
+}
+
+// Soak is gate 4: the candidate has sat on the ring before for that
+// ring's soak. The first ring takes from dev, which has no soak.
+type Soak struct{}
+
+// Name implements Gate.
+func (Soak) Name() string { return "soak" }
+
+// Check implements Gate.
+func (Soak) Check(req *Request, _ Ancestry) (string, error) {
+	if req.SoakNeeded <= 0 || req.SkipSoak || req.SoakWaived {
+		return "", nil
+	}
+	if req.SoakSince.IsZero() {
+		return fmt.Sprintf("no record of when %s took %s, so its soak of %s cannot be told (skip it with --force-soak --reason TEXT)",
+			req.Source, Short(req.Candidate), fmtDuration(req.SoakNeeded)), nil
+	}
+	if left := SoakLeft(req.SoakNeeded, req.SoakSince, req.Now); left > 0 {
+		return fmt.Sprintf("%s has been on %s for %s of its %s soak: %s left (until %s)", Short(req.Candidate), req.Source,
+			fmtDuration(req.Now.Sub(req.SoakSince)), fmtDuration(req.SoakNeeded), fmtDuration(left),
+			req.SoakSince.Add(req.SoakNeeded).UTC().Format(time.RFC3339)), nil
+	}
+	return "", nil
+}
+
+// SoakLeft is how much of a soak remains at now.
+func SoakLeft(soak time.Duration, since, now time.Time) time.Duration {
+	if left := since.Add(soak).Sub(now); left > 0 {
+		return left
+	}
+	return 0
+}
+
+// Signature is gate 6: with a keyring configured, the candidate carries a
+// valid signature by one of its keys.
+type Signature struct{}
+
+// Name implements Gate.
+func (Signature) Name() string { return "signature" }
+
+// Check implements Gate.
+func (Signature) Check(req *Request, _ Ancestry) (string, error) {
+	if req.Signature == nil {
+		return "", nil
+	}
+	return req.Signature.Failure, nil
+}
+
+// Verify runs the source ring's verify hook: the health of the ring a
+// commit leaves decides whether the next ring may take it.
+type Verify struct{}
+
+// Name implements Gate.
+func (Verify) Name() string { return "verify" }
+
+// Check implements Gate.
+func (Verify) Check(req *Request, _ Ancestry) (string, error) {
+	if req.Verify == nil {
+		return "", nil
+	}
+	return req.Verify.Failure, nil
+}
+
+// fmtDuration prints durations the way soaks are written: 2d3h, 45m, 30s.
+func fmtDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d <= 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	if days := d / (24 * time.Hour); days > 0 {
+		fmt.Fprintf(&b, "%dd", days)
+		d -= days * 24 * time.Hour
+	}
+	if h := d / time.Hour; h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
+		d -= h * time.Hour
+	}
+	if m := d / time.Minute; m > 0 {
+		fmt.Fprintf(&b, "%dm", m)
+		d -= m * time.Minute
+	}
+	if d > 0 && b.Len() < 6 {
+		fmt.Fprintf(&b, "%ds", d/time.Second)
+	}
+	return b.String()
+}
 
 // FastForward is gate 1: the candidate descends from every unpinned group
 // branch of the ring, so pull agents that refuse rewinds keep working.
@@ -198,8 +341,8 @@ func (Evidence) Check(req *Request, _ Ancestry) (string, error) {
 	return strings.Join(parts, "; "), nil
 }
 
-// Pins is gate 5: pinned groups stay put; a ring whose groups are all
-// pinned cannot move at all.
+// Pins is gate 5, pins and freezes: pinned groups stay put, a ring whose
+// groups are all pinned cannot move, nor can a ring in a freeze window.
 type Pins struct{}
 
 // Name implements Gate.
@@ -207,6 +350,13 @@ func (Pins) Name() string { return "pin" }
 
 // Check implements Gate.
 func (Pins) Check(req *Request, _ Ancestry) (string, error) {
+	if f := req.Frozen; f != nil {
+		msg := fmt.Sprintf("ring %s is frozen until %s", req.Ring.Name, f.Until.UTC().Format(time.RFC3339))
+		if f.Reason != "" {
+			msg += " (" + f.Reason + ")"
+		}
+		return msg, nil
+	}
 	for _, gs := range req.Groups {
 		if !gs.Group.Pin.Pinned {
 			return "", nil

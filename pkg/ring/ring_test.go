@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ringflow/ringflow/pkg/config"
 )
@@ -51,48 +52,48 @@ func TestDecide(t *testing.T) {
 	}{
 		{
 			name:      "fast-forward two groups, pinned one held",
-			groups:    []GroupState{{grp("stable", false), "B"}, {grp("west", false), "B"}, {grp("sbc", true), "A"}},
+			groups:    []GroupState{{Group: grp("stable", false), Commit: "B"}, {Group: grp("west", false), Commit: "B"}, {Group: grp("sbc", true), Commit: "A"}},
 			candidate: "D", source: "D",
 			moves: []string{"deploy/stable:B>D", "deploy/west:B>D"}, held: 1,
 		},
 		{
 			name:      "missing branch is created",
-			groups:    []GroupState{{grp("stable", false), ""}},
+			groups:    []GroupState{{Group: grp("stable", false), Commit: ""}},
 			candidate: "C", source: "D",
 			moves: []string{"deploy/stable:>C"},
 		},
 		{
 			name:      "already there",
-			groups:    []GroupState{{grp("stable", false), "D"}},
+			groups:    []GroupState{{Group: grp("stable", false), Commit: "D"}},
 			candidate: "D", source: "D",
 		},
 		{
 			name:      "not a fast-forward",
-			groups:    []GroupState{{grp("stable", false), "X"}},
+			groups:    []GroupState{{Group: grp("stable", false), Commit: "X"}},
 			candidate: "D", source: "D",
 			refused: []string{"fast-forward"},
 		},
 		{
 			name:      "candidate not on source",
-			groups:    []GroupState{{grp("stable", false), "B"}},
+			groups:    []GroupState{{Group: grp("stable", false), Commit: "B"}},
 			candidate: "X", source: "D",
 			refused: []string{"order"},
 		},
 		{
 			name:      "every failed gate listed",
-			groups:    []GroupState{{grp("stable", false), "C"}},
+			groups:    []GroupState{{Group: grp("stable", false), Commit: "C"}},
 			candidate: "X", source: "D",
 			refused: []string{"fast-forward", "order"},
 		},
 		{
 			name:      "all pinned",
-			groups:    []GroupState{{grp("sbc", true), "A"}},
+			groups:    []GroupState{{Group: grp("sbc", true), Commit: "A"}},
 			candidate: "D", source: "D",
 			held: 1, refused: []string{"pin"},
 		},
 		{
 			name:      "pinned branch behind does not block fast-forward",
-			groups:    []GroupState{{grp("stable", false), "C"}, {grp("sbc", true), "X"}},
+			groups:    []GroupState{{Group: grp("stable", false), Commit: "C"}, {Group: grp("sbc", true), Commit: "X"}},
 			candidate: "D", source: "D",
 			moves: []string{"deploy/stable:C>D"}, held: 1,
 		},
@@ -133,7 +134,7 @@ func TestDecide(t *testing.T) {
 
 func TestEvidenceGate(t *testing.T) {
 	req := &Request{Ring: config.Ring{Name: "early"}, Source: "canary", SourceHead: "D", Candidate: "D",
-		Groups:   []GroupState{{grp("early", false), "C"}},
+		Groups:   []GroupState{{Group: grp("early", false), Commit: "C"}},
 		Hosts:    []string{"a", "b", "c", "d"},
 		Evidence: map[string]HostEvidence{"a": {Status: "green"}, "b": {Status: "red", Phase: "eval"}, "c": {Status: "red", Phase: "build"}},
 	}
@@ -156,7 +157,7 @@ func TestEvidenceGate(t *testing.T) {
 
 func TestRefusalMessagesNameTheFault(t *testing.T) {
 	req := &Request{Ring: config.Ring{Name: "stable"}, Source: "early", SourceHead: "D", Candidate: "X",
-		Groups: []GroupState{{grp("stable", false), "C"}}}
+		Groups: []GroupState{{Group: grp("stable", false), Commit: "C"}}}
 	p, err := Decide(req, history, DefaultGates())
 	if err != nil {
 		t.Fatal(err)
@@ -177,12 +178,12 @@ func TestPosition(t *testing.T) {
 		want    string
 		diverge bool
 	}{
-		{"one group", []GroupState{{grp("a", false), "C"}}, "C", false},
-		{"pinned ignored", []GroupState{{grp("a", false), "C"}, {grp("p", true), "A"}}, "C", false},
-		{"all pinned", []GroupState{{grp("p", true), "B"}}, "B", false},
-		{"newest of a line", []GroupState{{grp("a", false), "B"}, {grp("b", false), "D"}}, "D", false},
-		{"no branches", []GroupState{{grp("a", false), ""}}, "", false},
-		{"diverged", []GroupState{{grp("a", false), "D"}, {grp("b", false), "X"}}, "", true},
+		{"one group", []GroupState{{Group: grp("a", false), Commit: "C"}}, "C", false},
+		{"pinned ignored", []GroupState{{Group: grp("a", false), Commit: "C"}, {Group: grp("p", true), Commit: "A"}}, "C", false},
+		{"all pinned", []GroupState{{Group: grp("p", true), Commit: "B"}}, "B", false},
+		{"newest of a line", []GroupState{{Group: grp("a", false), Commit: "B"}, {Group: grp("b", false), Commit: "D"}}, "D", false},
+		{"no branches", []GroupState{{Group: grp("a", false), Commit: ""}}, "", false},
+		{"diverged", []GroupState{{Group: grp("a", false), Commit: "D"}, {Group: grp("b", false), Commit: "X"}}, "", true},
 	}
 	for _, tt := range tests {
 		got, err := Position(tt.groups, history)
@@ -209,5 +210,90 @@ func TestOrderProblems(t *testing.T) {
 	probs, err = OrderProblems("dev", "D", names, []string{"C", "", "A"}, history)
 	if err != nil || len(probs) != 0 {
 		t.Errorf("a missing middle ring: problems = %q, err = %v", probs, err)
+	}
+}
+
+func TestSoakGate(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	base := func() *Request {
+		return &Request{Ring: config.Ring{Name: "stable"}, Source: "early", SourceHead: "D", Candidate: "D",
+			Groups: []GroupState{{Group: grp("stable", false), Commit: "C"}}, SoakNeeded: 24 * time.Hour, Now: t0}
+	}
+	tests := []struct {
+		name   string
+		edit   func(*Request)
+		reason string // "" = passes
+	}{
+		{"soaked long enough", func(r *Request) { r.SoakSince = t0.Add(-25 * time.Hour) }, ""},
+		{"too early", func(r *Request) { r.SoakSince = t0.Add(-90 * time.Minute) },
+			"D has been on early for 1h30m of its 1d soak: 22h30m left (until 2026-05-02T10:30:00Z)"},
+		{"no record", func(r *Request) {}, "no record of when early took D, so its soak of 1d cannot be told (skip it with --force-soak --reason TEXT)"},
+		{"forced", func(r *Request) { r.SkipSoak = true }, ""},
+		{"no impact on the source ring", func(r *Request) { r.SoakWaived = true }, ""},
+		{"no soak", func(r *Request) { r.SoakNeeded = 0 }, ""},
+	}
+	for _, tt := range tests {
+		req := base()
+		tt.edit(req)
+		got, err := Soak{}.Check(req, history)
+		if err != nil || got != tt.reason {
+			t.Errorf("%s: reason %q (err %v), want %q", tt.name, got, err, tt.reason)
+		}
+	}
+}
+
+func TestFreezeSignatureVerifyGates(t *testing.T) {
+	until := time.Date(2026, 12, 28, 8, 0, 0, 0, time.UTC)
+	req := &Request{Ring: config.Ring{Name: "stable"}, Source: "early", SourceHead: "D", Candidate: "D",
+		Groups:    []GroupState{{Group: grp("stable", false), Commit: "C"}},
+		Frozen:    &Freeze{Until: until, Reason: "holidays"},
+		Signature: &Check{Failure: "D is not signed"},
+		Verify:    &Check{Failure: "verify hook of early exited 1: hosts unhealthy"},
+	}
+	p, err := Decide(req, history, DefaultGates())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"pin":       "ring stable is frozen until 2026-12-28T08:00:00Z (holidays)",
+		"signature": "D is not signed",
+		"verify":    "verify hook of early exited 1: hosts unhealthy",
+	}
+	if len(p.Refusals) != len(want) {
+		t.Fatalf("refusals = %+v", p.Refusals)
+	}
+	for _, r := range p.Refusals {
+		if want[r.Gate] != r.Reason {
+			t.Errorf("gate %s: %q, want %q", r.Gate, r.Reason, want[r.Gate])
+		}
+	}
+}
+
+// A branch whose head is a ringflow-made commit (after a rollback) carries
+// an older dev commit: the candidate must descend from that, and lands as
+// a copy of its tree on top of the head.
+func TestCarriedCommit(t *testing.T) {
+	req := &Request{Ring: config.Ring{Name: "stable"}, Source: "early", SourceHead: "D", Candidate: "D",
+		Groups: []GroupState{
+			{Group: grp("stable", false), Commit: "B", Head: "R"}, // R: a rollback commit carrying B
+			{Group: grp("west", false), Commit: "C"},
+		}}
+	p, err := Decide(req, history, DefaultGates())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Refused() || len(p.Moves) != 2 {
+		t.Fatalf("plan = %+v", p)
+	}
+	if m := p.Moves[0]; m.From != "R" || m.To != "" || m.Carries != "D" || !m.NeedsCarry() {
+		t.Errorf("carried move = %+v, want from R, to be made, carrying D", m)
+	}
+	if m := p.Moves[1]; m.From != "C" || m.To != "D" || m.NeedsCarry() {
+		t.Errorf("plain move = %+v, want C -> D", m)
+	}
+	// Already carrying the candidate: nothing to do for that group.
+	req.Groups[0].Commit = "D"
+	if p, _ = Decide(req, history, DefaultGates()); len(p.Moves) != 1 {
+		t.Errorf("moves = %+v, want only west", p.Moves)
 	}
 }

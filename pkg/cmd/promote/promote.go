@@ -21,9 +21,11 @@ type PromoteOptions struct {
 	Fleet func() (*fleet.Fleet, error)
 	JSON  bool
 
-	Ring   string
-	Rev    string
-	DryRun bool
+	Ring      string
+	Rev       string
+	DryRun    bool
+	ForceSoak bool
+	Reason    string
 }
 
 // NewCmdPromote returns `ringflow promote`.
@@ -51,6 +53,9 @@ follow only after the push succeeded.`,
 				opts.Rev = args[1]
 			}
 			opts.JSON = f.Globals.JSON()
+			if opts.ForceSoak && opts.Reason == "" {
+				return cmdutil.UsageErrorf("--force-soak needs --reason TEXT: the ledger keeps why the soak was skipped")
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -58,6 +63,8 @@ follow only after the push succeeded.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print exactly what would move, and move nothing")
+	cmd.Flags().BoolVar(&opts.ForceSoak, "force-soak", false, "skip the soak gate (only that gate); needs --reason")
+	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why, for the ledger")
 	return cmdutil.JSONCapable(cmd)
 }
 
@@ -66,6 +73,7 @@ type PromoteJSON struct {
 	Ring      string         `json:"ring"`
 	Candidate string         `json:"candidate"`
 	DryRun    bool           `json:"dry_run"`
+	NoImpact  bool           `json:"no_impact"`
 	Moved     []ring.Move    `json:"moved"`
 	Held      []ring.Held    `json:"held"`
 	Refused   []ring.Refusal `json:"refused"`
@@ -76,12 +84,13 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 	if err != nil {
 		return err
 	}
-	plan, err := fl.Promote(ctx, fleet.PromoteOptions{Ring: opts.Ring, Rev: opts.Rev, DryRun: opts.DryRun})
+	plan, err := fl.Promote(ctx, fleet.PromoteOptions{Ring: opts.Ring, Rev: opts.Rev, DryRun: opts.DryRun,
+		ForceSoak: opts.ForceSoak, Reason: opts.Reason})
 	if plan == nil {
 		return err
 	}
 	if opts.JSON {
-		out := PromoteJSON{Ring: plan.Ring, Candidate: plan.Candidate, DryRun: opts.DryRun,
+		out := PromoteJSON{Ring: plan.Ring, Candidate: plan.Candidate, DryRun: opts.DryRun, NoImpact: plan.NoImpact,
 			Moved: plan.Moves, Held: plan.Held, Refused: plan.Refusals}
 		if out.Moved == nil {
 			out.Moved = []ring.Move{}
@@ -113,13 +122,31 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 		if m.From == "" {
 			from = "(new branch)"
 		}
-		fmt.Fprintf(opts.IO.Out, "%s %s: %s %s -> %s\n", verb, m.Group, m.Branch, from, m.To)
+		to := m.To
+		if m.To != m.Carries {
+			// A copy of the candidate's tree on top of a rolled-back branch.
+			to = fmt.Sprintf("%s (carries %s)", shortOr(m.To, "new commit"), m.Carries)
+		}
+		fmt.Fprintf(opts.IO.Out, "%s %s: %s %s -> %s\n", verb, m.Group, m.Branch, from, to)
+	}
+	if plan.NoImpact && len(plan.Moves) > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "no host of %s changes derivation: the soak of %s is not needed before the next ring\n", plan.Ring, plan.Ring)
 	}
 	for _, h := range plan.Held {
 		fmt.Fprintf(opts.IO.Out, "held %s: %s stays at %s (%s)\n", h.Group, h.Branch, ring.Short(h.Commit), h.Reason)
+	}
+	if opts.ForceSoak {
+		fmt.Fprintf(opts.IO.ErrOut, "soak gate skipped: %s\n", opts.Reason)
 	}
 	if !opts.DryRun && len(plan.Moves) > 0 {
 		fmt.Fprintf(opts.IO.ErrOut, "%s promoted %s to %s\n", cs.Green("✓"), plan.Ring, ring.Short(plan.Candidate))
 	}
 	return nil
+}
+
+func shortOr(c, empty string) string {
+	if c == "" {
+		return empty
+	}
+	return ring.Short(c)
 }

@@ -8,9 +8,11 @@ import (
 	cmdBuild "github.com/ringflow/ringflow/pkg/cmd/build"
 	cmdCheck "github.com/ringflow/ringflow/pkg/cmd/check"
 	cmdDiff "github.com/ringflow/ringflow/pkg/cmd/diff"
+	cmdHistory "github.com/ringflow/ringflow/pkg/cmd/history"
 	cmdHosts "github.com/ringflow/ringflow/pkg/cmd/hosts"
 	cmdInit "github.com/ringflow/ringflow/pkg/cmd/init"
 	cmdPromote "github.com/ringflow/ringflow/pkg/cmd/promote"
+	cmdRollback "github.com/ringflow/ringflow/pkg/cmd/rollback"
 	cmdStatus "github.com/ringflow/ringflow/pkg/cmd/status"
 	cmdUpdate "github.com/ringflow/ringflow/pkg/cmd/update"
 	cmdVersion "github.com/ringflow/ringflow/pkg/cmd/version"
@@ -67,6 +69,8 @@ branches (canary, early, stable, …) that the hosts pull from.`,
 		cmdUpdate.NewCmdUpdate(f, nil),
 		cmdBuild.NewCmdBuild(f, nil),
 		cmdPromote.NewCmdPromote(f, nil),
+		cmdRollback.NewCmdRollback(f, nil),
+		cmdHistory.NewCmdHistory(f, nil),
 		cmdVersion.NewCmdVersion(f),
 		newHelpTopicExitCodes(),
 	)

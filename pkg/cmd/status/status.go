@@ -81,6 +81,11 @@ type RingJSON struct {
 	Error    string      `json:"error,omitempty"`
 	Groups   []GroupJSON `json:"groups"`
 	Inputs   []InputJSON `json:"inputs,omitempty"`
+	// SoakLeftSeconds is how long the ring's position must still sit
+	// before the next ring may take it.
+	SoakLeftSeconds int64  `json:"soak_left_seconds"`
+	FrozenUntil     string `json:"frozen_until,omitempty"`
+	FrozenReason    string `json:"frozen_reason,omitempty"`
 }
 
 // GroupJSON is one group.
@@ -131,6 +136,14 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 		rj := RingJSON{Name: rs.Ring.Name, Position: rs.Position, Source: srcName, Groups: []GroupJSON{}}
 		if rs.Position != "" {
 			rj.Inputs = keyInputs(fl, rs.Position, opts.IO)
+			left, err := fl.SoakLeft(i, rs.Position)
+			if err != nil {
+				return err
+			}
+			rj.SoakLeftSeconds = int64(left.Seconds())
+		}
+		if fz := fl.Frozen(i); fz != nil {
+			rj.FrozenUntil, rj.FrozenReason = fz.Until.UTC().Format(time.RFC3339), fz.Reason
 		}
 		if rs.Err != nil {
 			rj.Error = rs.Err.Error()
@@ -169,7 +182,7 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 func printText(io *iostreams.IOStreams, s StatusJSON) error {
 	cs := io.ColorScheme()
 	tty := io.IsStdoutTTY()
-	tp := tableprinter.New(io.Out, tty, "RING", "GROUP", "BRANCH", "COMMIT", "AGE", "BEHIND", "PINNED", "EVIDENCE", "SUBJECT")
+	tp := tableprinter.New(io.Out, tty, "RING", "GROUP", "BRANCH", "COMMIT", "AGE", "BEHIND", "PINNED", "EVIDENCE", "SOAK LEFT", "SUBJECT")
 	commit := func(c string) string {
 		switch {
 		case c == "":
@@ -189,7 +202,7 @@ func printText(io *iostreams.IOStreams, s StatusJSON) error {
 	if s.Dev.Commit != "" {
 		devAge = fmtAge(time.Duration(s.Dev.AgeSeconds)*time.Second, tty, s.Dev.CommitTime)
 	}
-	tp.AddColoredRow([]string{"dev", "-", s.Dev.Branch, commit(s.Dev.Commit), devAge, "-", "-", "-", s.Dev.Subject},
+	tp.AddColoredRow([]string{"dev", "-", s.Dev.Branch, commit(s.Dev.Commit), devAge, "-", "-", "-", "-", s.Dev.Subject},
 		[]func(string) string{cs.Bold, nil, nil, missing(s.Dev.Commit)})
 	for _, r := range s.Rings {
 		for _, g := range r.Groups {
@@ -205,8 +218,9 @@ func printText(io *iostreams.IOStreams, s StatusJSON) error {
 				pinned, pinColor = "pinned", cs.Yellow
 			}
 			ev, evColor := fmtEvidence(g.Evidence, cs)
-			tp.AddColoredRow([]string{r.Name, g.Name, g.Branch, commit(g.Commit), age, strconv.Itoa(g.Behind), pinned, ev, g.Subject},
-				[]func(string) string{cs.Bold, nil, nil, missing(g.Commit), nil, behindColor, pinColor, evColor})
+			soak, soakColor := fmtSoak(r, tty, cs)
+			tp.AddColoredRow([]string{r.Name, g.Name, g.Branch, commit(g.Commit), age, strconv.Itoa(g.Behind), pinned, ev, soak, g.Subject},
+				[]func(string) string{cs.Bold, nil, nil, missing(g.Commit), nil, behindColor, pinColor, evColor, soakColor})
 		}
 	}
 	if err := tp.Render(); err != nil {
@@ -298,6 +312,24 @@ func index(ins []InputJSON) map[string]InputJSON {
 		m[in.Name] = in
 	}
 	return m
+}
+
+// fmtSoak shows the soak left, or the freeze holding the ring.
+func fmtSoak(r RingJSON, tty bool, cs *iostreams.ColorScheme) (string, func(string) string) {
+	if r.FrozenUntil != "" {
+		return "frozen until " + r.FrozenUntil, cs.Yellow
+	}
+	if r.SoakLeftSeconds <= 0 {
+		if tty {
+			return "-", nil
+		}
+		return "0", nil
+	}
+	d := time.Duration(r.SoakLeftSeconds) * time.Second
+	if !tty {
+		return strconv.FormatInt(r.SoakLeftSeconds, 10), nil
+	}
+	return d.Round(time.Minute).String(), cs.Yellow
 }
 
 // fmtEvidence reads "3/4 green, 1 red" style: all green is green, any red

@@ -73,15 +73,15 @@ func TestStatusRun(t *testing.T) {
 		var want []string
 		if tty {
 			want = []string{
-				`(?m)^RING +GROUP +BRANCH +COMMIT +AGE +BEHIND +PINNED +EVIDENCE +SUBJECT$`,
-				`(?m)^canary +canary +canary +[0-9a-f]{7} +2d ago +2 +- +\? +second$`,
-				`(?m)^stable +sbc +sbc +[0-9a-f]{7} +2d ago +1 +pinned +\? +first$`,
+				`(?m)^RING +GROUP +BRANCH +COMMIT +AGE +BEHIND +PINNED +EVIDENCE +SOAK LEFT +SUBJECT$`,
+				`(?m)^canary +canary +canary +[0-9a-f]{7} +2d ago +2 +- +\? +- +second$`,
+				`(?m)^stable +sbc +sbc +[0-9a-f]{7} +2d ago +1 +pinned +\? +- +first$`,
 			}
 		} else {
 			want = []string{
-				`(?m)^dev\t-\tdev\t[0-9a-f]{40}\t2026-01-01T00:00:00Z\t-\t-\t-\tfourth$`,
-				`(?m)^canary\tcanary\tcanary\t[0-9a-f]{40}\t2026-01-01T00:00:00Z\t2\t-\t\?\tsecond$`,
-				`(?m)^stable\tstable\tstable\t[0-9a-f]{40}\t2026-01-01T00:00:00Z\t1\t-\t\?\tfirst$`,
+				`(?m)^dev\t-\tdev\t[0-9a-f]{40}\t2026-01-01T00:00:00Z\t-\t-\t-\t-\tfourth$`,
+				`(?m)^canary\tcanary\tcanary\t[0-9a-f]{40}\t2026-01-01T00:00:00Z\t2\t-\t\?\t0\tsecond$`,
+				`(?m)^stable\tstable\tstable\t[0-9a-f]{40}\t2026-01-01T00:00:00Z\t1\t-\t\?\t0\tfirst$`,
 			}
 			if strings.Contains(got, "RING") {
 				t.Errorf("pipe output has a header:\n%s", got)

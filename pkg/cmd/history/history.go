@@ -1,0 +1,124 @@
+// Package history implements `ringflow history [RING]`: the ledger of
+// ring movements, updates and rollbacks, newest first.
+package history
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ringflow/ringflow/pkg/cmdutil"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/ring"
+	"github.com/ringflow/ringflow/pkg/tableprinter"
+)
+
+// HistoryOptions are the inputs of `ringflow history`.
+type HistoryOptions struct {
+	IO    *iostreams.IOStreams
+	Fleet func() (*fleet.Fleet, error)
+	JSON  bool
+
+	Ring string
+}
+
+// NewCmdHistory returns `ringflow history`.
+func NewCmdHistory(f *cmdutil.Factory, runF func(context.Context, *HistoryOptions) error) *cobra.Command {
+	opts := &HistoryOptions{IO: f.IOStreams, Fleet: f.Fleet}
+	cmd := &cobra.Command{
+		Use:   "history [RING]",
+		Short: "Show the ledger of ring movements, newest first",
+		Long: `Show the ledger (refs/ringflow/ledger): every promotion, rollback, lock
+update and ring creation, newest first, with who did it, when, from which
+commit to which, why (for rollbacks and forced soaks) and which gates it
+passed. With RING, only that ring's entries (dev's name: the lock updates).`,
+		Example: `  $ ringflow history
+  $ ringflow history stable -o json | jq '.[0]'
+  $ git log --format=%B refs/ringflow/ledger   # the same, with plain git`,
+		Args: cmdutil.RangeArgs(0, 1, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Ring = args[0]
+			}
+			opts.JSON = f.Globals.JSON()
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return historyRun(cmd.Context(), opts)
+		},
+	}
+	return cmdutil.JSONCapable(cmd)
+}
+
+// EntryJSON is one row of `history -o json`; field names are stable.
+type EntryJSON struct {
+	Time     string   `json:"time"`
+	Event    string   `json:"event"`
+	Ring     string   `json:"ring"`
+	Groups   []string `json:"groups"`
+	From     string   `json:"from"`
+	To       string   `json:"to"`
+	Actor    string   `json:"actor"`
+	Reason   string   `json:"reason"`
+	Gates    []string `json:"gates,omitempty"`
+	Skipped  []string `json:"skipped,omitempty"`
+	NoImpact bool     `json:"no_impact,omitempty"`
+	Reset    bool     `json:"reset,omitempty"`
+	Entry    string   `json:"entry"` // the ledger commit
+}
+
+func historyRun(ctx context.Context, opts *HistoryOptions) error {
+	fl, err := opts.Fleet()
+	if err != nil {
+		return err
+	}
+	entries, err := fl.History(ctx, opts.Ring)
+	if err != nil {
+		return err
+	}
+	rows := make([]EntryJSON, 0, len(entries))
+	for _, e := range entries {
+		r := EntryJSON{Time: e.Time.UTC().Format(time.RFC3339), Event: e.Event, Ring: e.Ring, Groups: []string{},
+			From: e.From, To: e.To, Actor: e.Actor, Reason: e.Reason, Gates: e.Gates, Skipped: e.Skipped,
+			NoImpact: e.NoImpact, Reset: e.Reset, Entry: e.Commit}
+		for _, g := range e.Groups {
+			r.Groups = append(r.Groups, g.Group)
+		}
+		rows = append(rows, r)
+	}
+	if opts.JSON {
+		return cmdutil.WriteJSON(opts.IO.Out, rows)
+	}
+	tty := opts.IO.IsStdoutTTY()
+	tp := tableprinter.New(opts.IO.Out, tty, "TIME", "EVENT", "RING", "FROM", "TO", "ACTOR", "REASON")
+	for _, r := range rows {
+		from, to, when := r.From, r.To, r.Time
+		if tty {
+			from, to = shortOr(from), shortOr(to)
+			when = strings.Replace(strings.TrimSuffix(when, "Z"), "T", " ", 1)
+		}
+		reason := r.Reason
+		if len(r.Skipped) > 0 {
+			reason = "skipped " + strings.Join(r.Skipped, ",") + ": " + reason
+		}
+		if r.NoImpact {
+			reason = strings.TrimPrefix(reason+"; no host changed", "; ")
+		}
+		ringName := r.Ring
+		if ringName == "" {
+			ringName = "dev"
+		}
+		tp.AddRow(when, r.Event, ringName, from, to, r.Actor, reason)
+	}
+	return tp.Render()
+}
+
+func shortOr(c string) string {
+	if c == "" {
+		return "-"
+	}
+	return ring.Short(c)[:7]
+}

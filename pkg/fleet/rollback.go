@@ -1,0 +1,106 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ringflow/ringflow/pkg/ledger"
+	"github.com/ringflow/ringflow/pkg/ring"
+)
+
+// RollbackOptions says where to put a ring back.
+type RollbackOptions struct {
+	Ring   string
+	To     string // a commit the ring held before
+	Reason string // required: the ledger keeps it
+	Force  bool   // allow a commit the ledger does not show the ring holding
+	Reset  bool   // rewind the branches instead of committing on top
+	DryRun bool
+}
+
+// NotHeldError says the ring never held the commit (by its ledger).
+type NotHeldError struct {
+	Ring, Commit string
+}
+
+func (e *NotHeldError) Error() string {
+	return fmt.Sprintf("ring %s never held %s according to the ledger (pass --force to roll back to it anyway)", e.Ring, ring.Short(e.Commit))
+}
+
+// RollbackResult is what a rollback did.
+type RollbackResult struct {
+	Ring  string
+	To    string // the dev commit the ring carries afterwards
+	Moves []ring.Move
+	Entry *ledger.Entry
+}
+
+// Rollback puts a ring's unpinned group branches back on an earlier
+// commit. By default each branch gets a new commit on top whose tree is
+// that commit's tree, so it only moves forward and pull agents that refuse
+// rewinds keep working; with Reset the branches are rewound instead. The
+// movement and its ledger entry land together. A rollback is an emergency
+// brake: freeze windows and the other gates do not hold it.
+func (f *Fleet) Rollback(ctx context.Context, o RollbackOptions) (*RollbackResult, error) {
+	if err := f.RequireRings(); err != nil {
+		return nil, err
+	}
+	i, err := f.RingIndex(o.Ring)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	to, err := f.Resolve(ctx, o.To)
+	if err != nil {
+		return nil, err
+	}
+	if !o.Force {
+		held, err := f.ringHeld(o.Ring, to)
+		if err != nil {
+			return nil, err
+		}
+		if !held {
+			return nil, &NotHeldError{Ring: o.Ring, Commit: to}
+		}
+	}
+	res := &RollbackResult{Ring: o.Ring, To: to}
+	rs := st.Rings[i]
+	for _, gs := range rs.Groups {
+		if gs.Group.Pin.Pinned || gs.Commit == "" || gs.Commit == to {
+			continue
+		}
+		m := ring.Move{Group: gs.Group.Name, Branch: gs.Group.Branch, From: gs.Head, Carries: to}
+		if o.Reset {
+			m.To = to
+		}
+		res.Moves = append(res.Moves, m)
+	}
+	if o.DryRun || len(res.Moves) == 0 {
+		return res, nil
+	}
+	e := f.newEntry(ledger.EventRollback, o.Ring)
+	e.From, e.To, e.Candidate, e.Reason, e.Reset = rs.Position, to, to, o.Reason, o.Reset
+	moves, err := f.Apply(ctx, res.Moves, []ledger.Entry{e}, fmt.Sprintf("ringflow: roll back %s to %s: %s", o.Ring, ring.Short(to), o.Reason))
+	if err != nil {
+		return nil, err
+	}
+	res.Moves, res.Entry = moves, &e
+	return res, nil
+}
+
+// ringHeld says whether the ledger shows ring ever holding commit.
+func (f *Fleet) ringHeld(ringName, commit string) (bool, error) {
+	entries, err := f.Ledger.Entries(0)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range entries {
+		if e.Ring == ringName && (e.To == commit || e.From == commit) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
