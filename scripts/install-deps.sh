@@ -25,6 +25,8 @@ if ! have go; then
 	exit 1
 fi
 have git || apt_install git
+# gpg: the signature gate's end-to-end test makes and uses real OpenPGP keys.
+have gpg || apt_install gnupg
 if ! have nix; then
 	echo "install-deps: installing Nix from Debian's nix-bin" >&2
 	apt_install nix-bin || {

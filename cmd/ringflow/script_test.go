@@ -33,8 +33,10 @@ func TestScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end scripts skipped in -short mode")
 	}
-	if _, err := exec.LookPath("nix"); err != nil && os.Getenv("CI") != "" {
-		t.Fatal("nix is not installed but CI is set: a skip must not hide the end-to-end suite")
+	for _, tool := range []string{"nix", "git", "gpg"} {
+		if _, err := exec.LookPath(tool); err != nil && os.Getenv("CI") != "" {
+			t.Fatalf("%s is not installed but CI is set: a skip must not hide the end-to-end suite", tool)
+		}
 	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",

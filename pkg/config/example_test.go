@@ -17,4 +17,10 @@ func TestShippedExampleLoads(t *testing.T) {
 	if g := cfg.Groups()[3]; g.Name != "field-sbc" || !g.Pin.Pinned || g.Branch != "deploy/field-sbc" {
 		t.Errorf("field-sbc group = %+v", g)
 	}
+	if r := cfg.Rings[0]; len(r.Verify) != 3 || r.VerifyTimeout.Minutes() != 2 {
+		t.Errorf("canary verify = %q, %s", r.Verify, r.VerifyTimeout)
+	}
+	if n := len(cfg.Rings[2].Freeze); n != 3 {
+		t.Errorf("stable has %d freeze windows, want 3", n)
+	}
 }
