@@ -36,18 +36,9 @@ var ErrNoChange = errors.New("gitrepo: nothing to commit: files unchanged")
 // ErrNoChange. Objects are encoded with go-git and written as loose objects
 // into the repository's object store, which git reads at once.
 func (r *Repo) CommitFiles(parent string, files map[string][]byte, message, identity string, when time.Time) (string, error) {
-	name, email, err := parseIdentity(identity)
+	sig, message, err := commitMeta("commit files", identity, when, message)
 	if err != nil {
 		return "", err
-	}
-	if when.IsZero() || when.Unix() < 0 {
-		return "", fmt.Errorf("gitrepo: commit files: time %s is before 1970", when)
-	}
-	if strings.IndexByte(message, 0) >= 0 {
-		return "", errors.New("gitrepo: commit files: message contains a NUL byte")
-	}
-	if message != "" && !strings.HasSuffix(message, "\n") {
-		message += "\n"
 	}
 	edit := &treeEdit{}
 	paths := make([]string, 0, len(files))
@@ -91,23 +82,8 @@ func (r *Repo) CommitFiles(parent string, files map[string][]byte, message, iden
 				return err
 			}
 		}
-		sig := object.Signature{Name: name, Email: email, When: when.Truncate(time.Second)}
-		c := &object.Commit{
-			Author:       sig,
-			Committer:    sig,
-			Message:      message,
-			TreeHash:     root,
-			ParentHashes: []plumbing.Hash{ph},
-		}
-		o := s.st.NewEncodedObject()
-		if err := c.Encode(o); err != nil {
-			return err
-		}
-		if err := s.writeObject(o); err != nil {
-			return err
-		}
-		commit = o.Hash()
-		return nil
+		commit, err = s.writeCommit(sig, message, root, []plumbing.Hash{ph})
+		return err
 	})
 	if errors.Is(err, ErrNoChange) {
 		return "", ErrNoChange
@@ -429,4 +405,38 @@ func (s *store) diffTrees(a, b plumbing.Hash, dir string, out *[]string) error {
 		}
 	}
 	return nil
+}
+
+// commitMeta checks what every commit ringflow writes needs, the same way
+// for each kind: a "Name <email>" identity, a time after 1970 (go-git
+// would store an earlier one as 0), a message without NUL ended by a
+// newline as `git commit` leaves it.
+func commitMeta(op, identity string, when time.Time, message string) (object.Signature, string, error) {
+	name, email, err := parseIdentity(identity)
+	if err != nil {
+		return object.Signature{}, "", err
+	}
+	if when.IsZero() || when.Unix() < 0 {
+		return object.Signature{}, "", fmt.Errorf("gitrepo: %s: time %s is before 1970", op, when)
+	}
+	if strings.IndexByte(message, 0) >= 0 {
+		return object.Signature{}, "", fmt.Errorf("gitrepo: %s: message contains a NUL byte", op)
+	}
+	if message != "" && !strings.HasSuffix(message, "\n") {
+		message += "\n"
+	}
+	return object.Signature{Name: name, Email: email, When: when.Truncate(time.Second)}, message, nil
+}
+
+// writeCommit encodes and stores a commit with sig as author and committer.
+func (s *store) writeCommit(sig object.Signature, message string, tree plumbing.Hash, parents []plumbing.Hash) (plumbing.Hash, error) {
+	c := &object.Commit{Author: sig, Committer: sig, Message: message, TreeHash: tree, ParentHashes: parents}
+	o := s.st.NewEncodedObject()
+	if err := c.Encode(o); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if err := s.writeObject(o); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return o.Hash(), nil
 }

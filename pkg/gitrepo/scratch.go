@@ -203,11 +203,7 @@ func (r *Repo) scratchRegistered(ctx context.Context, dir string) (bool, error) 
 // allWorktrees lists the paths of every work tree git knows, prunable ones
 // included (worktrees leaves those out).
 func (r *Repo) allWorktrees(ctx context.Context) ([]worktree, error) {
-	var out []byte
-	err := retryWorktreeRace(func() (err error) {
-		out, err = r.run(ctx, gitCmd{args: []string{"worktree", "list", "--porcelain"}})
-		return err
-	})
+	out, err := r.worktreeList(ctx)
 	if err != nil {
 		return nil, err
 	}

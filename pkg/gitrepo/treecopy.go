@@ -3,7 +3,6 @@ package gitrepo
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -30,18 +29,9 @@ const EmptyTree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 // commit` do), so trailers at its end stay trailers. The empty tree object
 // is written when it is used, so that git finds every object it names.
 func (r *Repo) CommitTreeOf(parent, treeFrom, message, identity string, when time.Time) (string, error) {
-	name, email, err := parseIdentity(identity)
+	sig, message, err := commitMeta("commit tree", identity, when, message)
 	if err != nil {
 		return "", err
-	}
-	if when.IsZero() || when.Unix() < 0 {
-		return "", fmt.Errorf("gitrepo: commit tree: time %s is before 1970", when)
-	}
-	if strings.IndexByte(message, 0) >= 0 {
-		return "", errors.New("gitrepo: commit tree: message contains a NUL byte")
-	}
-	if message != "" && !strings.HasSuffix(message, "\n") {
-		message += "\n"
 	}
 
 	var commit plumbing.Hash
@@ -80,23 +70,8 @@ func (r *Repo) CommitTreeOf(parent, treeFrom, message, identity string, when tim
 				return fmt.Errorf("tree %s of %s: %w", tree, treeFrom, err)
 			}
 		}
-		sig := object.Signature{Name: name, Email: email, When: when.Truncate(time.Second)}
-		c := &object.Commit{
-			Author:       sig,
-			Committer:    sig,
-			Message:      message,
-			TreeHash:     tree,
-			ParentHashes: parents,
-		}
-		o := s.st.NewEncodedObject()
-		if err := c.Encode(o); err != nil {
-			return err
-		}
-		if err := s.writeObject(o); err != nil {
-			return err
-		}
-		commit = o.Hash()
-		return nil
+		commit, err = s.writeCommit(sig, message, tree, parents)
+		return err
 	})
 	var ure *unknownRevisionError
 	if errors.As(err, &ure) {

@@ -215,11 +215,7 @@ type worktree struct {
 // that a branch checked out anywhere moves only with its files. Work trees
 // whose directory is gone (prunable) are left out.
 func (r *Repo) worktrees(ctx context.Context) ([]worktree, error) {
-	var out []byte
-	err := retryWorktreeRace(func() (err error) {
-		out, err = r.run(ctx, gitCmd{args: []string{"worktree", "list", "--porcelain"}})
-		return err
-	})
+	out, err := r.worktreeList(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -270,4 +266,14 @@ func samePath(a, b string) bool {
 		return a == b
 	}
 	return os.SameFile(fa, fb)
+}
+
+// worktreeList runs `git worktree list --porcelain`, riding out git's
+// race with a worktree being added elsewhere.
+func (r *Repo) worktreeList(ctx context.Context) (out []byte, err error) {
+	err = retryWorktreeRace(func() error {
+		out, err = r.run(ctx, gitCmd{args: []string{"worktree", "list", "--porcelain"}})
+		return err
+	})
+	return out, err
 }
