@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -232,20 +231,5 @@ func removeAllForce(dir string) error {
 	return os.RemoveAll(dir)
 }
 
-// lockScratch takes an exclusive flock on a file in the common git dir.
-// The kernel drops it when the process dies, so a killed run never leaves
-// it held.
-func (r *Repo) lockScratch() (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(r.commonDir, "ringflow-scratch.lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
-	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
-}
+// lockScratch serialises scratch worktree creation and removal.
+func (r *Repo) lockScratch() (unlock func(), err error) { return r.Lock("scratch", true) }
