@@ -30,8 +30,10 @@ rings:
   - name: early             # 30% of the hosts no rule names, by a stable hash of the name
     share: 30%
     soak: 24h
+    auto: true
   - name: stable
     soak: 72h
+    auto: true
     groups:
       - name: stable
         hosts: ["*"]        # everything nothing else took
@@ -70,7 +72,7 @@ step "canary and early hold only green hosts: they move"
 run "$ringflow" promote canary
 run "$ringflow" promote early
 
-step "stable holds web-3: the evidence gate holds it back (exit 3)"
+step "stable holds web-3: the evidence gate holds it back, and early's 24h soak has not passed (exit 3)"
 run "$ringflow" promote stable || echo "(exit $?: refused)"
 
 step "the fix lands on dev, is built, and walks down the rings"
@@ -81,11 +83,19 @@ run "$ringflow" build
 run "$ringflow" promote canary
 run "$ringflow" promote early --dry-run
 run "$ringflow" promote early
-run "$ringflow" promote stable
+run "$ringflow" promote stable --force-soak --reason "demo: the fix cannot wait a day"
 
 step "status: every ring holds the fix; field-sbc stayed pinned on the old nixpkgs"
 run "$ringflow" status
 run "$ringflow" diff field-sbc stable
 run git -C ../origin.git branch -v
+run "$ringflow" history
+
+step "the nightly job: nixpkgs moves again; one cycle updates, builds and promotes the auto rings"
+echo "fleetgen.3" > ../nixpkgs/version
+git -C ../nixpkgs commit -qam 'nixpkgs: another release'
+run "$ringflow" cycle --metrics-file "$demo/ringflow.prom"
+run grep -E '^ringflow_(cycle_success|cycle_rings_moved|ring_soak_left_seconds)' "$demo/ringflow.prom"
+run "$ringflow" status
 
 printf '\nThe demo fleet is in %s (remove it when done).\n' "$demo"

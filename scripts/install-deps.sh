@@ -27,6 +27,10 @@ fi
 have git || apt_install git
 # gpg: the signature gate's end-to-end test makes and uses real OpenPGP keys.
 have gpg || apt_install gnupg
+# promtool (Debian's prometheus package) checks the metrics file in the tests.
+have promtool || apt_install prometheus
+# flock(1) holds a lock from another process in the lock tests.
+have flock || apt_install util-linux
 if ! have nix; then
 	echo "install-deps: installing Nix from Debian's nix-bin" >&2
 	apt_install nix-bin || {

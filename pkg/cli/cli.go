@@ -93,6 +93,7 @@ func ExitCode(err error) int {
 		noRing  *fleet.UnknownRingError
 		noHost  *fleet.UnknownHostPatternError
 		noInput *fleet.UnknownInputError
+		noHostN *fleet.UnknownHostError
 		red     *fleet.BuildRedError
 	)
 	switch {
@@ -106,7 +107,7 @@ func ExitCode(err error) int {
 		return ExitBuildRed
 	case errors.As(err, &usage), errors.As(err, &cfgErr), errors.As(err, &member),
 		errors.As(err, &check), errors.As(err, &noRings), errors.As(err, &noRing), errors.As(err, &noHost),
-		errors.As(err, &noInput):
+		errors.As(err, &noInput), errors.As(err, &noHostN):
 		return ExitUsage
 	}
 	return ExitFailure

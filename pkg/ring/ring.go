@@ -189,11 +189,11 @@ func (Soak) Check(req *Request, _ Ancestry) (string, error) {
 	}
 	if req.SoakSince.IsZero() {
 		return fmt.Sprintf("no record of when %s took %s, so its soak of %s cannot be told (skip it with --force-soak --reason TEXT)",
-			req.Source, Short(req.Candidate), fmtDuration(req.SoakNeeded)), nil
+			req.Source, Short(req.Candidate), FormatDuration(req.SoakNeeded)), nil
 	}
 	if left := SoakLeft(req.SoakNeeded, req.SoakSince, req.Now); left > 0 {
 		return fmt.Sprintf("%s has been on %s for %s of its %s soak: %s left (until %s)", Short(req.Candidate), req.Source,
-			fmtDuration(req.Now.Sub(req.SoakSince)), fmtDuration(req.SoakNeeded), fmtDuration(left),
+			FormatDuration(req.Now.Sub(req.SoakSince)), FormatDuration(req.SoakNeeded), FormatDuration(left),
 			req.SoakSince.Add(req.SoakNeeded).UTC().Format(time.RFC3339)), nil
 	}
 	return "", nil
@@ -237,8 +237,8 @@ func (Verify) Check(req *Request, _ Ancestry) (string, error) {
 	return req.Verify.Failure, nil
 }
 
-// fmtDuration prints durations the way soaks are written: 2d3h, 45m, 30s.
-func fmtDuration(d time.Duration) string {
+// FormatDuration prints durations the way soaks are written: 2d3h, 45m, 30s.
+func FormatDuration(d time.Duration) string {
 	d = d.Round(time.Second)
 	if d <= 0 {
 		return "0s"

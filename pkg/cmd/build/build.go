@@ -50,7 +50,8 @@ show REV), pushed to the remote. Exit 4 if any host is red.`,
 		Example: `  $ ringflow build
   $ ringflow build canary --host 'web-*'
   $ ringflow build 3f2a9c1 -o json | jq '.hosts[] | select(.status=="red")'`,
-		Args: cmdutil.RangeArgs(0, 1, ""),
+		Args:              cmdutil.RangeArgs(0, 1, ""),
+		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRevs, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Rev = args[0]
@@ -63,6 +64,7 @@ show REV), pushed to the remote. Exit 4 if any host is red.`,
 		},
 	}
 	cmd.Flags().StringArrayVar(&opts.Hosts, "host", nil, "build only hosts matching this name or glob (repeatable)")
+	_ = cmd.RegisterFlagCompletionFunc("host", cmdutil.Completer(f, cmdutil.CompleteHosts, 0))
 	return cmdutil.JSONCapable(cmd)
 }
 

@@ -39,7 +39,8 @@ A..B, and, where build evidence exists at both, the hosts whose toplevel
 derivation changes.`,
 		Example: `  $ ringflow diff stable canary
   $ ringflow diff early dev -o json | jq '.inputs[] | .name'`,
-		Args: cmdutil.ExactArgs(2, "diff needs two rings, branches or commits: ringflow diff A B"),
+		Args:              cmdutil.ExactArgs(2, "diff needs two rings, branches or commits: ringflow diff A B"),
+		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRevs, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.From, opts.To = args[0], args[1]
 			opts.JSON = f.Globals.JSON()

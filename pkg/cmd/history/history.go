@@ -38,7 +38,8 @@ passed. With RING, only that ring's entries (dev's name: the lock updates).`,
 		Example: `  $ ringflow history
   $ ringflow history stable -o json | jq '.[0]'
   $ git log --format=%B refs/ringflow/ledger   # the same, with plain git`,
-		Args: cmdutil.RangeArgs(0, 1, ""),
+		Args:              cmdutil.RangeArgs(0, 1, ""),
+		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRings, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Ring = args[0]

@@ -4,6 +4,7 @@ package hosts
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -19,7 +20,8 @@ type HostsOptions struct {
 	Fleet func() (*fleet.Fleet, error)
 	JSON  bool
 
-	Rev string
+	Rev   string
+	NixOS string // --nixos HOST: print that host's deploy configuration
 }
 
 // NewCmdHosts returns `ringflow hosts`.
@@ -33,6 +35,7 @@ func NewCmdHosts(f *cmdutil.Factory, runF func(context.Context, *HostsOptions) e
 that placed it (literal, glob, share, catch-all), and the flake URI to deploy it.`,
 		Example: `  $ ringflow hosts
   $ ringflow hosts --rev canary
+  $ ringflow hosts --nixos lab-1 >> hosts/lab-1/deploy.nix
   $ ringflow hosts -o json | jq -r '.[] | select(.ring=="canary") | .host'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -44,6 +47,9 @@ that placed it (literal, glob, share, catch-all), and the flake URI to deploy it
 		},
 	}
 	cmd.Flags().StringVar(&opts.Rev, "rev", "", "read the hosts at this commit, branch or ring (default: dev's head)")
+	_ = cmd.RegisterFlagCompletionFunc("rev", cmdutil.Completer(f, cmdutil.CompleteRevs, 0))
+	cmd.Flags().StringVar(&opts.NixOS, "nixos", "", "print the system.autoUpgrade and comin configuration that makes `HOST` follow its group")
+	_ = cmd.RegisterFlagCompletionFunc("nixos", cmdutil.Completer(f, cmdutil.CompleteHosts, 0))
 	return cmdutil.JSONCapable(cmd)
 }
 
@@ -63,6 +69,17 @@ func hostsRun(ctx context.Context, opts *HostsOptions) error {
 		return err
 	}
 	if err := fl.RequireRings(); err != nil {
+		return err
+	}
+	if opts.NixOS != "" {
+		s, err := fl.Snippet(ctx, opts.NixOS)
+		if err != nil {
+			return err
+		}
+		if opts.JSON {
+			return cmdutil.WriteJSON(opts.IO.Out, s)
+		}
+		_, err = fmt.Fprint(opts.IO.Out, s.AutoUpgrade+"\n"+s.Comin)
 		return err
 	}
 	var commit string

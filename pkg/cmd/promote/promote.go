@@ -46,7 +46,8 @@ follow only after the push succeeded.`,
 		Example: `  $ ringflow promote canary
   $ ringflow promote early --dry-run
   $ ringflow promote canary 3f2a9c1`,
-		Args: cmdutil.RangeArgs(1, 2, "promote needs a ring: ringflow promote RING [REV]"),
+		Args:              cmdutil.RangeArgs(1, 2, "promote needs a ring: ringflow promote RING [REV]"),
+		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRings, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ring = args[0]
 			if len(args) == 2 {

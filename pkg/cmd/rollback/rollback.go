@@ -49,7 +49,8 @@ instead (by compare-and-swap). Either way the movement and a ledger entry with
 the reason land together. Freeze windows do not hold a rollback.`,
 		Example: `  $ ringflow rollback canary --to 3f2a9c1 --reason "kernel panics on lab-2"
   $ ringflow rollback stable --to stable~1 --reset --reason "bad nixpkgs"`,
-		Args: cmdutil.ExactArgs(1, "rollback needs a ring: ringflow rollback RING --to REV --reason TEXT"),
+		Args:              cmdutil.ExactArgs(1, "rollback needs a ring: ringflow rollback RING --to REV --reason TEXT"),
+		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRings, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ring = args[0]
 			opts.JSON = f.Globals.JSON()
@@ -66,6 +67,7 @@ the reason land together. Freeze windows do not hold a rollback.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.To, "to", "", "the commit to go back to (a commit, branch or ring)")
+	_ = cmd.RegisterFlagCompletionFunc("to", cmdutil.Completer(f, cmdutil.CompleteRevs, 0))
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why, for the ledger")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "allow a commit the ring never held")
 	cmd.Flags().BoolVar(&opts.Reset, "reset", false, "rewind the branches instead of committing on top")

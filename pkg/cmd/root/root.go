@@ -7,6 +7,7 @@ import (
 
 	cmdBuild "github.com/ringflow/ringflow/pkg/cmd/build"
 	cmdCheck "github.com/ringflow/ringflow/pkg/cmd/check"
+	cmdCycle "github.com/ringflow/ringflow/pkg/cmd/cycle"
 	cmdDiff "github.com/ringflow/ringflow/pkg/cmd/diff"
 	cmdHistory "github.com/ringflow/ringflow/pkg/cmd/history"
 	cmdHosts "github.com/ringflow/ringflow/pkg/cmd/hosts"
@@ -71,10 +72,39 @@ branches (canary, early, stable, …) that the hosts pull from.`,
 		cmdPromote.NewCmdPromote(f, nil),
 		cmdRollback.NewCmdRollback(f, nil),
 		cmdHistory.NewCmdHistory(f, nil),
+		cmdCycle.NewCmdCycle(f, nil),
 		cmdVersion.NewCmdVersion(f),
 		newHelpTopicExitCodes(),
 	)
+	addCompletionExamples(cmd)
 	return cmd
+}
+
+// addCompletionExamples gives cobra's generated completion commands the
+// examples every other command has.
+func addCompletionExamples(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Example = `  $ source <(ringflow completion bash)
+  $ ringflow completion zsh > "${fpath[1]}/_ringflow"
+  $ ringflow completion fish > ~/.config/fish/completions/ringflow.fish`
+		for _, sh := range c.Commands() {
+			sh.Example = "  $ ringflow completion " + sh.Name() + " --help"
+			switch sh.Name() {
+			case "bash":
+				sh.Example = "  $ ringflow completion bash > /etc/bash_completion.d/ringflow"
+			case "zsh":
+				sh.Example = `  $ ringflow completion zsh > "${fpath[1]}/_ringflow"`
+			case "fish":
+				sh.Example = "  $ ringflow completion fish > ~/.config/fish/completions/ringflow.fish"
+			case "powershell":
+				sh.Example = "  PS> ringflow completion powershell | Out-String | Invoke-Expression"
+			}
+		}
+	}
 }
 
 func newHelpTopicExitCodes() *cobra.Command {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -182,6 +183,10 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 func printText(io *iostreams.IOStreams, s StatusJSON) error {
 	cs := io.ColorScheme()
 	tty := io.IsStdoutTTY()
+	if tty {
+		fmt.Fprintln(io.Out, pipeline(s, cs))
+		fmt.Fprintln(io.Out)
+	}
 	tp := tableprinter.New(io.Out, tty, "RING", "GROUP", "BRANCH", "COMMIT", "AGE", "BEHIND", "PINNED", "EVIDENCE", "SOAK LEFT", "SUBJECT")
 	commit := func(c string) string {
 		switch {
@@ -314,6 +319,54 @@ func index(ins []InputJSON) map[string]InputJSON {
 	return m
 }
 
+// pipeline draws dev → canary → … on one line for a terminal: each ring's
+// commit, how far behind the ring before it, its evidence and soak left.
+func pipeline(s StatusJSON, cs *iostreams.ColorScheme) string {
+	var b strings.Builder
+	b.WriteString(cs.Bold("dev") + " " + shortCommit(s.Dev.Commit))
+	for _, r := range s.Rings {
+		var t evidence.Tally
+		behind, known := 0, false
+		for _, g := range r.Groups {
+			if g.Evidence != nil {
+				t.Green, t.Red, t.Missing = t.Green+g.Evidence.Green, t.Red+g.Evidence.Red, t.Missing+g.Evidence.Missing
+			}
+			if !g.Pinned && g.Commit != "" && !known {
+				behind, known = g.Behind, true
+			}
+		}
+		arrow := " ─▶ "
+		if behind > 0 {
+			arrow = cs.Yellow(fmt.Sprintf(" ─%d─▶ ", behind))
+		}
+		b.WriteString(arrow + cs.Bold(r.Name) + " " + shortCommit(r.Position))
+		var notes []string
+		if ev, color := fmtEvidence(&t, cs); t.Green+t.Red+t.Missing > 0 {
+			if color != nil {
+				ev = color(ev)
+			}
+			notes = append(notes, ev)
+		}
+		if soak, color := fmtSoak(r, true, cs); soak != "-" {
+			if color != nil {
+				soak = color(soak)
+			}
+			notes = append(notes, "soak "+soak)
+		}
+		if len(notes) > 0 {
+			b.WriteString(" (" + strings.Join(notes, ", ") + ")")
+		}
+	}
+	return b.String()
+}
+
+func shortCommit(c string) string {
+	if c == "" {
+		return "-"
+	}
+	return ring.Short(c)[:7]
+}
+
 // fmtSoak shows the soak left, or the freeze holding the ring.
 func fmtSoak(r RingJSON, tty bool, cs *iostreams.ColorScheme) (string, func(string) string) {
 	if r.FrozenUntil != "" {
@@ -329,7 +382,7 @@ func fmtSoak(r RingJSON, tty bool, cs *iostreams.ColorScheme) (string, func(stri
 	if !tty {
 		return strconv.FormatInt(r.SoakLeftSeconds, 10), nil
 	}
-	return d.Round(time.Minute).String(), cs.Yellow
+	return ring.FormatDuration(d), cs.Yellow
 }
 
 // fmtEvidence reads "3/4 green, 1 red" style: all green is green, any red

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ringflow/ringflow/pkg/config"
+	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/nix"
@@ -112,5 +113,28 @@ func TestStatusRunJSON(t *testing.T) {
 	}
 	if got.Rings[1].Position != got.Rings[1].Groups[0].Commit {
 		t.Errorf("stable's position %s is not its unpinned group's commit %s", got.Rings[1].Position, got.Rings[1].Groups[0].Commit)
+	}
+}
+
+func TestPipeline(t *testing.T) {
+	s := StatusJSON{
+		Dev: BranchJSON{Branch: "dev", Commit: strings.Repeat("d", 40)},
+		Rings: []RingJSON{
+			{Name: "canary", Position: strings.Repeat("c", 40), Groups: []GroupJSON{{Name: "canary", Commit: strings.Repeat("c", 40), Behind: 3,
+				Evidence: &evidence.Tally{Green: 2}}}},
+			{Name: "stable", Position: strings.Repeat("5", 40), SoakLeftSeconds: 7200, Groups: []GroupJSON{
+				{Name: "stable", Commit: strings.Repeat("5", 40), Evidence: &evidence.Tally{Green: 4, Red: 1}},
+				{Name: "sbc", Commit: strings.Repeat("1", 40), Pinned: true, Behind: 9}}},
+		},
+	}
+	ios, _, _, _ := iostreams.Test()
+	got := pipeline(s, ios.ColorScheme())
+	want := "dev ddddddd ─3─▶ canary ccccccc (2/2 green) ─▶ stable 5555555 (4/5 green, 1 red, soak 2h)"
+	if got != want {
+		t.Errorf("pipeline =\n%s\nwant\n%s", got, want)
+	}
+	ios.SetColorEnabled(true)
+	if got := pipeline(s, ios.ColorScheme()); !strings.Contains(got, "\x1b[31m4/5 green, 1 red\x1b[0m") {
+		t.Errorf("coloured pipeline lacks a red evidence note: %q", got)
 	}
 }

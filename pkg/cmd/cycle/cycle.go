@@ -1,0 +1,228 @@
+// Package cycle implements `ringflow cycle`: the nightly job — update dev,
+// build it, promote every auto ring whose gates pass — with one summary
+// and, optionally, a Prometheus metrics file.
+package cycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ringflow/ringflow/pkg/cmdutil"
+	"github.com/ringflow/ringflow/pkg/flakelock"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/metrics"
+	"github.com/ringflow/ringflow/pkg/ring"
+)
+
+// CycleOptions are the inputs of `ringflow cycle`.
+type CycleOptions struct {
+	IO    *iostreams.IOStreams
+	Fleet func() (*fleet.Fleet, error)
+	Now   func() time.Time
+	JSON  bool
+
+	Strict      bool
+	Wait        bool
+	MetricsFile string
+}
+
+// NewCmdCycle returns `ringflow cycle`.
+func NewCmdCycle(f *cmdutil.Factory, runF func(context.Context, *CycleOptions) error) *cobra.Command {
+	opts := &CycleOptions{IO: f.IOStreams, Fleet: f.Fleet, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "cycle [--metrics-file PATH] [--strict] [--wait]",
+		Short: "Run the nightly job: update, build, promote the auto rings",
+		Long: `The nightly job, in order: refresh flake.lock on dev (as ringflow update), build
+dev's head (as ringflow build), promote the first ring if it is auto and its
+gates pass, then every later auto ring whose gates pass. Prints one summary of
+what moved and what waits and why.
+
+A gate holding a ring is a normal night: exit 0 with the reasons shown (exit 3
+with --strict). A red host exits 4 after every ring had its chance; a failure
+exits 1. A second cycle on the same repository leaves at once with a message
+(or waits, with --wait); the lock is an flock, so a killed cycle never leaves
+it stuck. A cycle with nothing new changes nothing.
+
+--metrics-file writes a Prometheus text file for node_exporter's textfile
+collector, atomically, also when the cycle fails.`,
+		Example: `  $ ringflow cycle
+  $ ringflow cycle --metrics-file /var/lib/prometheus/node-exporter/ringflow.prom
+  $ ringflow cycle --strict -o json`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.JSON = f.Globals.JSON()
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return cycleRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "exit 3 when a gate holds an auto ring")
+	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "wait for a cycle already running on this repository")
+	cmd.Flags().StringVar(&opts.MetricsFile, "metrics-file", "", "write Prometheus metrics to this file (node_exporter textfile collector)")
+	return cmdutil.JSONCapable(cmd)
+}
+
+// CycleJSON is `cycle -o json`.
+type CycleJSON struct {
+	Update  UpdateJSON `json:"update"`
+	Build   *BuildJSON `json:"build"`
+	Rings   []RingJSON `json:"rings"`
+	Seconds float64    `json:"seconds"`
+	Error   string     `json:"error,omitempty"`
+}
+
+// UpdateJSON is the update step.
+type UpdateJSON struct {
+	Committed bool                  `json:"committed"`
+	Commit    string                `json:"commit"`
+	Inputs    []flakelock.InputJSON `json:"inputs"`
+}
+
+// BuildJSON is the build step.
+type BuildJSON struct {
+	Commit string   `json:"commit"`
+	Hosts  int      `json:"hosts"`
+	Red    []string `json:"red"`
+}
+
+// RingJSON is one ring's outcome.
+type RingJSON struct {
+	Name    string         `json:"name"`
+	Auto    bool           `json:"auto"`
+	Moved   bool           `json:"moved"`
+	From    string         `json:"from,omitempty"`
+	To      string         `json:"to,omitempty"`
+	Waiting string         `json:"waiting,omitempty"`
+	Refused []ring.Refusal `json:"refused"`
+}
+
+func cycleRun(ctx context.Context, opts *CycleOptions) error {
+	fl, err := opts.Fleet()
+	if err != nil {
+		return err
+	}
+	start := opts.Now()
+	rep, err := fl.Cycle(ctx, fleet.CycleOptions{Wait: opts.Wait})
+	var running *fleet.CycleRunningError
+	if errors.As(err, &running) {
+		return err // the other cycle writes the metrics
+	}
+	if opts.MetricsFile != "" {
+		if merr := writeMetrics(ctx, fl, opts, rep, start, err == nil); merr != nil {
+			fmt.Fprintf(opts.IO.ErrOut, "warning: %v\n", merr)
+		}
+	}
+	if rep != nil {
+		if opts.JSON {
+			if jerr := cmdutil.WriteJSON(opts.IO.Out, toJSON(rep, err, opts.Now().Sub(start))); jerr != nil {
+				return jerr
+			}
+		} else {
+			printSummary(opts.IO, fl, rep)
+		}
+	}
+	if err != nil {
+		return err // a *BuildRedError exits 4, anything else 1
+	}
+	if refused := rep.Refused(); opts.Strict && len(refused) > 0 {
+		return &ring.GateRefusedError{Ring: "the auto rings", Refusals: refused}
+	}
+	return nil
+}
+
+func writeMetrics(ctx context.Context, fl *fleet.Fleet, opts *CycleOptions, rep *fleet.CycleReport, start time.Time, ok bool) error {
+	snap, err := fl.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	c := &metrics.Cycle{Success: ok, Duration: opts.Now().Sub(start)}
+	if rep != nil {
+		for _, r := range rep.Rings {
+			if r.Moved {
+				c.Moved++
+			}
+		}
+		if rep.Build != nil {
+			c.Red = len(rep.Build.Red())
+		}
+	}
+	snap.Cycle = c
+	return metrics.Write(opts.MetricsFile, snap)
+}
+
+func toJSON(rep *fleet.CycleReport, err error, d time.Duration) CycleJSON {
+	out := CycleJSON{Rings: []RingJSON{}, Seconds: d.Seconds(), Update: UpdateJSON{Inputs: []flakelock.InputJSON{}}}
+	if err != nil {
+		out.Error = err.Error()
+	}
+	if u := rep.Update; u != nil {
+		out.Update.Committed, out.Update.Commit = u.Committed, u.Commit
+		for _, c := range u.Changes {
+			out.Update.Inputs = append(out.Update.Inputs, c.JSON())
+		}
+	}
+	if b := rep.Build; b != nil {
+		out.Build = &BuildJSON{Commit: b.Commit, Hosts: len(b.Hosts), Red: []string{}}
+		for _, h := range b.Red() {
+			out.Build.Red = append(out.Build.Red, h.Host)
+		}
+	}
+	for _, r := range rep.Rings {
+		rj := RingJSON{Name: r.Name, Auto: r.Auto, Moved: r.Moved, From: r.From, To: r.To, Waiting: r.Waiting, Refused: r.Refusals}
+		if rj.Refused == nil {
+			rj.Refused = []ring.Refusal{}
+		}
+		out.Rings = append(out.Rings, rj)
+	}
+	return out
+}
+
+func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *fleet.CycleReport) {
+	cs := io.ColorScheme()
+	w := io.Out
+	if u := rep.Update; u != nil {
+		switch {
+		case u.Committed:
+			fmt.Fprintf(w, "update  committed %s on %s: %s\n", ring.Short(u.Commit), fl.Config.Dev, firstLine(u.Message))
+		default:
+			fmt.Fprintf(w, "update  lock is current (%s at %s)\n", fl.Config.Dev, ring.Short(u.Base))
+		}
+	}
+	if b := rep.Build; b != nil {
+		red := b.Red()
+		line := fmt.Sprintf("build   %d host(s) at %s: %d green", len(b.Hosts), ring.Short(b.Commit), len(b.Hosts)-len(red))
+		if len(red) > 0 {
+			var names []string
+			for _, h := range red {
+				names = append(names, fmt.Sprintf("%s (%s)", h.Host, h.Phase))
+			}
+			line += cs.Red(fmt.Sprintf(", %d red: %s", len(red), strings.Join(names, ", ")))
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, r := range rep.Rings {
+		switch {
+		case r.Moved:
+			fmt.Fprintf(w, "%-7s %s %s -> %s\n", r.Name, cs.Green("moved"), ring.Short(r.From), ring.Short(r.To))
+		case len(r.Refusals) > 0:
+			fmt.Fprintf(w, "%-7s %s\n", r.Name, cs.Yellow("waits: "+r.Waiting))
+			for _, ref := range r.Refusals {
+				fmt.Fprintf(w, "          gate %s: %s\n", ref.Gate, ref.Reason)
+			}
+		default:
+			fmt.Fprintf(w, "%-7s %s\n", r.Name, r.Waiting)
+		}
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
