@@ -1,0 +1,53 @@
+# Evaluates ../../nix/module.nix against stubs.nix (no nixpkgs, no module
+# system): the declared options, and the config an enabled service with
+# every option set produces. configs_test.go checks the JSON.
+let
+  stubs = import ./stubs.nix;
+  module = import ../../nix/module.nix;
+  evalWith =
+    cfg:
+    module {
+      inherit (stubs) lib utils;
+      pkgs = stubs.pkgsFor "x86_64-linux";
+      config = {
+        services.ringflow = cfg;
+        nix.package = stubs.store "nix";
+      };
+    };
+  # The values the module system would hand over, every option set.
+  cfg = {
+    enable = true;
+    package = {
+      outPath = stubs.store "ringflow";
+      meta.mainProgram = "ringflow";
+    };
+    settings = {
+      repo = "/srv/ringflow/fleet";
+      remote = "upstream";
+      rings = [ { name = "canary"; hosts = [ "*" ]; } ];
+    };
+    configFile = null;
+    repository = "git@git.example.org:ops/fleet.git";
+    stateDir = "/srv/ringflow";
+    user = "ringflow";
+    group = "ringflow";
+    sshKeyFile = "/run/keys/ringflow";
+    knownHosts = [ "git.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIStub" ];
+    schedule = "*-*-* 03:15:00";
+    randomizedDelaySec = "30min";
+    metricsFile = "/var/lib/node-exporter/ringflow.prom";
+    extraArgs = [ "--strict" ];
+    environment = { RINGFLOW_BUILD_JOBS = "4"; };
+  };
+  m = evalWith cfg;
+  opts = m.options.services.ringflow;
+in
+{
+  options = builtins.attrNames opts;
+  descriptions = builtins.mapAttrs (_: o: o.description) opts;
+  optionTypes = builtins.mapAttrs (_: o: o._type) opts;
+  settingsOptions = builtins.attrNames opts.settings.type.options;
+  testedOptions = builtins.attrNames cfg;
+  enabledIf = m.config.condition;
+  config = m.config.content;
+}
