@@ -27,10 +27,11 @@ type Factory struct {
 
 // Globals are the root command's persistent flags.
 type Globals struct {
-	Output  string // text or json
-	Verbose bool
-	NoColor bool
-	Flags   *pflag.FlagSet // the persistent flag set: --config, --repo, --remote feed the config
+	Output        string // text or json
+	Verbose       bool
+	NoColor       bool
+	RemoteTimeout time.Duration  // limit of one fetch or push
+	Flags         *pflag.FlagSet // the persistent flag set: --config, --repo, --remote feed the config
 }
 
 // JSON says whether -o json was asked for.

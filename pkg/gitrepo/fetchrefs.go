@@ -20,11 +20,13 @@ type RefSpec struct {
 // does not have is not an error: its Dst, if present, is deleted (by
 // compare-and-swap). Errors name the remote and its URL without password.
 // Objects fetched are visible to this Repo's reads at once.
-func (r *Repo) FetchRefs(ctx context.Context, remote string, specs []RefSpec) error {
+func (r *Repo) FetchRefs(ctx context.Context, remote string, specs []RefSpec) (err error) {
 	label, _, err := r.remoteLabel(remote)
 	if err != nil {
 		return err
 	}
+	ctx, done := r.remoteCtx(ctx, "fetch from", label)
+	defer func() { err = done(err) }()
 	if len(specs) == 0 {
 		return nil
 	}

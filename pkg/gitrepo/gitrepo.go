@@ -39,6 +39,8 @@ type Repo struct {
 
 	mu    sync.Mutex // guards store: go-git's storage is not safe for concurrent use
 	store *store
+
+	remoteTimeout time.Duration // limit of one fetch or push; 0 = none
 }
 
 // CommitInfo describes one commit.

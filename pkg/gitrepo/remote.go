@@ -40,11 +40,13 @@ func (r *Repo) remoteLabel(remote string) (label, redacted string, err error) {
 // for each branch, forced like git's default refspec. A branch the remote
 // does not have is not an error: its stale tracking ref, if any, is deleted.
 // Objects fetched are visible to this Repo's reads at once.
-func (r *Repo) Fetch(ctx context.Context, remote string, branches []string) error {
+func (r *Repo) Fetch(ctx context.Context, remote string, branches []string) (err error) {
 	label, _, err := r.remoteLabel(remote)
 	if err != nil {
 		return err
 	}
+	ctx, done := r.remoteCtx(ctx, "fetch from", label)
+	defer func() { err = done(err) }()
 	if len(branches) == 0 {
 		return nil
 	}
@@ -118,11 +120,13 @@ func (r *Repo) remoteBranches(ctx context.Context, remote string) (map[string]bo
 // only from the values we expect (Old "" = the ref must not exist there).
 // A refusal yields *PushRejectedError. After success the remote-tracking
 // refs refs/remotes/<remote>/<branch> match what was pushed.
-func (r *Repo) Push(ctx context.Context, remote string, updates []RefUpdate) error {
+func (r *Repo) Push(ctx context.Context, remote string, updates []RefUpdate) (err error) {
 	label, redacted, err := r.remoteLabel(remote)
 	if err != nil {
 		return err
 	}
+	ctx, done := r.remoteCtx(ctx, "push to", label)
+	defer func() { err = done(err) }()
 	if len(updates) == 0 {
 		return nil
 	}

@@ -38,7 +38,12 @@ func New(ios *iostreams.IOStreams, env []string, version string) *cmdutil.Factor
 		if f.Globals.Verbose {
 			nopts.Debug = ios.ErrOut
 		}
-		return fleet.Open(cfg, nix.New(nopts), ios.ErrOut)
+		fl, err := fleet.Open(cfg, nix.New(nopts), ios.ErrOut)
+		if err != nil {
+			return nil, err
+		}
+		fl.Repo.SetRemoteTimeout(f.Globals.RemoteTimeout)
+		return fl, nil
 	}
 
 	// Depends on Config and OpenFleet.

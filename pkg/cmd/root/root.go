@@ -3,6 +3,8 @@
 package root
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 
 	cmdBuild "github.com/ringflow/ringflow/pkg/cmd/build"
@@ -59,6 +61,7 @@ branches (canary, early, stable, …) that the hosts pull from.`,
 	pf.StringVarP(&f.Globals.Output, "output", "o", "text", "output format: text or json")
 	pf.BoolVarP(&f.Globals.Verbose, "verbose", "v", false, "print every nix call and its duration on stderr")
 	pf.BoolVar(&f.Globals.NoColor, "no-color", false, "never colour output (also: NO_COLOR=1)")
+	pf.DurationVar(&f.Globals.RemoteTimeout, "remote-timeout", 2*time.Minute, "give up on a fetch or push the remote has not answered within this time (0 = wait forever)")
 	f.Globals.Flags = pf
 
 	cmd.AddCommand(
