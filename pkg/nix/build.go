@@ -26,10 +26,12 @@ type DrvOut struct {
 type RealiseOptions struct {
 	Jobs     string // "auto" or a number: --max-jobs; "" = nix's default
 	Builders string // --builders; "" = not passed, so nix.conf's builders apply
-	// OnBuilt, when set, hears of each derivation once its outcome is known.
-	// Calls never overlap. A success is reported while nix still builds
-	// others; failures are only known once nix is done (Nix 2.8 reports a
-	// failed top-level derivation only at the end).
+	// OnFinished, when set, hears of each top-level derivation whose build
+	// stopped, while nix still runs, from nix's log stream; whether it
+	// succeeded comes with OnBuilt once nix is done (Nix 2.8 reports a
+	// failed top-level derivation only at the end). Calls never overlap.
+	OnFinished func(drv string)
+	// OnBuilt, when set, hears of each derivation's outcome, once known.
 	OnBuilt func(drv string, ok bool)
 }
 
@@ -86,31 +88,16 @@ func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]B
 		}
 	}
 
-	// While nix runs, each time a build finishes, look which of the
-	// started top-level derivations have become valid.
-	checkCtx, stopCheck := context.WithCancel(ctx)
+	// While nix runs, each finished build activity of a top-level
+	// derivation is told at once, from nix's own log stream: no process is
+	// spawned per build (on a small machine that cost as much CPU as the
+	// builds). Whether it succeeded is told after nix exits, by validity.
 	checked := make(chan struct{})
 	go func() {
 		defer close(checked)
-		for {
-			select {
-			case <-checkCtx.Done():
-				return
-			case <-m.kick:
-			}
-			pending := m.pending()
-			if len(pending) == 0 {
-				continue
-			}
-			valid, err := n.ValidPaths(checkCtx, outsOf(pending))
-			if err != nil {
-				continue // only progress is lost; the final check decides
-			}
-			for _, d := range pending {
-				if valid[d.Out] {
-					m.resolve(d.Drv, time.Now())
-					report(d.Drv, true)
-				}
+		for drv := range m.finishedTop {
+			if o.OnFinished != nil {
+				o.OnFinished(drv)
 			}
 		}
 	}()
@@ -119,7 +106,7 @@ func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]B
 	_, runErr := n.run(ctx, n.opts.Binary, realiseArgs(n, v, drvs, o), lw)
 	lw.flush()
 	end := time.Now()
-	stopCheck()
+	close(m.finishedTop)
 	<-checked
 	if runErr != nil && ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -366,7 +353,8 @@ type logEvent struct {
 // buildMonitor follows nix build's internal-json log.
 type buildMonitor struct {
 	debug io.Writer
-	kick  chan struct{} // a build finished: worth a validity check
+
+	finishedTop chan string // top-level derivations whose build stopped
 
 	mu        sync.Mutex
 	top       map[string]DrvOut    // the derivations asked for
@@ -378,7 +366,6 @@ type buildMonitor struct {
 	started   map[string]time.Time // derivation → when its build started
 	lastLine  map[string]time.Time // derivation → its last log line
 	finished  map[string]time.Time // derivation → its build activity stopped
-	resolved  map[string]time.Time // top-level derivation → found valid
 	logs      map[string][]string  // derivation → last log lines
 	mentions  map[string][]string  // derivation → nix's messages naming it
 	failedBld []string             // derivations nix said failed to build
@@ -391,31 +378,23 @@ var drvPathRE = regexp.MustCompile(`/[^\s'"]*/[0-9a-df-np-sv-z]{32}-[^\s'"]+\.dr
 
 func newBuildMonitor(drvs []DrvOut, debug io.Writer) *buildMonitor {
 	m := &buildMonitor{
-		debug:     debug,
-		kick:      make(chan struct{}, 1),
-		top:       map[string]DrvOut{},
-		acts:      map[uint64]string{},
-		buildsAct: map[uint64]bool{},
-		started:   map[string]time.Time{},
-		lastLine:  map[string]time.Time{},
-		failedAt:  map[string]time.Time{},
-		finished:  map[string]time.Time{},
-		resolved:  map[string]time.Time{},
-		logs:      map[string][]string{},
-		mentions:  map[string][]string{},
-		seenMsg:   map[string]bool{},
+		debug:       debug,
+		finishedTop: make(chan string, len(drvs)),
+		top:         map[string]DrvOut{},
+		acts:        map[uint64]string{},
+		buildsAct:   map[uint64]bool{},
+		started:     map[string]time.Time{},
+		lastLine:    map[string]time.Time{},
+		failedAt:    map[string]time.Time{},
+		finished:    map[string]time.Time{},
+		logs:        map[string][]string{},
+		mentions:    map[string][]string{},
+		seenMsg:     map[string]bool{},
 	}
 	for _, d := range drvs {
 		m.top[d.Drv] = d
 	}
 	return m
-}
-
-func (m *buildMonitor) signal() {
-	select {
-	case m.kick <- struct{}{}:
-	default:
-	}
 }
 
 // line takes one line of nix's stderr.
@@ -455,7 +434,8 @@ func (m *buildMonitor) line(l string) {
 		if drv, ok := m.acts[ev.ID]; ok {
 			m.finished[drv] = now
 			if _, top := m.top[drv]; top {
-				m.signal()
+				// Buffered for every top-level derivation: never blocks.
+				m.finishedTop <- drv
 			}
 		}
 	case "result":
@@ -479,7 +459,6 @@ func (m *buildMonitor) line(l string) {
 			var done, failed int64
 			if len(ev.Fields) > 0 && json.Unmarshal(ev.Fields[0], &done) == nil && done > m.doneCount {
 				m.doneCount = done
-				m.signal()
 			}
 			if len(ev.Fields) > 3 && json.Unmarshal(ev.Fields[3], &failed) == nil && failed > m.failCount {
 				m.failCount = failed
@@ -498,9 +477,6 @@ func (m *buildMonitor) line(l string) {
 // failure mark may have ended now. m.mu is held.
 func (m *buildMonitor) noteFailure(now time.Time) {
 	for drv, start := range m.started {
-		if _, ok := m.resolved[drv]; ok {
-			continue
-		}
 		quiet := start
 		if t, ok := m.lastLine[drv]; ok {
 			quiet = t
@@ -552,28 +528,6 @@ func (m *buildMonitor) debugf(format string, args ...any) {
 	}
 }
 
-// pending lists the top-level derivations whose build started and whose
-// output has not been found valid yet.
-func (m *buildMonitor) pending() []DrvOut {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var p []DrvOut
-	for drv := range m.started {
-		if d, top := m.top[drv]; top {
-			if _, done := m.resolved[drv]; !done {
-				p = append(p, d)
-			}
-		}
-	}
-	return p
-}
-
-func (m *buildMonitor) resolve(drv string, at time.Time) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.resolved[drv] = at
-}
-
 func (m *buildMonitor) attemptedAny() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -593,9 +547,7 @@ func (m *buildMonitor) seconds(drv string, ok bool, end time.Time) float64 {
 		return 0
 	}
 	stop := end
-	if t, found := m.resolved[drv]; found {
-		stop = t
-	} else if t, found := m.finished[drv]; found && t.Before(stop) {
+	if t, found := m.finished[drv]; found && t.Before(stop) {
 		stop = t
 	}
 	if !ok {

@@ -131,39 +131,46 @@ type progress struct {
 	now   func() time.Time
 	live  bool
 
-	mu                               sync.Mutex
-	evaluated, built, failed, reused int
-	drawn                            bool
+	mu    sync.Mutex
+	state map[string]string // host → its latest phase
+	drawn bool
 }
 
 func newProgress(io *iostreams.IOStreams, start time.Time, now func() time.Time) *progress {
-	return &progress{io: io, start: start, now: now, live: io.ProgressEnabled()}
+	return &progress{io: io, start: start, now: now, live: io.ProgressEnabled(), state: map[string]string{}}
 }
+
+// final phases are a host's outcome; the others are steps on the way.
+var final = map[string]bool{"eval-failed": true, "built": true, "build-failed": true, "reused": true}
 
 func (p *progress) event(ev fleet.BuildEvent) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	switch ev.Phase {
-	case "evaluated":
-		p.evaluated++
-	case "eval-failed":
-		p.failed++
-	case "built":
-		p.built++
-	case "build-failed":
-		p.failed++
-	case "reused":
-		p.reused++
-	}
-	if p.live {
-		fmt.Fprintf(p.io.ErrOut, "\r\x1b[Kevaluated %d · built %d · reused %d · failed %d · %s",
-			p.evaluated, p.built, p.reused, p.failed, p.now().Sub(p.start).Round(100*time.Millisecond))
-		p.drawn = true
+	p.state[ev.Host] = ev.Phase
+	if !p.live {
+		if final[ev.Phase] {
+			fmt.Fprintf(p.io.ErrOut, "%s: %s\n", ev.Host, ev.Phase)
+		}
 		return
 	}
-	if ev.Phase != "evaluated" {
-		fmt.Fprintf(p.io.ErrOut, "%s: %s\n", ev.Host, ev.Phase)
+	var evaluated, built, reused, failed int
+	for _, ph := range p.state {
+		switch ph {
+		case "evaluated":
+			evaluated++
+		case "finished", "built":
+			// A finished build counts as built until nix says otherwise.
+			evaluated++
+			built++
+		case "reused":
+			reused++
+		case "eval-failed", "build-failed":
+			failed++
+		}
 	}
+	fmt.Fprintf(p.io.ErrOut, "\r\x1b[Kevaluated %d · built %d · reused %d · failed %d · %s",
+		evaluated, built, reused, failed, p.now().Sub(p.start).Round(100*time.Millisecond))
+	p.drawn = true
 }
 
 func (p *progress) done() {

@@ -51,7 +51,7 @@ func TestNewCmdBuild(t *testing.T) {
 func TestProgress(t *testing.T) {
 	events := []fleet.BuildEvent{
 		{Host: "a", Phase: "evaluated"}, {Host: "b", Phase: "eval-failed"},
-		{Host: "a", Phase: "built"}, {Host: "c", Phase: "reused"},
+		{Host: "a", Phase: "finished"}, {Host: "a", Phase: "built"}, {Host: "c", Phase: "reused"},
 	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := func() time.Time { return t0.Add(1500 * time.Millisecond) }
