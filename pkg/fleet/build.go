@@ -23,8 +23,10 @@ type BuildOptions struct {
 
 // BuildEvent is one step of a build, for progress lines.
 type BuildEvent struct {
-	Host  string
-	Phase string // "evaluated", "eval-failed", "built", "build-failed", "reused"
+	Host string
+	// "evaluated", "eval-failed", "finished" (its build stopped; the outcome
+	// follows), "built", "build-failed", "reused"
+	Phase string
 }
 
 // HostOutcome is one host's result.
@@ -229,6 +231,11 @@ func (f *Fleet) realise(ctx context.Context, evaluated []nix.HostEval, record fu
 	}
 	results, err := f.Nix.Realise(ctx, drvs, nix.RealiseOptions{
 		Jobs: f.Config.Build.Jobs, Builders: f.Config.Build.Builders,
+		OnFinished: func(drv string) {
+			for _, he := range byDrv[drv] {
+				progress(BuildEvent{Host: he.Host, Phase: "finished"})
+			}
+		},
 		OnBuilt: func(drv string, ok bool) {
 			phase := "built"
 			if !ok {
