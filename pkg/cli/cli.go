@@ -60,6 +60,9 @@ func Run(ctx context.Context, ios *iostreams.IOStreams, env []string, args []str
 	cmd.SetOut(ios.Out)
 	cmd.SetErr(ios.ErrOut)
 	executed, err := cmd.ExecuteContextC(ctx)
+	if f.Globals.Verbose {
+		reportPeakMemory(ios)
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -125,4 +128,14 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return version
+}
+
+// reportPeakMemory tells, under -v, the peak memory of ringflow's own
+// process — not of the nix and git processes it ran, which the kernel
+// counts separately.
+func reportPeakMemory(ios *iostreams.IOStreams) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		fmt.Fprintf(ios.ErrOut, "ringflow: peak memory of this process: %.1f MB\n", float64(ru.Maxrss)/1024) // KiB on Linux
+	}
 }
