@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// benchCommits is the length of the generated linear history. A later
-// benchmark scales this up to 100k commits.
+// benchCommits is the length of the generated linear history. The Big
+// benchmarks (bigrepo_test.go) scale this up to 100k commits with merges.
 const benchCommits = 5000
 
 // linearHistory writes a repository whose main is a linear history of n

@@ -38,7 +38,9 @@ type store struct {
 	objectsDir string
 	st         *filesystem.Storage
 	graph      graphfmt.Index // nil when the repository has no usable commit-graph
+	cg         *commitGraph   // the same commit-graph, read in place by the walks; nil with graph
 	nodes      commitgraph.CommitNodeIndex
+	w          *walker // reused by the walks, which run one at a time under Repo.mu
 	shallow    map[plumbing.Hash]bool
 	stamp      [3]time.Time
 }
@@ -78,12 +80,13 @@ func (s *store) load() error {
 	s.st.Reindex()
 	if s.graph != nil {
 		s.graph.Close()
-		s.graph = nil
+		s.graph, s.cg = nil, nil
 	}
+	s.w = nil
 	// A missing, unreadable or unsupported commit-graph only costs speed:
 	// every commit can still be read from the object database.
-	if g, err := openCommitGraph(filepath.Join(s.objectsDir, "info")); err == nil {
-		s.graph = g
+	if g, cg, err := openCommitGraph(filepath.Join(s.objectsDir, "info")); err == nil {
+		s.graph, s.cg = g, cg
 	}
 	if s.graph != nil {
 		s.nodes = commitgraph.NewGraphCommitNodeIndex(s.graph, s.st)
@@ -108,8 +111,9 @@ func (s *store) close() error {
 	var err error
 	if s.graph != nil {
 		err = s.graph.Close()
-		s.graph = nil
+		s.graph, s.cg = nil, nil
 	}
+	s.w = nil
 	return errors.Join(err, s.st.Close())
 }
 
@@ -149,23 +153,29 @@ func (r *Repo) invalidate() {
 // openCommitGraph opens objects/info/commit-graph, or else the split
 // commit-graph chain, memory-mapping each file: go-git reads the graph with
 // several tiny ReadAt calls per commit, which are syscalls on an *os.File.
-func openCommitGraph(infoDir string) (graphfmt.Index, error) {
+// It returns go-git's reader and ours (see commitGraph) over the same
+// mappings, which closing the first unmaps.
+func openCommitGraph(infoDir string) (graphfmt.Index, *commitGraph, error) {
+	cg := &commitGraph{}
 	single := filepath.Join(infoDir, "commit-graph")
 	if m, err := mapFile(single); err == nil {
 		idx, err := graphfmt.OpenFileIndex(m)
 		if err != nil {
 			m.Close()
-			return nil, err
+			return nil, nil, err
 		}
-		return idx, nil
+		if err := cg.addLayer(m.data); err != nil {
+			return nil, nil, closeIndex(idx, err)
+		}
+		return idx, cg, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return nil, nil, err
 	}
 
 	dir := filepath.Join(infoDir, "commit-graphs")
 	f, err := os.Open(filepath.Join(dir, "commit-graph-chain"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var chain []string
 	sc := bufio.NewScanner(f)
@@ -176,28 +186,31 @@ func openCommitGraph(infoDir string) (graphfmt.Index, error) {
 	}
 	f.Close()
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var idx graphfmt.Index
 	for _, h := range chain {
 		if !plumbing.IsHash(h) {
-			return nil, closeIndex(idx, graphfmt.ErrMalformedCommitGraphFile)
+			return nil, nil, closeIndex(idx, graphfmt.ErrMalformedCommitGraphFile)
 		}
 		m, err := mapFile(filepath.Join(dir, "graph-"+h+".graph"))
 		if err != nil {
-			return nil, closeIndex(idx, err)
+			return nil, nil, closeIndex(idx, err)
 		}
 		next, err := graphfmt.OpenFileIndexWithParent(m, idx)
 		if err != nil {
 			m.Close()
-			return nil, closeIndex(idx, err)
+			return nil, nil, closeIndex(idx, err)
 		}
 		idx = next
+		if err := cg.addLayer(m.data); err != nil {
+			return nil, nil, closeIndex(idx, err)
+		}
 	}
 	if idx == nil {
-		return nil, fs.ErrNotExist
+		return nil, nil, fs.ErrNotExist
 	}
-	return idx, nil
+	return idx, cg, nil
 }
 
 func closeIndex(idx graphfmt.Index, err error) error {
