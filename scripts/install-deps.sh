@@ -31,6 +31,9 @@ have gpg || apt_install gnupg
 have promtool || apt_install prometheus
 # flock(1) holds a lock from another process in the lock tests.
 have flock || apt_install util-linux
+# sshd serves the ssh remote in test/sshremote (the tests start their own on
+# 127.0.0.1); it lives in /usr/sbin, which is not on a user's PATH.
+[[ -x /usr/sbin/sshd ]] || apt_install openssh-server
 if ! have nix; then
 	echo "install-deps: installing Nix from Debian's nix-bin" >&2
 	apt_install nix-bin || {

@@ -38,6 +38,11 @@ type Fleet struct {
 	Env   []string         // the environment verify hooks inherit
 
 	synced bool
+	// ledgerTip is the ledger's tip as fetched together with the branches:
+	// the expected old value of the next entry. Read later, another
+	// process's entry could slip under a movement that is no longer ours.
+	ledgerTip    string
+	ledgerTipSet bool
 }
 
 // Open opens the repository the config names.
@@ -119,7 +124,11 @@ func (f *Fleet) Sync(ctx context.Context) error {
 	if err := f.Repo.FetchRefs(ctx, f.Config.Remote, specs); err != nil {
 		return err
 	}
-	f.synced = true
+	tip, err := f.Ledger.Tip()
+	if err != nil {
+		return err
+	}
+	f.synced, f.ledgerTip, f.ledgerTipSet = true, tip, true
 	return nil
 }
 
@@ -359,6 +368,9 @@ func FlakeURL(remote, repoDir string) string {
 				u.User = url.User(u.User.Username())
 			}
 			remote = u.String()
+		} else {
+			// A password Go's parser refuses (git takes it).
+			remote = gitrepo.RedactURL(remote)
 		}
 		if strings.HasPrefix(remote, "git+") {
 			return remote

@@ -71,6 +71,7 @@ func (f *Fleet) CreateMissingBranches(ctx context.Context, commit string, dryRun
 			}
 		}
 		if next != "" {
+			f.ledgerTip = next
 			if err := f.Ledger.Landed(ctx, tip, next); err != nil {
 				return nil, err
 			}

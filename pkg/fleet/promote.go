@@ -202,6 +202,7 @@ func (f *Fleet) Apply(ctx context.Context, moves []ring.Move, entries []ledger.E
 			return nil, err
 		}
 		if next != "" {
+			f.ledgerTip = next // our own entry: the next one in this run builds on it
 			if err := f.Ledger.Landed(ctx, tip, next); err != nil {
 				fmt.Fprintf(f.Log, "note: the remote's ledger moved to %s but the local copy did not follow: %v\n", ring.Short(next), err)
 			}
@@ -249,7 +250,13 @@ func (f *Fleet) prepareEntries(entries []ledger.Entry, moves []ring.Move) (tip, 
 	if len(entries) == 0 {
 		return "", "", nil
 	}
-	if tip, err = f.Ledger.Tip(); err != nil {
+	// With a remote, the entry is leased on the ledger as fetched with the
+	// branches it reasons about: had anyone moved them since, they appended
+	// an entry too, and the whole atomic push fails. (A branch already at
+	// our target is "up to date" to git, which then skips its lease.)
+	if f.ledgerTipSet {
+		tip = f.ledgerTip
+	} else if tip, err = f.Ledger.Tip(); err != nil {
 		return "", "", err
 	}
 	next = tip

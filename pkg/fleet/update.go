@@ -191,6 +191,7 @@ func (f *Fleet) moveDev(ctx context.Context, old, new string, e ledger.Entry) er
 		if err := f.Repo.Push(ctx, f.Config.Remote, []gitrepo.RefUpdate{devMove, ledger.Update(tip, next)}); err != nil {
 			return err
 		}
+		f.ledgerTip = next
 		if err := f.Ledger.Landed(ctx, tip, next); err != nil {
 			fmt.Fprintf(f.Log, "note: the local copy of the ledger did not follow: %v\n", err)
 		}

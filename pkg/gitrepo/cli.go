@@ -75,6 +75,9 @@ func (r *Repo) runFull(ctx context.Context, c gitCmd) (stdout, stderr []byte, er
 	// messages in English so they can be matched.
 	env = append(env, "GIT_TERMINAL_PROMPT=0", "LC_ALL=C", "LANGUAGE=C")
 	cmd.Env = append(env, c.env...)
+	if slices.Contains(remoteCmds, c.args[0]) {
+		cmd.Env = append(cmd.Env, r.sshEnv(ctx, c.dir, cmd.Env)...)
+	}
 	if c.stdin != nil {
 		cmd.Stdin = bytes.NewReader(c.stdin)
 	}
@@ -98,11 +101,56 @@ func (r *Repo) runFull(ctx context.Context, c gitCmd) (stdout, stderr []byte, er
 	return so.Bytes(), se.Bytes(), nil
 }
 
+// remoteCmds are the git commands that may talk to a remote over ssh.
+var remoteCmds = []string{"fetch", "push", "ls-remote"}
+
+// batchSSH is the ssh command git uses unless the operator chose one.
+const batchSSH = "ssh -o BatchMode=yes"
+
+// sshEnv makes ssh fail instead of asking (to trust an unknown host key,
+// for a key's passphrase or a password): ringflow runs unattended, and a
+// question on the terminal would stall it until --remote-timeout. An ssh
+// command the operator chose (GIT_SSH_COMMAND, core.sshCommand, GIT_SSH,
+// or a variant: GIT_SSH_VARIANT, ssh.variant) is left as it is.
+func (r *Repo) sshEnv(ctx context.Context, dir string, env []string) []string {
+	for _, kv := range env {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "GIT_SSH_COMMAND", "GIT_SSH", "GIT_SSH_VARIANT":
+			return nil // git takes even an empty one as set
+		}
+	}
+	out, err := r.run(ctx, gitCmd{dir: dir, args: []string{"config", "--get-regexp", `^(core\.sshcommand|ssh\.variant)$`}})
+	var ce *cmdError
+	if err != nil && !(errors.As(err, &ce) && ce.code == 1) || len(bytes.TrimSpace(out)) > 0 {
+		return nil // configured, or unreadable config: leave it to git
+	}
+	return []string{"GIT_SSH_COMMAND=" + batchSSH}
+}
+
+// RedactURL drops the password from a remote URL, for printing: see
+// redactURL.
+func RedactURL(raw string) string { return redactURL(raw) }
+
 // redactURL drops the password from a URL (https://user:pass@host →
 // https://user@host); other forms (scp-like ssh, paths) pass unchanged.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err != nil {
+		// Git takes passwords Go's parser refuses (with ^, |, a bad %
+		// escape, …): cut user:pass@ from the authority by hand.
+		scheme, rest, ok := strings.Cut(raw, "://")
+		authority, _, _ := strings.Cut(rest, "/")
+		at := strings.LastIndex(authority, "@")
+		if !ok || at < 0 {
+			return raw
+		}
+		user, _, hasPass := strings.Cut(authority[:at], ":")
+		if !hasPass {
+			return raw
+		}
+		return scheme + "://" + user + rest[at:]
+	}
+	if u.User == nil {
 		return raw
 	}
 	if _, has := u.User.Password(); !has {

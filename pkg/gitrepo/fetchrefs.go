@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // RefSpec maps one ref on a remote to a local ref, as a forced refspec
@@ -38,6 +39,13 @@ func (r *Repo) FetchRefs(ctx context.Context, remote string, specs []RefSpec) (e
 		}
 	}
 	defer r.invalidate()
+	// git's fetch reads every worktree's HEAD: not while a scratch worktree
+	// is half added or removed (those hold this lock exclusively).
+	unlock, err := r.lockShared("scratch")
+	if err != nil {
+		return fmt.Errorf("gitrepo: fetch from %s: %w", label, err)
+	}
+	defer unlock()
 	err = r.fetchSpecs(ctx, remote, specs)
 	var ce *cmdError
 	if err != nil && errors.As(err, &ce) && strings.Contains(ce.stderr, "couldn't find remote ref") {
@@ -85,8 +93,17 @@ func (r *Repo) fetchSpecs(ctx context.Context, remote string, specs []RefSpec) e
 	for _, s := range specs {
 		args = append(args, "+"+s.Src+":"+s.Dst)
 	}
-	_, err := r.run(ctx, gitCmd{args: args})
-	return err
+	for attempt := 1; ; attempt++ {
+		_, err := r.run(ctx, gitCmd{args: args})
+		// Two fetches into one repository race on its tracking refs
+		// ("cannot lock ref …: is at X but expected Y"): the loser's
+		// refs are simply fetched again.
+		var ce *cmdError
+		if err == nil || attempt == 6 || !errors.As(err, &ce) || !strings.Contains(ce.stderr, "cannot lock ref") || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt*attempt) * 25 * time.Millisecond)
+	}
 }
 
 // remoteRefs reports which of the specs' sources the remote has.

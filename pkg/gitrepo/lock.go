@@ -30,14 +30,24 @@ func (e *LockedError) Error() string {
 // directory. The kernel drops it when the holder dies, so a killed process
 // never leaves it stuck. With wait false, a held lock is a *LockedError.
 func (r *Repo) Lock(name string, wait bool) (unlock func(), err error) {
+	how := syscall.LOCK_EX
+	if !wait {
+		how |= syscall.LOCK_NB
+	}
+	return r.flock(name, how)
+}
+
+// lockShared takes the named lock shared: many holders at once, but none
+// while someone holds it exclusively.
+func (r *Repo) lockShared(name string) (unlock func(), err error) {
+	return r.flock(name, syscall.LOCK_SH)
+}
+
+func (r *Repo) flock(name string, how int) (unlock func(), err error) {
 	path := filepath.Join(r.commonDir, "ringflow-"+name+".lock")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("gitrepo: lock %s: %w", name, err)
-	}
-	how := syscall.LOCK_EX
-	if !wait {
-		how |= syscall.LOCK_NB
 	}
 	if err := syscall.Flock(int(f.Fd()), how); err != nil {
 		holder, _ := os.ReadFile(path)
@@ -47,8 +57,9 @@ func (r *Repo) Lock(name string, wait bool) (unlock func(), err error) {
 		}
 		return nil, fmt.Errorf("gitrepo: lock %s: %w", path, err)
 	}
-	// Say who holds it, for the message another process shows.
-	if err := f.Truncate(0); err == nil {
+	// Say who holds it, for the message another process shows; shared
+	// holders leave the file alone.
+	if how&syscall.LOCK_SH == 0 && f.Truncate(0) == nil {
 		f.WriteAt([]byte("pid "+strconv.Itoa(os.Getpid())+" ("+strings.Join(os.Args, " ")+")\n"), 0)
 	}
 	return func() {

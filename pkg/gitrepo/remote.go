@@ -13,7 +13,8 @@ import (
 // carry credentials: redact before printing.
 func (r *Repo) RemoteURL(remote string) (string, error) {
 	if remote == "" || strings.HasPrefix(remote, "-") || strings.ContainsAny(remote, " \t\n:") {
-		return "", fmt.Errorf("gitrepo: remote %q: not a remote name", remote)
+		// Perhaps a URL given where a remote's name belongs: no password.
+		return "", fmt.Errorf("gitrepo: remote %q: not a remote name", redactURL(remote))
 	}
 	out, err := r.run(context.Background(), gitCmd{args: []string{"remote", "get-url", remote}})
 	if err != nil {
