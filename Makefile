@@ -45,8 +45,23 @@ demo: deps build
 man:
 	$(GO) run ./scripts/mkman docs/man
 
-bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# The benchmarks of docs/benchmarks.md: ringflow build against nix's own
+# CLI on generated 100-host fleets, then git ancestry on a 100 000-commit
+# repository against the git CLI. Several minutes; not part of make test.
+bench: deps build
+	$(GO) run ./scripts/benchbuild -ringflow $(BIN)
+	scripts/bench-git.sh
+
+# Each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m). A failing input is
+# saved under the package's testdata/fuzz/FuzzX/ and from then on runs with
+# every go test as a regression test.
+FUZZTIME ?= 1m
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./pkg/config/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pkg/flakelock/
+	$(GO) test -run='^$$' -fuzz='^FuzzDiff$$' -fuzztime=$(FUZZTIME) ./pkg/flakelock/
+	$(GO) test -run='^$$' -fuzz='^FuzzAssign$$' -fuzztime=$(FUZZTIME) ./pkg/membership/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./pkg/ledger/
 
 clean:
 	rm -rf bin docs/man

@@ -63,6 +63,17 @@ func RangeArgs(min, max int, msg string) cobra.PositionalArgs {
 	}
 }
 
+// NonEmpty refuses an empty value where a name or revision is meant: an
+// empty REV must not quietly mean "the default".
+func NonEmpty(what string, values ...string) error {
+	for _, v := range values {
+		if v == "" {
+			return UsageErrorf("%s is empty", what)
+		}
+	}
+	return nil
+}
+
 // NoArgs refuses positional arguments.
 func NoArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {

@@ -25,7 +25,8 @@ var (
 
 var (
 	commitRE = regexp.MustCompile(`^[0-9a-fA-F]{4,40}$`)
-	authorRE = regexp.MustCompile(`^[^<>]*[^<>\s][^<>]* <[^<>\s]+>$`)
+	// No control characters: a newline would forge commit headers.
+	authorRE = regexp.MustCompile(`^[^<>\x00-\x1f\x7f]*[^<>\s][^<>\x00-\x1f\x7f]* <[^<>\s]+>$`)
 )
 
 // decoder walks the settings map viper read, rather than letting
@@ -59,7 +60,13 @@ func (d *decoder) decode(settings map[string]any, needRings bool) *Config {
 	}
 	if v, ok := settings["remote"]; ok {
 		if s, ok := d.str("remote", v); ok {
-			c.Remote = s
+			// The name of a git remote, never a URL (whose password would
+			// be shown back) nor anything git could take as an option.
+			if s != "" && (strings.ContainsAny(s, ":@ \t\n\\") || strings.HasPrefix(s, "-")) {
+				d.addf("remote", "want the name of a git remote such as origin (add a URL with `git remote add`), got %q", hidePassword(s))
+			} else {
+				c.Remote = s
+			}
 		}
 	}
 	if v, ok := settings["flake-dir"]; ok {
@@ -596,4 +603,23 @@ func editDistance(a, b string) int {
 		}
 	}
 	return d[len(a)][len(b)]
+}
+
+// hidePassword drops the password of a URL's user info, for messages.
+func hidePassword(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	authority, path, _ := strings.Cut(rest, "/")
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return s
+	}
+	user, _, _ := strings.Cut(authority[:at], ":")
+	out := scheme + "://" + user + "@" + authority[at+1:]
+	if path != "" || strings.Contains(rest, "/") {
+		out += "/" + path
+	}
+	return out
 }

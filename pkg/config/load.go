@@ -103,6 +103,9 @@ func Load(opts LoadOptions) (*Config, error) {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, &Error{File: file, Problems: []Problem{{Message: "file not found"}}, Err: &NotFoundError{File: file, Err: err}}
 			}
+			if fi, serr := os.Stat(file); serr == nil && fi.IsDir() {
+				return nil, &Error{File: file, Problems: []Problem{{Message: "is a directory, not a file"}}, Err: err}
+			}
 			return nil, fmt.Errorf("config %s: %w", file, err)
 		}
 		// AllSettings drops top-level and section keys whose value is null

@@ -536,10 +536,10 @@ func TestLoadExplicitFile(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", err, want)
 	}
 
-	// A directory is an I/O failure, not a config problem.
+	// --config naming a directory is bad usage, like a missing file.
 	_, err = Load(LoadOptions{File: dir})
-	if err == nil || errors.As(err, &cerr) {
-		t.Errorf("loading a directory: err = %v (%T), want a plain error", err, err)
+	if !errors.As(err, &cerr) || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("loading a directory: err = %v (%T), want a *config.Error saying it is a directory", err, err)
 	}
 }
 

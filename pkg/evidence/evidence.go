@@ -58,6 +58,10 @@ func Decode(commit string, data []byte) (*Note, error) {
 	if err := json.Unmarshal(data, n); err != nil {
 		return nil, fmt.Errorf("evidence: note on %s is not ringflow evidence: %w", commit, err)
 	}
+	// A note copied from another commit says nothing about this one.
+	if n.Commit != "" && n.Commit != commit {
+		return nil, fmt.Errorf("evidence: note on %s is the evidence of %s, not of this commit", commit, n.Commit)
+	}
 	if n.Hosts == nil {
 		n.Hosts = map[string]Host{}
 	}

@@ -77,9 +77,13 @@ func (e *BuildRedError) Error() string {
 type UnknownHostPatternError struct {
 	Pattern string
 	Commit  string
+	Err     error // the pattern is not a glob at all
 }
 
 func (e *UnknownHostPatternError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("--host %q: %v", e.Pattern, e.Err)
+	}
 	return fmt.Sprintf("--host %q matches no host of the flake at %s", e.Pattern, ring.Short(e.Commit))
 }
 
@@ -318,7 +322,7 @@ func selectHosts(all, patterns []string, commit string) ([]string, error) {
 	keep := map[string]bool{}
 	for _, p := range patterns {
 		if _, err := path.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("--host %q: %w", p, err)
+			return nil, &UnknownHostPatternError{Pattern: p, Commit: commit, Err: err}
 		}
 		matched := false
 		for _, h := range sorted {

@@ -2,10 +2,12 @@ package fleet
 
 import (
 	"context"
+	"fmt"
 	"sort"
 
 	"github.com/ringflow/ringflow/pkg/flakelock"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/ring"
 )
 
 // DiffReport is what changes between two commits.
@@ -42,6 +44,15 @@ func (f *Fleet) Diff(ctx context.Context, a, b string) (*DiffReport, error) {
 		return nil, err
 	}
 	if rep.Inputs, err = flakelock.Diff(oldLock, newLock); err != nil {
+		// Diff walks both input trees; name the lock whose tree is broken.
+		for _, side := range []struct {
+			lock   *flakelock.Lock
+			commit string
+		}{{oldLock, from}, {newLock, to}} {
+			if _, ierr := side.lock.Inputs(); ierr != nil {
+				return nil, fmt.Errorf("%s at %s: %w", lockPath, ring.Short(side.commit), ierr)
+			}
+		}
 		return nil, err
 	}
 	if rep.Commits, err = f.Repo.Log(from, to, 0); err != nil {

@@ -60,7 +60,7 @@ system.autoUpgrade = {
   randomizedDelaySec = "45min";
   allowReboot = false;
 };
-`, host, p.Group, p.Ring, p.Branch, nix.Quote(s.URI))
+`, commentSafe(host), p.Group, p.Ring, p.Branch, nix.Quote(s.URI))
 	var sub string
 	if d := filepath.ToSlash(filepath.Clean(f.Config.FlakeDir)); f.Config.FlakeDir != "" && d != "." {
 		sub = "  flakeSubdirectory = " + nix.Quote(d) + ";\n"
@@ -88,4 +88,13 @@ func (f *Fleet) gitURL() string {
 		}
 	}
 	return f.Repo.Path()
+}
+
+// commentSafe keeps a host name on its comment line: a newline in it
+// would end the comment and put the rest of the name into the Nix code.
+func commentSafe(host string) string {
+	if strings.ContainsAny(host, "\n\r") {
+		return nix.Quote(host)
+	}
+	return host
 }

@@ -120,7 +120,10 @@ func (f *Fleet) updateOnce(ctx context.Context, o UpdateOptions) (*UpdateResult,
 	// A sub-flake's own lock first, so the top lock then takes its new inputs.
 	for _, sub := range subs {
 		if err := f.Nix.UpdateLock(ctx, filepath.Join(flakeDir, filepath.FromSlash(sub)), nil); err != nil {
-			return nil, err
+			// The scratch checkout is gone once we return: name the file
+			// where the operator can fix it.
+			msg := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+			return nil, fmt.Errorf("%s at %s: %s", f.lockPath(sub), ring.Short(dev), msg)
 		}
 	}
 	if err := f.Nix.UpdateLock(ctx, flakeDir, o.Inputs); err != nil {

@@ -73,7 +73,8 @@ func subject(e Entry) string {
 	if e.Reason != "" {
 		s += ": " + strings.SplitN(e.Reason, "\n", 2)[0]
 	}
-	return s
+	// One line: the JSON body starts after the first blank line.
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // Decode reads the entry in a ledger commit's message. A message that is

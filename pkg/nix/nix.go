@@ -154,6 +154,9 @@ func (n *Nix) HostNames(ctx context.Context, ref FlakeRef) ([]string, error) {
 		if errors.As(err, &ne) && strings.Contains(ne.Stderr, "does not provide attribute") {
 			return nil, fmt.Errorf("nix: the flake at %s has no nixosConfigurations", short(ref.Rev))
 		}
+		if errors.As(err, &ne) && strings.Contains(ne.Stderr, "while a set was expected") {
+			return nil, fmt.Errorf("list hosts at %s: %w (nixosConfigurations must be an attribute set of hosts)", short(ref.Rev), err)
+		}
 		return nil, fmt.Errorf("list hosts at %s: %w", short(ref.Rev), err)
 	}
 	var names []string

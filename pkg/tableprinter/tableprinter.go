@@ -6,7 +6,9 @@ package tableprinter
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -28,11 +30,22 @@ func New(w io.Writer, tty bool, header ...string) *Printer {
 	return &Printer{w: w, tty: tty, header: header}
 }
 
+// Escape shows control characters in a field as Go escapes (\n, \t,
+// \x1b): a host name holding a newline or a tab must not split a row or a
+// column, nor send a terminal escape.
+func Escape(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
 // AddRow adds one row of plain fields.
 func (p *Printer) AddRow(fields ...string) {
 	row := make([]cell, len(fields))
 	for i, f := range fields {
-		row[i] = cell{text: f}
+		row[i] = cell{text: Escape(f)}
 	}
 	p.rows = append(p.rows, row)
 }
@@ -43,7 +56,7 @@ func (p *Printer) AddRow(fields ...string) {
 func (p *Printer) AddColoredRow(fields []string, colors []func(string) string) {
 	row := make([]cell, len(fields))
 	for i, f := range fields {
-		row[i] = cell{text: f}
+		row[i] = cell{text: Escape(f)}
 		if i < len(colors) {
 			row[i].color = colors[i]
 		}

@@ -53,6 +53,9 @@ show REV), pushed to the remote. Exit 4 if any host is red.`,
 		Args:              cmdutil.RangeArgs(0, 1, ""),
 		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRevs, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cmdutil.NonEmpty("REV", args...); err != nil {
+				return err
+			}
 			if len(args) == 1 {
 				opts.Rev = args[0]
 			}
@@ -118,7 +121,7 @@ func printReport(io *iostreams.IOStreams, rep *fleet.BuildReport) error {
 		return err
 	}
 	for _, h := range rep.Red() {
-		fmt.Fprintf(io.ErrOut, "\n%s %s (%s):\n%s\n", cs.Red("✗"), h.Host, h.Phase, indent(h.Error))
+		fmt.Fprintf(io.ErrOut, "\n%s %s (%s):\n%s\n", cs.Red("✗"), tableprinter.Escape(h.Host), h.Phase, indent(h.Error))
 	}
 	return nil
 }
@@ -149,7 +152,7 @@ func (p *progress) event(ev fleet.BuildEvent) {
 	p.state[ev.Host] = ev.Phase
 	if !p.live {
 		if final[ev.Phase] {
-			fmt.Fprintf(p.io.ErrOut, "%s: %s\n", ev.Host, ev.Phase)
+			fmt.Fprintf(p.io.ErrOut, "%s: %s\n", tableprinter.Escape(ev.Host), ev.Phase)
 		}
 		return
 	}

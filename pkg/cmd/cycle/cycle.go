@@ -140,7 +140,10 @@ func cycleRun(ctx context.Context, opts *CycleOptions) error {
 func writeMetrics(ctx context.Context, fl *fleet.Fleet, opts *CycleOptions, rep *fleet.CycleReport, start time.Time, ok bool) error {
 	snap, err := fl.Snapshot(ctx)
 	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
+		// Where the rings stand is unknown (the remote may be out of
+		// reach), but that this cycle failed, and when, is worth telling.
+		fmt.Fprintf(opts.IO.ErrOut, "warning: metrics without ring figures: %v\n", err)
+		snap = metrics.Snapshot{Time: opts.Now()}
 	}
 	c := &metrics.Cycle{Success: ok, Duration: opts.Now().Sub(start)}
 	if rep != nil {

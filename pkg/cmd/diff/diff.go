@@ -6,7 +6,6 @@ package diff
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/ring"
+	"github.com/ringflow/ringflow/pkg/tableprinter"
 )
 
 // DiffOptions are the inputs of `ringflow diff`.
@@ -42,6 +42,9 @@ derivation changes.`,
 		Args:              cmdutil.ExactArgs(2, "diff needs two rings, branches or commits: ringflow diff A B"),
 		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRevs, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cmdutil.NonEmpty("A or B", args...); err != nil {
+				return err
+			}
 			opts.From, opts.To = args[0], args[1]
 			opts.JSON = f.Globals.JSON()
 			if runF != nil {
@@ -110,8 +113,8 @@ func diffRun(ctx context.Context, opts *DiffOptions) error {
 		fmt.Fprintf(w, "\n%s\nunknown: no host has build evidence at both commits\n", cs.Bold("hosts"))
 	default:
 		fmt.Fprintf(w, "\n%s\n", cs.Bold(fmt.Sprintf("hosts whose toplevel changes (%d of %d with evidence at both)", len(rep.HostsChanged), rep.HostsCompared)))
-		if len(rep.HostsChanged) > 0 {
-			fmt.Fprintln(w, strings.Join(rep.HostsChanged, "\n"))
+		for _, h := range rep.HostsChanged {
+			fmt.Fprintln(w, tableprinter.Escape(h))
 		}
 	}
 	return nil

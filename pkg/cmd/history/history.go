@@ -41,6 +41,9 @@ passed. With RING, only that ring's entries (dev's name: the lock updates).`,
 		Args:              cmdutil.RangeArgs(0, 1, ""),
 		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRings, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cmdutil.NonEmpty("RING", args...); err != nil {
+				return err
+			}
 			if len(args) == 1 {
 				opts.Ring = args[0]
 			}

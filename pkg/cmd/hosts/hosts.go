@@ -40,6 +40,9 @@ that placed it (literal, glob, share, catch-all), and the flake URI to deploy it
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.JSON = f.Globals.JSON()
+			if cmd.Flags().Changed("rev") && opts.Rev == "" || cmd.Flags().Changed("nixos") && opts.NixOS == "" {
+				return cmdutil.UsageErrorf("--rev and --nixos take a value; it is empty")
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}

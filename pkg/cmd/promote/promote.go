@@ -49,6 +49,9 @@ follow only after the push succeeded.`,
 		Args:              cmdutil.RangeArgs(1, 2, "promote needs a ring: ringflow promote RING [REV]"),
 		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRings, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cmdutil.NonEmpty("the ring or REV", args...); err != nil {
+				return err
+			}
 			opts.Ring = args[0]
 			if len(args) == 2 {
 				opts.Rev = args[1]

@@ -52,6 +52,9 @@ the reason land together. Freeze windows do not hold a rollback.`,
 		Args:              cmdutil.ExactArgs(1, "rollback needs a ring: ringflow rollback RING --to REV --reason TEXT"),
 		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRings, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cmdutil.NonEmpty("RING", args...); err != nil {
+				return err
+			}
 			opts.Ring = args[0]
 			opts.JSON = f.Globals.JSON()
 			if opts.To == "" {

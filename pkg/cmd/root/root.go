@@ -91,6 +91,14 @@ func addCompletionExamples(root *cobra.Command) {
 		if c.Name() != "completion" {
 			continue
 		}
+		// An unknown shell is bad usage, not a reason to print help.
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.UsageErrorf("unknown shell %q: want bash, zsh, fish or powershell", args[0])
+			}
+			return nil
+		}
+		c.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 		c.Example = `  $ source <(ringflow completion bash)
   $ ringflow completion zsh > "${fpath[1]}/_ringflow"
   $ ringflow completion fish > ~/.config/fish/completions/ringflow.fish`
