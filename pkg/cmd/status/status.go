@@ -304,7 +304,8 @@ func printInputs(io *iostreams.IOStreams, s StatusJSON) error {
 			}
 		}
 		if !io.IsStdoutTTY() {
-			row[0] = "input\t" + name
+			// Through a pipe, a first field tells these rows from the rings'.
+			row = append([]string{"input"}, row...)
 		}
 		tp.AddRow(row...)
 	}
