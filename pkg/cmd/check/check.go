@@ -18,9 +18,10 @@ import (
 
 // CheckOptions are the inputs of `ringflow check`.
 type CheckOptions struct {
-	IO    *iostreams.IOStreams
-	Fleet func() (*fleet.Fleet, error)
-	JSON  bool
+	IO     *iostreams.IOStreams
+	Fleet  func() (*fleet.Fleet, error)
+	JSON   bool
+	Repair bool
 }
 
 // NewCmdCheck returns `ringflow check`.
@@ -33,8 +34,15 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) e
 host that does not exist, a host no group takes), the branches (dev and every
 group branch exist, a pinned group is at its pinned commit, a ring's groups
 agree) and the order invariant (each ring's position lies on the ring before
-it, the first ring's on dev). Every problem is listed; exit 2 if there is any.`,
+it, the first ring's on dev). Every problem is listed; exit 2 if there is any.
+
+It also finds what a killed ringflow or git leaves behind: lock files git
+left ("Unable to create '….lock': File exists"), scratch checkouts of
+"ringflow update" nobody uses, ref files cut short, and a local ledger behind
+the remote's. --repair clears what can be cleared safely and says so, one
+"repaired: …" line each on stderr; what needs a person stays a problem.`,
 		Example: `  $ ringflow check
+  $ ringflow check --repair
   $ ringflow check --config /etc/ringflow/ringflow.yaml`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -45,6 +53,7 @@ it, the first ring's on dev). Every problem is listed; exit 2 if there is any.`,
 			return checkRun(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.Repair, "repair", false, "fix what a killed run left behind: stale git lock files and scratch checkouts, ref files cut short, a ledger copy behind the remote's")
 	return cmdutil.JSONCapable(cmd)
 }
 
@@ -52,6 +61,7 @@ it, the first ring's on dev). Every problem is listed; exit 2 if there is any.`,
 type CheckJSON struct {
 	OK       bool     `json:"ok"`
 	Problems []string `json:"problems"`
+	Repaired []string `json:"repaired,omitzero"` // with --repair only: one entry per fix, [] when none
 }
 
 func checkRun(ctx context.Context, opts *CheckOptions) error {
@@ -67,7 +77,7 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	case err != nil:
 		return err
 	default:
-		report, err = fl.Check(ctx)
+		report, err = fl.Check(ctx, fleet.CheckOptions{Repair: opts.Repair})
 		var ferr *fleet.CheckError
 		if errors.As(err, &ferr) {
 			problems = ferr.Problems
@@ -75,11 +85,22 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 			return err
 		}
 	}
+	var repaired []string
+	if report != nil {
+		repaired = report.Repaired
+	}
+	for _, r := range repaired {
+		fmt.Fprintf(opts.IO.ErrOut, "repaired: %s\n", r)
+	}
 	if opts.JSON {
 		if problems == nil {
 			problems = []string{}
 		}
-		if err := cmdutil.WriteJSON(opts.IO.Out, CheckJSON{OK: len(problems) == 0, Problems: problems}); err != nil {
+		doc := CheckJSON{OK: len(problems) == 0, Problems: problems}
+		if opts.Repair {
+			doc.Repaired = append([]string{}, repaired...)
+		}
+		if err := cmdutil.WriteJSON(opts.IO.Out, doc); err != nil {
 			return err
 		}
 	} else {
