@@ -36,6 +36,11 @@ func (e *cmdError) Error() string {
 	if msg == "" {
 		msg = e.err.Error()
 	}
+	// A lock file a killed git left behind blocks every later run the
+	// same way; say what clears it.
+	if strings.Contains(msg, ".lock': File exists") {
+		msg += "\n(a git process that was killed may have left it: `ringflow check --repair` removes stale lock files)"
+	}
 	return fmt.Sprintf("git %s: %s", strings.Join(e.args, " "), msg)
 }
 

@@ -123,3 +123,15 @@ func TestRemoteURLNotAName(t *testing.T) {
 		}
 	}
 }
+
+func TestStaleLockHint(t *testing.T) {
+	e := &cmdError{args: []string{"update-ref", "--stdin"},
+		stderr: "fatal: Unable to create '/r/.git/refs/heads/canary.lock': File exists.\n"}
+	if !strings.Contains(e.Error(), "ringflow check --repair") {
+		t.Errorf("error %q does not point to check --repair", e.Error())
+	}
+	e.stderr = "fatal: something else"
+	if strings.Contains(e.Error(), "check --repair") {
+		t.Errorf("hint on an unrelated error: %q", e.Error())
+	}
+}
