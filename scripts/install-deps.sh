@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Installs what ringflow's build, tests and demo need and are missing:
-# Go modules, staticcheck, git, and Nix (Debian's nix-bin). Safe to re-run.
+# Go modules (staticcheck among them, as a go.mod tool), git, and Nix
+# (Debian's nix-bin). Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-STATICCHECK_VERSION=2026.2.2
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -43,8 +42,3 @@ if ! have nix; then
 fi
 
 go mod download
-gobin=$(go env GOPATH)/bin
-if ! [[ -x $gobin/staticcheck ]] || ! "$gobin/staticcheck" -version 2>/dev/null | grep -q "$STATICCHECK_VERSION"; then
-	echo "install-deps: installing staticcheck $STATICCHECK_VERSION" >&2
-	go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
-fi
