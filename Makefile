@@ -1,7 +1,6 @@
 # ringflow — see README.md. `make demo` and `make test` install what is missing.
 
 GO        ?= go
-GOBIN     := $(shell $(GO) env GOPATH)/bin
 BIN       := bin/ringflow
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/ringflow/ringflow/pkg/cli.version=$(VERSION)
@@ -17,7 +16,7 @@ endef
 NIX_CONFIG ?= $(NIX_TEST_CONFIG)
 export NIX_CONFIG
 
-.PHONY: all deps build test test-short lint demo man bench fuzz clean
+.PHONY: all deps build test test-short test-matrix lint demo man bench fuzz clean
 
 all: build
 
@@ -27,8 +26,14 @@ deps:
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ringflow
 
+# The whole suite on this machine's Nix, then the Nix-facing tests on Nix
+# 2.26 and 2.34 in Debian roots made on first use (README: Nix versions).
 test: deps lint
 	$(GO) test -count=1 ./...
+	scripts/nix-matrix.sh
+
+test-matrix: deps
+	scripts/nix-matrix.sh
 
 test-short:
 	$(GO) test -short ./...
@@ -37,7 +42,7 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l .); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GOBIN)/staticcheck ./...
+	$(GO) tool staticcheck ./...
 
 demo: deps build
 	scripts/demo.sh $(BIN)

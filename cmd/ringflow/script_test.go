@@ -77,7 +77,7 @@ func setup(env *testscript.Env) error {
 	return nil
 }
 
-// mkfleet DIR [-flake-dir D] [-eval-error HOST] [-build-fail HOST] [-sub-flake HOST] HOST...
+// mkfleet DIR [-flake-dir D] [-eval-error HOST] [-eval-assert HOST] [-build-fail HOST] [-sub-flake HOST] HOST...
 // generates a fleet under DIR: DIR/nixpkgs (a stand-in input),
 // DIR/origin.git (the bare remote) and DIR/fleet (a clone on branch dev).
 // -sub-flake HOST gives HOST a sub-flake hosts/HOST (input HOST-flake)
@@ -88,16 +88,17 @@ func cmdMkfleet(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	fs := flag.NewFlagSet("mkfleet", flag.ContinueOnError)
 	flakeDir := fs.String("flake-dir", "", "the flake's directory in the repository")
-	var evalErr, buildFail, subFlakes multiFlag
+	var evalErr, evalAssert, buildFail, subFlakes multiFlag
 	fs.Var(&subFlakes, "sub-flake", "host with a sub-flake of its own")
 	fs.Var(&evalErr, "eval-error", "host whose evaluation throws")
+	fs.Var(&evalAssert, "eval-assert", "host whose evaluation fails an assertion")
 	fs.Var(&buildFail, "build-fail", "host whose build fails")
 	if err := fs.Parse(args); err != nil || fs.NArg() < 2 {
-		ts.Fatalf("usage: mkfleet DIR [-flake-dir D] [-eval-error HOST] [-build-fail HOST] [-sub-flake HOST] HOST...")
+		ts.Fatalf("usage: mkfleet DIR [-flake-dir D] [-eval-error HOST] [-eval-assert HOST] [-build-fail HOST] [-sub-flake HOST] HOST...")
 	}
 	var hosts []fleetgen.Host
 	for _, name := range fs.Args()[1:] {
-		h := fleetgen.Host{Name: name, BuildFail: buildFail.has(name)}
+		h := fleetgen.Host{Name: name, BuildFail: buildFail.has(name), FailAssertion: evalAssert.has(name)}
 		if evalErr.has(name) {
 			h.EvalError = "host " + name + " is broken on purpose"
 		}

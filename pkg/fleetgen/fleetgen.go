@@ -43,7 +43,10 @@ type Host struct {
 	Name      string `json:"name"`
 	EvalError string `json:"evalError,omitempty"` // evaluating the toplevel throws this message
 	BuildFail bool   `json:"buildFail,omitempty"` // building the toplevel exits 1
-	Work      int    `json:"work,omitempty"`      // extra evaluation work (length of a fold)
+	// FailAssertion makes the toplevel's `assert hostAssertionHolds;` fail,
+	// as a NixOS assertion would.
+	FailAssertion bool `json:"failAssertion,omitempty"`
+	Work          int  `json:"work,omitempty"` // extra evaluation work (length of a fold)
 }
 
 // Options describe the fleet Generate makes.

@@ -80,12 +80,13 @@ let
         rf = user.ringflow or { };
         evalError = rf.evalError or null;
         buildFail = rf.buildFail or false;
+        hostAssertionHolds = !(rf.failAssertion or false);
         work = rf.work or 0;
         # Per-host evaluation work, for benchmarks.
         workResult = builtins.foldl' (acc: i: acc + i * i) 0 (builtins.genList (i: i) work);
         toplevel =
           if evalError != null then throw evalError
-          else derivation {
+          else assert hostAssertionHolds; derivation {
             name = "nixos-system-" + storeName hostName;
             inherit system;
             builder = "/bin/sh";
@@ -138,6 +139,7 @@ func fleetFlake(nixpkgsURL, system string, subFlakes []string) string {
             ringflow = {
               evalError = h.evalError or null;
               buildFail = h.buildFail or false;
+              failAssertion = h.failAssertion or false;
               work = h.work or 0;
             };
           }

@@ -121,6 +121,12 @@ func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]B
 		return nil, fmt.Errorf("nix: realise: %w", err)
 	}
 	if runErr != nil && !m.attemptedAny() && !anyValid(drvs, valid) {
+		// Say in ringflow's words when a derivation is not in the store
+		// (garbage-collected, or from another machine's evaluation): nix
+		// words it differently in every version.
+		if missing, err := n.missingPaths(ctx, drvsOf(drvs)); err == nil && len(missing) > 0 {
+			return nil, &MissingDerivationsError{Drvs: missing}
+		}
 		ne.Stderr = m.stderrTail()
 		return nil, fmt.Errorf("nix: realise %d derivations: %w", len(drvs), ne)
 	}
@@ -284,6 +290,38 @@ func (n *Nix) ValidPaths(ctx context.Context, paths []string) (map[string]bool, 
 	return valid, nil
 }
 
+// MissingDerivationsError is a realisation that could not start because
+// derivations are not in the store.
+type MissingDerivationsError struct{ Drvs []string }
+
+func (e *MissingDerivationsError) Error() string {
+	return fmt.Sprintf("nix: realise: %d derivation(s) not in the store: %s (garbage-collected since the evaluation? evaluate again: ringflow build)",
+		len(e.Drvs), strings.Join(e.Drvs, ", "))
+}
+
+// missingPaths returns the paths that are not valid in the store, in order.
+func (n *Nix) missingPaths(ctx context.Context, paths []string) ([]string, error) {
+	valid, err := n.ValidPaths(ctx, paths)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, p := range paths {
+		if !valid[p] {
+			missing = append(missing, p)
+		}
+	}
+	return missing, nil
+}
+
+func drvsOf(drvs []DrvOut) []string {
+	out := make([]string, len(drvs))
+	for i, d := range drvs {
+		out[i] = d.Drv
+	}
+	return out
+}
+
 // CopyTo copies store paths (with their closures) to the store at storeURL,
 // e.g. file:///var/cache/fleet, s3://bucket or ssh-ng://host. The paths
 // must be outputs, not .drv files: before Nix 2.15 a .drv would be built.
@@ -368,7 +406,7 @@ type buildMonitor struct {
 	finished  map[string]time.Time // derivation → its build activity stopped
 	logs      map[string][]string  // derivation → last log lines
 	mentions  map[string][]string  // derivation → nix's messages naming it
-	failedBld []string             // derivations nix said failed to build
+	errNamed  map[string]bool      // derivations an error message names
 	attempted bool                 // nix started to build, substitute or copy
 	tail      []string             // the last rendered lines, for errors
 	seenMsg   map[string]bool      // messages already kept
@@ -390,6 +428,7 @@ func newBuildMonitor(drvs []DrvOut, debug io.Writer) *buildMonitor {
 		logs:        map[string][]string{},
 		mentions:    map[string][]string{},
 		seenMsg:     map[string]bool{},
+		errNamed:    map[string]bool{},
 	}
 	for _, d := range drvs {
 		m.top[d.Drv] = d
@@ -467,7 +506,7 @@ func (m *buildMonitor) line(l string) {
 		}
 	case "msg":
 		if ev.Level <= 1 { // errors and warnings
-			m.message(stripANSI(ev.Msg))
+			m.message(stripANSI(ev.Msg), ev.Level == 0)
 		}
 	}
 }
@@ -493,12 +532,12 @@ func (m *buildMonitor) text(l string) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.message(l)
+	m.message(l, true) // outside the logger: nix's own errors, a crash
 }
 
 // message keeps a message of nix, under every derivation it names. m.mu is
 // held.
-func (m *buildMonitor) message(msg string) {
+func (m *buildMonitor) message(msg string, isError bool) {
 	msg = strings.TrimSpace(msg)
 	m.debugf("%s", msg)
 	m.tail = append(m.tail, strings.Split(msg, "\n")...)
@@ -516,8 +555,8 @@ func (m *buildMonitor) message(msg string) {
 		}
 		named[d] = true
 		m.mentions[d] = append(m.mentions[d], msg)
-		if strings.Contains(msg, "builder for '"+d+"' failed") {
-			m.failedBld = append(m.failedBld, d)
+		if isError {
+			m.errNamed[d] = true
 		}
 	}
 }
@@ -571,10 +610,26 @@ func (m *buildMonitor) about(drv string) (msgs, tail []string, built bool) {
 	return slices.Clone(m.mentions[drv]), slices.Clone(m.logs[drv]), built
 }
 
+// failedBuilds are the derivations whose build started and that an error
+// names, in the order they started. Nix words a failed build differently in
+// every version ("builder for 'X' failed" in 2.8, "Cannot build 'X'. Reason:
+// builder failed" in 2.34), but always names the derivation in an error.
 func (m *buildMonitor) failedBuilds() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return slices.Clone(m.failedBld)
+	var failed []string
+	for d := range m.errNamed {
+		if _, started := m.started[d]; started {
+			failed = append(failed, d)
+		}
+	}
+	slices.SortFunc(failed, func(a, b string) int {
+		if c := m.started[a].Compare(m.started[b]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return failed
 }
 
 func (m *buildMonitor) stderrTail() string {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -187,14 +186,16 @@ func (e *evaluator) evalSlice(ctx context.Context, items []evalItem) error {
 // is percent-decoded: a host named `a"b` or `50%` could not be reached.
 func (e *evaluator) evalAlone(ctx context.Context, it evalItem) error {
 	start := time.Now()
-	out, err := e.n.output(ctx, e.n.flakeArgs("eval", "--json", e.ref.String()+"#nixosConfigurations", "--apply", hostExpr(it.host, e.attr)))
+	// --show-trace: from Nix 2.20 on, what failed (an assertion's
+	// condition, say) may sit in a frame that the short trace leaves out.
+	out, err := e.n.output(ctx, e.n.flakeArgs("eval", "--json", "--show-trace", e.ref.String()+"#nixosConfigurations", "--apply", hostExpr(it.host, e.attr)))
 	it.seconds += time.Since(start).Seconds()
 	if err != nil {
 		var ne *Error
 		if !errors.As(err, &ne) {
 			return err
 		}
-		msg := evalErrorMessage(ne.Stderr)
+		msg := evalErrorMessage(ne.Stderr, e.ref.Repo)
 		if msg == "" {
 			msg = ne.Err.Error()
 		}
@@ -299,41 +300,6 @@ func Quote(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-var ansiRE = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
-
-func stripANSI(s string) string { return ansiRE.ReplaceAllString(s, "") }
-
-// evalErrorMessage keeps the last "error: …" of nix's stderr and the lines
-// that continue it, and drops the trace and the source excerpt. Nix 2.8
-// prints the message first and the location after it; Nix 2.20 and later
-// print the trace by default, as "… while evaluating" frames between a bare
-// "error:" and the final, indented "error: <message>".
-func evalErrorMessage(stderr string) string {
-	lines := strings.Split(stripANSI(stderr), "\n")
-	last := -1
-	for i, l := range lines {
-		if t := strings.TrimSpace(l); strings.HasPrefix(t, "error:") {
-			last = i
-		}
-	}
-	if last < 0 {
-		return strings.TrimSpace(lastLines(stripANSI(stderr), 5))
-	}
-	var msg []string
-	for i, l := range lines[last:] {
-		t := strings.TrimSpace(l)
-		if i > 0 && (t == "" || strings.HasPrefix(t, "at ") || strings.HasPrefix(t, "… ") ||
-			strings.HasPrefix(t, "(use '--show-trace'") || strings.HasPrefix(t, "Did you mean")) {
-			break
-		}
-		if t == "error:" && i == 0 {
-			continue // a bare "error:" line with its message on the next
-		}
-		msg = append(msg, t)
-	}
-	return strings.Join(msg, "\n")
 }
 
 // group runs functions with at most limit at once; the first error cancels

@@ -134,9 +134,15 @@ type Error struct {
 	Args   []string
 	Stderr string
 	Err    error
+	// Message, when set, is shown instead of the end of Stderr: what
+	// evalErrorMessage made of an evaluation's error.
+	Message string
 }
 
 func (e *Error) Error() string {
+	if e.Message != "" {
+		return fmt.Sprintf("nix %s: %s", firstWords(e.Args), e.Message)
+	}
 	msg := strings.TrimSpace(lastLines(e.Stderr, 12))
 	if msg == "" {
 		msg = e.Err.Error()
@@ -148,22 +154,45 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // HostNames lists the attribute names of nixosConfigurations at ref.
 func (n *Nix) HostNames(ctx context.Context, ref FlakeRef) ([]string, error) {
-	out, err := n.output(ctx, n.flakeArgs("eval", "--json", ref.String()+"#nixosConfigurations", "--apply", "builtins.attrNames"))
+	// The type is checked in Nix, so that ringflow, not one Nix version's
+	// wording, says what is wrong with a value that is not a set.
+	apply := "c: if builtins.isAttrs c then builtins.attrNames c else builtins.typeOf c"
+	out, err := n.output(ctx, n.flakeArgs("eval", "--json", ref.String()+"#nixosConfigurations", "--apply", apply))
 	if err != nil {
 		var ne *Error
 		if errors.As(err, &ne) && strings.Contains(ne.Stderr, "does not provide attribute") {
 			return nil, fmt.Errorf("nix: the flake at %s has no nixosConfigurations", short(ref.Rev))
 		}
-		if errors.As(err, &ne) && strings.Contains(ne.Stderr, "while a set was expected") {
-			return nil, fmt.Errorf("list hosts at %s: %w (nixosConfigurations must be an attribute set of hosts)", short(ref.Rev), err)
+		if errors.As(err, &ne) {
+			ne.Message = evalErrorMessage(ne.Stderr, ref.Repo)
 		}
 		return nil, fmt.Errorf("list hosts at %s: %w", short(ref.Rev), err)
 	}
 	var names []string
 	if err := json.Unmarshal(out, &names); err != nil {
+		var typ string
+		if json.Unmarshal(out, &typ) == nil {
+			return nil, fmt.Errorf("list hosts at %s: nixosConfigurations is %s, not an attribute set of hosts (nixosConfigurations = { host = nixpkgs.lib.nixosSystem { … }; … })",
+				short(ref.Rev), typeWords(typ))
+		}
 		return nil, fmt.Errorf("nix: list hosts at %s: unexpected output %q: %w", short(ref.Rev), out, err)
 	}
 	return names, nil
+}
+
+// typeWords names a builtins.typeOf result in words.
+func typeWords(typ string) string {
+	switch typ {
+	case "int":
+		return "an integer"
+	case "lambda":
+		return "a function"
+	case "null":
+		return "null"
+	case "bool":
+		return "a boolean"
+	}
+	return "a " + typ
 }
 
 // flakeArgs puts the fixed leading flags first, so behaviour does not
