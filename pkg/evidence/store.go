@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/ringflow/ringflow/pkg/gitrepo"
 )
@@ -18,7 +20,17 @@ type Store struct {
 
 // maxAttempts bounds the compare-and-swap retries of one write: each retry
 // means another writer landed in between, and merging again is cheap.
-const maxAttempts = 8
+const maxAttempts = 12
+
+// retryPause is how long a writer that lost a race waits before it tries
+// again: a random share of a window that doubles with every loss (up to a
+// second), so that writers that collided once do not collide again in step
+// (seen with eight clones recording at once, whose fetch-merge-push rounds
+// otherwise stay in lockstep).
+func retryPause(attempt int) time.Duration {
+	window := min(20*time.Millisecond<<attempt, time.Second)
+	return rand.N(window)
+}
 
 // TrackingRef holds the remote's evidence as last fetched.
 func (s *Store) TrackingRef() string {
@@ -93,6 +105,13 @@ func (s *Store) Record(ctx context.Context, commit string, hosts map[string]Host
 func (s *Store) casMerge(ctx context.Context, ref, commit string, add *Note, move func(ref, old, new string) error, refresh func(context.Context) error) (*Note, error) {
 	var lastErr error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-time.After(retryPause(attempt)):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
 		if refresh != nil {
 			if err := refresh(ctx); err != nil {
 				return nil, err
