@@ -519,3 +519,19 @@ func TestDrvName(t *testing.T) {
 		t.Errorf("drvName = %q", got)
 	}
 }
+
+func TestEvalErrorLocation(t *testing.T) {
+	const repo = "/srv/fleet"
+	tests := []struct{ in, want string }{
+		{"«git+file:///srv/fleet?ref=refs/heads/dev&rev=0123456789abcdef0123456789abcdef01234567»/hosts/web.nix:3:5", "hosts/web.nix:3:5"},
+		{"«git+file:///srv/nixpkgs?ref=refs/heads/main&rev=a9d8f53ed1636b35803189e4619833d514a153dd&shallow=1»/lib.nix:64:16", "«git+file:///srv/nixpkgs?rev=a9d8f53ed163»/lib.nix:64:16"},
+		{"«github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567»/lib/modules.nix:1:1", "«github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567»/lib/modules.nix:1:1"},
+		{"/nix/store/7kdhds3qp1vngc4q233440l542avqg34-source/flake.nix:4:51", "/nix/store/7kdhds3qp1vngc4q233440l542avqg34-source/flake.nix:4:51"},
+		{"Could not parse '«git+file:///srv/fleet?rev=0123456789abcdef0123456789abcdef01234567»/flake.lock': bad", "Could not parse 'flake.lock': bad"},
+	}
+	for _, tt := range tests {
+		if got := location(tt.in, repo); got != tt.want {
+			t.Errorf("location(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

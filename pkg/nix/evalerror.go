@@ -120,19 +120,26 @@ func ownCode(at string) bool { return strings.HasPrefix(at, "«string»") }
 // sourceRE matches how Nix 2.34 names a file of a flake: «URL»/path.
 var sourceRE = regexp.MustCompile(`«([^»\s]*)»/?`)
 
-// location shortens a location, or any text, naming a file of the evaluated
-// repository as «git+file:///repo?…&rev=…»/path (Nix 2.34) to the path in
-// the repository. Nix 2.8 and 2.26 name the source's copy in the store,
-// which is left as it is (a path that can be opened).
+// location shortens how Nix 2.34 names a file of a flake,
+// «git+file:///repo?ref=…&rev=…&shallow=1»/path, in a location or any text:
+// a file of the evaluated repository to its path in the repository, any
+// other source to its URL with only a short rev («git+file:///x?rev=a9d8f53ed163»).
+// Nix 2.8 and 2.26 name the source's copy in the store, which is left as it
+// is (a path that can be opened).
 func location(text, repo string) string {
-	if repo == "" {
-		return text
-	}
 	return sourceRE.ReplaceAllStringFunc(text, func(m string) string {
 		u, err := url.Parse(sourceRE.FindStringSubmatch(m)[1])
-		if err != nil || !strings.HasPrefix(u.Scheme, "git+") || u.Path != repo {
+		if err != nil || u.RawQuery == "" && u.Path != repo {
 			return m
 		}
-		return ""
+		if repo != "" && strings.HasPrefix(u.Scheme, "git+") && u.Path == repo {
+			return ""
+		}
+		q := u.Query()
+		u.RawQuery = ""
+		if rev := q.Get("rev"); rev != "" {
+			u.RawQuery = "rev=" + short(rev)
+		}
+		return "«" + u.String() + "»/"
 	})
 }
