@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The Nix matrix: ringflow's Nix-facing tests against other Nix versions.
+#
+#   scripts/nix-matrix.sh [RELEASE...]
+#
+# After `go test ./...` has passed on this machine's Nix (Debian 12's 2.8),
+# `make test` runs this: the end-to-end scripts (./cmd/ringflow), the nix
+# package (./pkg/nix) and the races (./test/race) once more in a Debian root
+# of each RELEASE (default: trixie for Nix 2.26, sid for the newest Nix),
+# made by scripts/nix-chroot.sh on first use and reused after. It prints each
+# release's Nix version, go test's output and one line per release, and
+# exits 1 if any failed.
+#
+# RINGFLOW_NIX_MATRIX="trixie" (or "sid", or "none") narrows it; the roots
+# need root to make and enter: without root it fails when CI is set and is
+# skipped, saying so, otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+releases=("$@")
+if [[ ${#releases[@]} -eq 0 ]]; then
+	read -r -a releases <<<"${RINGFLOW_NIX_MATRIX:-trixie sid}"
+fi
+[[ ${releases[*]} == none ]] && {
+	echo "nix-matrix: skipped (RINGFLOW_NIX_MATRIX=none)"
+	exit 0
+}
+packages=(./cmd/ringflow ./pkg/nix ./test/race)
+
+if [[ $(id -u) -ne 0 ]]; then
+	if [[ -n ${CI:-} ]]; then
+		echo "nix-matrix: needs root to make and enter the Debian roots of ${releases[*]}, and CI is set" >&2
+		exit 1
+	fi
+	echo "nix-matrix: skipped: needs root (debootstrap, chroot); as root: scripts/nix-matrix.sh" >&2
+	exit 0
+fi
+
+# As the Makefile sets it, when run by hand.
+: "${NIX_CONFIG:=$'experimental-features = nix-command flakes\nsubstituters =\nsandbox = false'}"
+export NIX_CONFIG
+
+# Every module the tests need must be in the cache: inside, GOPROXY=off.
+go mod download
+
+failed=()
+summary=()
+for rel in "${releases[@]}"; do
+	scripts/nix-chroot.sh setup "$rel"
+	version=$(scripts/nix-chroot.sh version "$rel")
+	echo "=== nix-matrix: $rel, $version: go test ${packages[*]}"
+	start=$SECONDS
+	if scripts/nix-chroot.sh run "$rel" go test -count=1 "${packages[@]}"; then
+		summary+=("nix-matrix: $rel ($version): ok in $((SECONDS - start)) s")
+	else
+		summary+=("nix-matrix: $rel ($version): FAILED after $((SECONDS - start)) s")
+		failed+=("$rel")
+	fi
+done
+printf '%s\n' "${summary[@]}"
+if [[ ${#failed[@]} -gt 0 ]]; then
+	echo "nix-matrix: failed on ${failed[*]}; rerun one with: scripts/nix-matrix.sh ${failed[0]}" >&2
+	exit 1
+fi
