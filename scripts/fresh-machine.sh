@@ -7,7 +7,9 @@
 # Makes (once, then reuses) a minimal Debian 12 root with debootstrap
 # (minbase, plus make and ca-certificates, as a cloud image has them; a
 # policy-rc.d keeps the packages it installs from starting daemons), copies
-# it, copies this machine's Go toolchain into /usr/local/go, clones the
+# it, copies this machine's Go toolchain into /usr/local/go (and the
+# network's extra CA certificates from /usr/local/share/ca-certificates, as
+# every machine on that network has them), clones the
 # committed HEAD of this repository into /root/ringflow with a fresh HOME,
 # GOPATH and module cache, and runs there, one after the other, exactly the
 # two commands the README's first lines give (read from the README). Prints
@@ -78,6 +80,13 @@ trap cleanup EXIT
 cp -a "$base" "$root"
 rm -f "$root/.ringflow-ready"
 cp -a "$(go env GOROOT)" "$root/usr/local/go"
+# The network's own certificate authorities (a TLS-inspecting proxy's, say),
+# which every machine on it has installed: without them the new machine
+# could not reach the Go module proxy at all.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+	cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+	debian_root_run "$root" "" -- update-ca-certificates >/dev/null
+fi
 git clone -q --no-local "$repo" "$root/root/ringflow"
 git -C "$root/root/ringflow" checkout -q --detach "$head"
 git -C "$root/root/ringflow" remote remove origin
