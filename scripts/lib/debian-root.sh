@@ -42,10 +42,12 @@ debian_root_make() {
 }
 
 # debian_root_run DIR BINDS -- CMD...: CMD as root inside DIR, in a private
-# mount namespace with /proc, /dev and a fresh /tmp mounted, and each
-# "SRC:DST" of the space-separated BINDS bound at DST. The mounts vanish with
-# the namespace, even on a kill. CMD's environment is what the caller passes
-# through env(1) in CMD; the root's own variables are not inherited.
+# mount namespace whose root DIR becomes (pivot_root, not chroot: Nix 2.8
+# runs git after setns() into its own mount namespace, which leaves a chroot
+# for the namespace's real root), with /proc, /dev and a fresh /tmp mounted,
+# and each "SRC:DST" of the space-separated BINDS bound at DST. The mounts
+# vanish with the namespace, even on a kill. CMD's environment is what the
+# caller passes through env(1) in CMD; no variable is inherited.
 debian_root_run() {
 	local dir=$1 binds=$2
 	shift 2
@@ -59,6 +61,7 @@ _debian_root_enter='
 set -euo pipefail
 dir=$1 binds=$2
 shift 2
+mount --bind "$dir" "$dir" # pivot_root wants a mount point
 mount -t proc proc "$dir/proc"
 mount --rbind /dev "$dir/dev"
 mount -t tmpfs -o mode=1777 tmpfs "$dir/tmp"
@@ -67,6 +70,10 @@ for b in $binds; do
 	mkdir -p "$dir${b#*:}"
 	mount --bind "${b%%:*}" "$dir${b#*:}"
 done
-exec chroot "$dir" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+mkdir -p "$dir/.old-root"
+cd "$dir"
+pivot_root . .old-root
+cd /
+exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	/bin/sh -c "umount -l /.old-root && exec /usr/bin/env \"\$@\"" sh "$@"
 '
-
