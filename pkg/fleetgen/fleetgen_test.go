@@ -369,7 +369,7 @@ func TestSubFlake(t *testing.T) {
 	if err := n.UpdateLock(ctx, f.Repo, []string{"plex-flake"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.git(ctx, f.Repo, "commit", "-qam", "relock"); err != nil {
+	if _, err := f.commit(ctx, f.Repo, "relock", "-a"); err != nil {
 		t.Fatal(err)
 	}
 	if got := drv("lab-1"); got != lab {
