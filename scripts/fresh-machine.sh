@@ -85,7 +85,11 @@ cp -a "$(go env GOROOT)" "$root/usr/local/go"
 # could not reach the Go module proxy at all.
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
 	cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
-	debian_root_run "$root" "" -- update-ca-certificates >/dev/null
+	debian_root_run "$root" "" -- update-ca-certificates >/dev/null 2>&1 ||
+		{
+			echo "fresh-machine: update-ca-certificates failed in the new root" >&2
+			exit 3
+		}
 fi
 git clone -q --no-local "$repo" "$root/root/ringflow"
 git -C "$root/root/ringflow" checkout -q --detach "$head"
