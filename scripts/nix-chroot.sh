@@ -33,8 +33,8 @@ root_dir=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib/debian-root.sh
 . "$root_dir/scripts/lib/debian-root.sh"
 chroots=${RINGFLOW_CHROOT_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ringflow/chroots}
-packages=(nix-bin nix-setup-systemd git gnupg prometheus util-linux openssh-server ca-certificates)
-stamp_version=1 # bump when the package list or the set-up changes
+packages=(nix-bin nix-setup-systemd git gnupg prometheus util-linux openssh-server openssh-client ca-certificates)
+stamp_version=2 # bump when the package list changes
 
 usage() {
 	sed -n '2,10s/^# \{0,1\}//p' "$0"
@@ -68,6 +68,16 @@ setup() {
 	ready "$rel" && return 0
 	need_root "setup $rel"
 	local start=$SECONDS
+	if [[ -f $(stamp_of "$rel") ]]; then
+		# A complete root of an older package list: add what is new.
+		echo "nix-chroot: updating the packages of the $rel root" >&2
+		in_root "$rel" /bin/sh -c 'DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" && apt-get clean' \
+			sh "${packages[@]}" >>"$chroots/$rel.setup.log" 2>&1 ||
+			fail "installing ${packages[*]} in the $rel root failed (log: $chroots/$rel.setup.log)"
+		echo "$stamp_version" >"$(stamp_of "$rel")"
+		return 0
+	fi
 	echo "nix-chroot: making a Debian $rel root with Nix in $dir (once; a few minutes)" >&2
 	mkdir -p "$chroots"
 	debian_root_make "$dir" "$rel" "$chroots/$rel.setup.log" "${packages[@]}" ||
