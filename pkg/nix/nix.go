@@ -160,12 +160,13 @@ func (n *Nix) HostNames(ctx context.Context, ref FlakeRef) ([]string, error) {
 	out, err := n.output(ctx, n.flakeArgs("eval", "--json", ref.String()+"#nixosConfigurations", "--apply", apply))
 	if err != nil {
 		var ne *Error
-		if errors.As(err, &ne) && strings.Contains(ne.Stderr, "does not provide attribute") {
+		if !errors.As(err, &ne) {
+			return nil, fmt.Errorf("list hosts at %s: %w", short(ref.Rev), err)
+		}
+		if n.lacksNixosConfigurations(ctx, ref) {
 			return nil, fmt.Errorf("nix: the flake at %s has no nixosConfigurations", short(ref.Rev))
 		}
-		if errors.As(err, &ne) {
-			ne.Message = evalErrorMessage(ne.Stderr, ref.Repo)
-		}
+		ne.Message = evalErrorMessage(ne.Stderr, ref.Repo)
 		return nil, fmt.Errorf("list hosts at %s: %w", short(ref.Rev), err)
 	}
 	var names []string
@@ -178,6 +179,17 @@ func (n *Nix) HostNames(ctx context.Context, ref FlakeRef) ([]string, error) {
 		return nil, fmt.Errorf("nix: list hosts at %s: unexpected output %q: %w", short(ref.Rev), out, err)
 	}
 	return names, nil
+}
+
+// lacksNixosConfigurations asks, after listing the hosts failed, whether the
+// flake's outputs have no nixosConfigurations at all — in Nix, rather than
+// from the words of one version's error. Any failure of the question itself
+// (the flake cannot be read) answers no: the listing's own error is then
+// the one to show.
+func (n *Nix) lacksNixosConfigurations(ctx context.Context, ref FlakeRef) bool {
+	expr := "!(builtins.getFlake " + Quote(ref.String()) + " ? nixosConfigurations)"
+	out, err := n.output(ctx, n.flakeArgs("eval", "--json", "--expr", expr))
+	return err == nil && strings.TrimSpace(string(out)) == "true"
 }
 
 // typeWords names a builtins.typeOf result in words.

@@ -124,6 +124,22 @@ func TestHostNamesRealNix(t *testing.T) {
 	if _, err := n.HostNames(context.Background(), FlakeRef{Repo: dir, Rev: rev}); err == nil || !strings.Contains(err.Error(), "list hosts") {
 		t.Errorf("HostNames without the flake dir: err = %v, want a list hosts error", err)
 	}
+	// No nixosConfigurations at all, and one that is not a set: ringflow's
+	// own words, whatever the Nix version.
+	for _, tt := range []struct{ flake, want string }{
+		{`{ outputs = { self }: { packages = {}; }; }`, "has no nixosConfigurations"},
+		{`{ outputs = { self }: { nixosConfigurations = [ 1 ]; }; }`, "nixosConfigurations is a list, not an attribute set of hosts"},
+		{`{ outputs = { self }: { nixosConfigurations = throw "no hosts today"; }; }`, "no hosts today"},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "sub", "flake.nix"), []byte(tt.flake), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		git(t, dir, "commit", "-qam", "fleet")
+		_, err := n.HostNames(context.Background(), FlakeRef{Repo: dir, Rev: git(t, dir, "rev-parse", "HEAD"), Dir: "sub"})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("HostNames of %s: err = %v, want %q", tt.flake, err, tt.want)
+		}
+	}
 	v, err := n.Version(context.Background())
 	if err != nil || v.Major < 2 {
 		t.Errorf("Version = %v, %v", v, err)
