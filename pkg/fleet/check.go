@@ -104,15 +104,16 @@ func (f *Fleet) Check(ctx context.Context, o CheckOptions) (*CheckReport, error)
 	}
 	var names, positions []string
 	for _, rs := range st.Rings {
-		for _, gs := range rs.Groups {
+		for j, gs := range rs.Groups {
+			cg := rs.Ring.Groups[j]
 			if gs.Commit == "" {
 				add("branch %s of group %s (ring %s) does not exist%s (run `ringflow init`)", gs.Group.Branch, gs.Group.Name, rs.Ring.Name, f.where())
 			}
-			if pin := gs.Group.Pin.Commit; pin != "" {
+			if pin := cg.Pin.Commit; pin != "" {
 				want, err := f.Repo.ResolveCommit(pin)
 				switch {
 				case err != nil:
-					add("%s.pin: %s is not a commit of the repository", gs.Group.Key, pin)
+					add("%s.pin: %s is not a commit of the repository", cg.Key, pin)
 				case gs.Commit != "" && gs.Commit != want:
 					add("group %s is pinned at %s but branch %s is at %s", gs.Group.Name, ring.Short(want), gs.Group.Branch, ring.Short(gs.Commit))
 				}

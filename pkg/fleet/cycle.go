@@ -162,7 +162,7 @@ func (f *Fleet) Snapshot(ctx context.Context) (metrics.Snapshot, error) {
 			}
 		}
 		for _, gs := range rs.Groups {
-			if gs.Group.Pin.Pinned {
+			if gs.Group.Pinned {
 				m.PinnedGroups++
 			}
 			t := tallies[gs.Group.Name]

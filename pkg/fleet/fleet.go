@@ -222,7 +222,7 @@ func (f *Fleet) State(ctx context.Context) (*State, error) {
 			if err != nil {
 				return nil, err
 			}
-			gs := ring.GroupState{Group: g, Commit: head, Head: head}
+			gs := ring.GroupState{Group: GroupOf(g), Commit: head, Head: head}
 			if head != "" {
 				if gs.Commit, err = f.carried(head); err != nil {
 					return nil, err
@@ -238,6 +238,11 @@ func (f *Fleet) State(ctx context.Context) (*State, error) {
 		st.Rings = append(st.Rings, rs)
 	}
 	return st, nil
+}
+
+// GroupOf is a config group as the gates see it.
+func GroupOf(g config.Group) ring.Group {
+	return ring.Group{Name: g.Name, Ring: g.Ring, Branch: g.Branch, Pinned: g.Pin.Pinned}
 }
 
 // Source returns the name and position a ring takes candidates from.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ringflow/ringflow/pkg/freeze"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
 	"github.com/ringflow/ringflow/pkg/hook"
 	"github.com/ringflow/ringflow/pkg/ledger"
@@ -18,9 +17,8 @@ import (
 // gateFacts gathers what the soak, freeze, signature and verify gates of
 // a promotion into ring i decide on.
 func (f *Fleet) gateFacts(ctx context.Context, i int, req *ring.Request, forceSoak bool) error {
-	now := f.Now()
-	req.Now = now
-	req.Frozen = f.Frozen(i)
+	req.Now = f.Now()
+	req.Freeze = f.Config.Rings[i].Freeze
 	if i > 0 {
 		src := f.Config.Rings[i-1]
 		req.SoakNeeded, req.SkipSoak = src.Soak, forceSoak
@@ -47,18 +45,6 @@ func (f *Fleet) gateFacts(ctx context.Context, i int, req *ring.Request, forceSo
 		req.Signature = check
 	}
 	return nil
-}
-
-func freezeReason(by []freeze.Window) string {
-	var parts []string
-	for _, w := range by {
-		if w.Reason != "" {
-			parts = append(parts, w.Reason)
-		} else {
-			parts = append(parts, freeze.Describe(w))
-		}
-	}
-	return strings.Join(parts, "; ")
 }
 
 // heldSince reads the ledger for when ring first held commit or a
@@ -109,7 +95,7 @@ func (f *Fleet) SoakLeft(i int, position string) (time.Duration, error) {
 
 // runVerify runs the verify hook of ring name, with the ring, the commit
 // and the ring's hosts at that commit in its environment.
-func (f *Fleet) runVerify(ctx context.Context, name, commit string) (*ring.Check, error) {
+func (f *Fleet) runVerify(ctx context.Context, name, commit string) (*ring.HookRun, error) {
 	r, _ := f.Config.Ring(name)
 	ps, err := f.Hosts(ctx, commit)
 	if err != nil {
@@ -129,13 +115,13 @@ func (f *Fleet) runVerify(ctx context.Context, name, commit string) (*ring.Check
 	fmt.Fprintf(f.Log, "running the verify hook of %s: %s\n", name, strings.Join(r.Verify, " "))
 	res, err := hook.Run(ctx, r.Verify, f.Env, env, timeout)
 	if err != nil {
-		return &ring.Check{Failure: fmt.Sprintf("verify hook of %s could not run: %v", name, err)}, nil
+		return &ring.HookRun{Ring: name, RunError: err.Error()}, nil
 	}
-	return &ring.Check{Failure: res.Failure("verify hook of " + name)}, nil
+	return &ring.HookRun{Ring: name, ExitCode: res.ExitCode, TimedOut: res.TimedOut, Duration: res.Duration, Output: res.Output}, nil
 }
 
 // checkSignature verifies commit against the armored keyring at path.
-func (f *Fleet) checkSignature(commit, path string) (*ring.Check, error) {
+func (f *Fleet) checkSignature(commit, path string) (*ring.SignatureCheck, error) {
 	keyring, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("gates.signed-by: %w", err)
@@ -143,17 +129,19 @@ func (f *Fleet) checkSignature(commit, path string) (*ring.Check, error) {
 	_, err = f.Repo.VerifySignature(commit, keyring)
 	var unknown *gitrepo.UnknownKeyError
 	var bad *gitrepo.BadSignatureError
+	check := &ring.SignatureCheck{Keyring: path}
 	switch {
 	case err == nil:
-		return &ring.Check{}, nil
 	case errors.Is(err, gitrepo.ErrUnsigned):
-		return &ring.Check{Failure: fmt.Sprintf("%s is not signed (%v)", ring.Short(commit), err)}, nil
+		check.Unsigned = err.Error()
 	case errors.As(err, &unknown):
-		return &ring.Check{Failure: fmt.Sprintf("%s is signed by key %s, which is not in %s", ring.Short(commit), unknown.KeyID, path)}, nil
+		check.UnknownKey = unknown.KeyID
 	case errors.As(err, &bad):
-		return &ring.Check{Failure: fmt.Sprintf("%s has a bad signature: %s", ring.Short(commit), bad.Reason)}, nil
+		check.Bad = bad.Reason
+	default:
+		return nil, err
 	}
-	return nil, err
+	return check, nil
 }
 
 // newEntry starts a ledger entry stamped with the actor and the clock.
@@ -163,8 +151,5 @@ func (f *Fleet) newEntry(event, ringName string) ledger.Entry {
 
 // Frozen says whether ring i is in a freeze window now, and until when.
 func (f *Fleet) Frozen(i int) *ring.Freeze {
-	if frozen, until, by := freeze.Active(f.Config.Rings[i].Freeze, f.Now()); frozen {
-		return &ring.Freeze{Until: until, Reason: freezeReason(by)}
-	}
-	return nil
+	return ring.FrozenAt(f.Config.Rings[i].Freeze, f.Now())
 }

@@ -61,7 +61,7 @@ func (f *Fleet) PlanPromotion(ctx context.Context, o PromoteOptions) (*Promotion
 		return nil, fmt.Errorf("ring %s has no branch to take a candidate from: run `ringflow init` or promote %s first", srcName, srcName)
 	}
 	rs := st.Rings[i]
-	req := &ring.Request{Ring: rs.Ring, Source: srcName, SourceHead: srcHead, Candidate: candidate, Groups: rs.Groups}
+	req := &ring.Request{Ring: rs.Ring.Name, Source: srcName, SourceHead: srcHead, Candidate: candidate, Groups: rs.Groups}
 	pr := &Promotion{From: rs.Position}
 	if moving(req) {
 		if pr.NoImpact, err = f.addEvidence(ctx, req, rs.Position); err != nil {
@@ -84,7 +84,7 @@ func (f *Fleet) PlanPromotion(ctx context.Context, o PromoteOptions) (*Promotion
 // moving says whether any unpinned group would move.
 func moving(req *ring.Request) bool {
 	for _, gs := range req.Groups {
-		if !gs.Group.Pin.Pinned && gs.Commit != req.Candidate {
+		if !gs.Group.Pinned && gs.Commit != req.Candidate {
 			return true
 		}
 	}
@@ -97,7 +97,7 @@ func moving(req *ring.Request) bool {
 func (f *Fleet) addEvidence(ctx context.Context, req *ring.Request, position string) (noImpact bool, err error) {
 	moves := map[string]bool{}
 	for _, gs := range req.Groups {
-		if !gs.Group.Pin.Pinned && gs.Commit != req.Candidate {
+		if !gs.Group.Pinned && gs.Commit != req.Candidate {
 			moves[gs.Group.Name] = true
 		}
 	}

@@ -69,7 +69,7 @@ func (f *Fleet) Rollback(ctx context.Context, o RollbackOptions) (*RollbackResul
 	res := &RollbackResult{Ring: o.Ring, To: to}
 	rs := st.Rings[i]
 	for _, gs := range rs.Groups {
-		if gs.Group.Pin.Pinned || gs.Commit == "" || gs.Commit == to {
+		if gs.Group.Pinned || gs.Commit == "" || gs.Commit == to {
 			continue
 		}
 		m := ring.Move{Group: gs.Group.Name, Branch: gs.Group.Branch, From: gs.Head, Carries: to}

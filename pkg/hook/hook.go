@@ -25,24 +25,6 @@ type Result struct {
 	Duration time.Duration
 }
 
-// Failure says why the hook refuses, "" when it passed.
-func (r Result) Failure(name string) string {
-	switch {
-	case r.TimedOut:
-		return fmt.Sprintf("%s timed out after %s%s", name, r.Duration.Round(time.Second), tail(r.Output))
-	case r.ExitCode != 0:
-		return fmt.Sprintf("%s exited %d%s", name, r.ExitCode, tail(r.Output))
-	}
-	return ""
-}
-
-func tail(out string) string {
-	if out == "" {
-		return ""
-	}
-	return ":\n" + out
-}
-
 // Run runs argv with env added to the environment base and stops it after
 // timeout, killing its whole process group so no child lingers. A command
 // that cannot start is an error; one that fails or times out is a Result.

@@ -1,7 +1,9 @@
 // Package ring decides promotions: where a ring stands, what a promotion
-// would move, and which gates refuse it. It is pure — values in, decisions
-// out — and imports none of cobra, viper, go-git or os/exec; commit
-// ancestry comes in through the Ancestry interface.
+// would move, and which gates refuse it. Every gate is decided here, from
+// facts an operation gathered (evidence, ledger times, freeze windows, a
+// signature check, a hook's exit): values in, decisions out. It imports
+// none of config, viper, cobra, go-git or os/exec; commit ancestry comes in
+// through the Ancestry interface.
 package ring
 
 import (
@@ -9,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ringflow/ringflow/pkg/config"
+	"github.com/ringflow/ringflow/pkg/freeze"
 )
 
 // Ancestry answers whether a is an ancestor of, or equal to, b.
@@ -17,9 +19,18 @@ type Ancestry interface {
 	IsAncestor(a, b string) (bool, error)
 }
 
+// Group is a group of hosts as the gates see it: its name, its ring, the
+// branch its hosts pull and whether it is pinned.
+type Group struct {
+	Name   string
+	Ring   string
+	Branch string
+	Pinned bool
+}
+
 // GroupState is a group and where its branch points.
 type GroupState struct {
-	Group config.Group
+	Group Group
 	// Commit is the dev commit the branch carries ("" = no branch): its
 	// head, unless the head is a commit ringflow made on top of the branch
 	// (a rollback, or a promotion landed after one) whose tree is that dev
@@ -40,7 +51,7 @@ func (gs GroupState) head() string {
 // Request is everything a promotion into one ring is decided on. Gates
 // that need more facts (evidence, soak, signatures) read more fields.
 type Request struct {
-	Ring       config.Ring
+	Ring       string // the ring promoted into
 	Source     string // "dev" or the name of the ring before
 	SourceHead string // the source's position
 	Candidate  string // the commit offered
@@ -60,25 +71,57 @@ type Request struct {
 	SkipSoak   bool
 	Now        time.Time
 
-	// Frozen is set while a freeze window of the ring holds it.
-	Frozen *Freeze
-	// Signature is the result of checking the candidate's signature;
-	// nil when no keyring is configured.
-	Signature *Check
-	// Verify is the source ring's verify hook result; nil when it has none.
-	Verify *Check
+	// Freeze holds the ring's freeze windows, read at Now.
+	Freeze []freeze.Window
+	// Signature is what checking the candidate's signature found; nil when
+	// no keyring is configured.
+	Signature *SignatureCheck
+	// Verify is how the source ring's verify hook ended; nil when it has
+	// none.
+	Verify *HookRun
 }
 
-// Freeze is an active freeze of the target ring.
+// Freeze is an active freeze of a ring.
 type Freeze struct {
 	Until  time.Time
 	Reason string
 }
 
-// Check is the outcome of a check made outside this package (a signature
-// verification, a verify hook): "" = passed, else why not.
-type Check struct {
-	Failure string
+// FrozenAt says whether windows hold a ring at now, until when and why
+// (each window's reason, or its schedule when it gives none).
+func FrozenAt(windows []freeze.Window, now time.Time) *Freeze {
+	frozen, until, by := freeze.Active(windows, now)
+	if !frozen {
+		return nil
+	}
+	var parts []string
+	for _, w := range by {
+		if w.Reason != "" {
+			parts = append(parts, w.Reason)
+		} else {
+			parts = append(parts, freeze.Describe(w))
+		}
+	}
+	return &Freeze{Until: until, Reason: strings.Join(parts, "; ")}
+}
+
+// SignatureCheck is what verifying the candidate against the configured
+// keyring found. At most one of the failure fields is set; none = valid.
+type SignatureCheck struct {
+	Keyring    string // the keyring file
+	Unsigned   string // the candidate carries no usable signature: why
+	UnknownKey string // the ID of the key it is signed by, not in the keyring
+	Bad        string // the signature does not verify: why
+}
+
+// HookRun is how one run of a verify hook ended.
+type HookRun struct {
+	Ring     string // whose hook
+	RunError string // it could not start: why
+	ExitCode int
+	TimedOut bool
+	Duration time.Duration
+	Output   string // its output, trimmed
 }
 
 // HostEvidence is one host's build result at the candidate.
@@ -142,7 +185,7 @@ type Gate interface {
 // Decide runs every gate (all of them, so a refusal lists every reason)
 // and works out the moves.
 func Decide(req *Request, a Ancestry, gates []Gate) (*Plan, error) {
-	p := &Plan{Ring: req.Ring.Name, Source: req.Source, Candidate: req.Candidate}
+	p := &Plan{Ring: req.Ring, Source: req.Source, Candidate: req.Candidate}
 	for _, g := range gates {
 		reason, err := g.Check(req, a)
 		if err != nil {
@@ -154,7 +197,7 @@ func Decide(req *Request, a Ancestry, gates []Gate) (*Plan, error) {
 	}
 	for _, gs := range req.Groups {
 		switch {
-		case gs.Group.Pin.Pinned:
+		case gs.Group.Pinned:
 			p.Held = append(p.Held, Held{Group: gs.Group.Name, Branch: gs.Group.Branch, Commit: gs.Commit, Reason: "pinned"})
 		case gs.Commit != req.Candidate:
 			m := Move{Group: gs.Group.Name, Branch: gs.Group.Branch, From: gs.head(), To: req.Candidate, Carries: req.Candidate}
@@ -216,10 +259,18 @@ func (Signature) Name() string { return "signature" }
 
 // Check implements Gate.
 func (Signature) Check(req *Request, _ Ancestry) (string, error) {
-	if req.Signature == nil {
+	s, c := req.Signature, Short(req.Candidate)
+	switch {
+	case s == nil:
 		return "", nil
+	case s.Unsigned != "":
+		return fmt.Sprintf("%s is not signed (%s)", c, s.Unsigned), nil
+	case s.UnknownKey != "":
+		return fmt.Sprintf("%s is signed by key %s, which is not in %s", c, s.UnknownKey, s.Keyring), nil
+	case s.Bad != "":
+		return fmt.Sprintf("%s has a bad signature: %s", c, s.Bad), nil
 	}
-	return req.Signature.Failure, nil
+	return "", nil
 }
 
 // Verify runs the source ring's verify hook: the health of the ring a
@@ -231,10 +282,24 @@ func (Verify) Name() string { return "verify" }
 
 // Check implements Gate.
 func (Verify) Check(req *Request, _ Ancestry) (string, error) {
-	if req.Verify == nil {
+	h := req.Verify
+	if h == nil {
 		return "", nil
 	}
-	return req.Verify.Failure, nil
+	name := "verify hook of " + h.Ring
+	tail := ""
+	if h.Output != "" {
+		tail = ":\n" + h.Output
+	}
+	switch {
+	case h.RunError != "":
+		return fmt.Sprintf("%s could not run: %s", name, h.RunError), nil
+	case h.TimedOut:
+		return fmt.Sprintf("%s timed out after %s%s", name, h.Duration.Round(time.Second), tail), nil
+	case h.ExitCode != 0:
+		return fmt.Sprintf("%s exited %d%s", name, h.ExitCode, tail), nil
+	}
+	return "", nil
 }
 
 // FormatDuration prints durations the way soaks are written: 2d3h, 45m, 30s.
@@ -273,7 +338,7 @@ func (FastForward) Name() string { return "fast-forward" }
 func (FastForward) Check(req *Request, a Ancestry) (string, error) {
 	var bad []string
 	for _, gs := range req.Groups {
-		if gs.Group.Pin.Pinned || gs.Commit == "" {
+		if gs.Group.Pinned || gs.Commit == "" {
 			continue
 		}
 		ok, err := a.IsAncestor(gs.Commit, req.Candidate)
@@ -350,19 +415,19 @@ func (Pins) Name() string { return "pin" }
 
 // Check implements Gate.
 func (Pins) Check(req *Request, _ Ancestry) (string, error) {
-	if f := req.Frozen; f != nil {
-		msg := fmt.Sprintf("ring %s is frozen until %s", req.Ring.Name, f.Until.UTC().Format(time.RFC3339))
+	if f := FrozenAt(req.Freeze, req.Now); f != nil {
+		msg := fmt.Sprintf("ring %s is frozen until %s", req.Ring, f.Until.UTC().Format(time.RFC3339))
 		if f.Reason != "" {
 			msg += " (" + f.Reason + ")"
 		}
 		return msg, nil
 	}
 	for _, gs := range req.Groups {
-		if !gs.Group.Pin.Pinned {
+		if !gs.Group.Pinned {
 			return "", nil
 		}
 	}
-	return fmt.Sprintf("every group of ring %s is pinned", req.Ring.Name), nil
+	return fmt.Sprintf("every group of ring %s is pinned", req.Ring), nil
 }
 
 // Short abbreviates a commit for messages.
@@ -402,7 +467,7 @@ func Position(groups []GroupState, a Ancestry) (string, error) {
 	var commits []string
 	for _, unpinnedOnly := range []bool{true, false} {
 		for _, gs := range groups {
-			if gs.Commit != "" && (!unpinnedOnly || !gs.Group.Pin.Pinned) {
+			if gs.Commit != "" && (!unpinnedOnly || !gs.Group.Pinned) {
 				commits = append(commits, gs.Commit)
 			}
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ringflow/ringflow/pkg/config"
+	"github.com/ringflow/ringflow/pkg/freeze"
 )
 
 // graph is a commit DAG: child -> parents.
@@ -35,12 +35,12 @@ func (g graph) IsAncestor(a, b string) (bool, error) {
 // A-B-C-D on dev, X branching off B.
 var history = graph{"A": nil, "B": {"A"}, "C": {"B"}, "D": {"C"}, "X": {"B"}}
 
-func grp(name string, pinned bool) config.Group {
-	return config.Group{Name: name, Ring: "stable", Branch: "deploy/" + name, Pin: config.Pin{Pinned: pinned}}
+func grp(name string, pinned bool) Group {
+	return Group{Name: name, Ring: "stable", Branch: "deploy/" + name, Pinned: pinned}
 }
 
 func TestDecide(t *testing.T) {
-	ringCfg := config.Ring{Name: "stable"}
+	ringCfg := "stable"
 	tests := []struct {
 		name      string
 		groups    []GroupState
@@ -133,7 +133,7 @@ func TestDecide(t *testing.T) {
 }
 
 func TestEvidenceGate(t *testing.T) {
-	req := &Request{Ring: config.Ring{Name: "early"}, Source: "canary", SourceHead: "D", Candidate: "D",
+	req := &Request{Ring: "early", Source: "canary", SourceHead: "D", Candidate: "D",
 		Groups:   []GroupState{{Group: grp("early", false), Commit: "C"}},
 		Hosts:    []string{"a", "b", "c", "d"},
 		Evidence: map[string]HostEvidence{"a": {Status: "green"}, "b": {Status: "red", Phase: "eval"}, "c": {Status: "red", Phase: "build"}},
@@ -156,7 +156,7 @@ func TestEvidenceGate(t *testing.T) {
 }
 
 func TestRefusalMessagesNameTheFault(t *testing.T) {
-	req := &Request{Ring: config.Ring{Name: "stable"}, Source: "early", SourceHead: "D", Candidate: "X",
+	req := &Request{Ring: "stable", Source: "early", SourceHead: "D", Candidate: "X",
 		Groups: []GroupState{{Group: grp("stable", false), Commit: "C"}}}
 	p, err := Decide(req, history, DefaultGates())
 	if err != nil {
@@ -216,7 +216,7 @@ func TestOrderProblems(t *testing.T) {
 func TestSoakGate(t *testing.T) {
 	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	base := func() *Request {
-		return &Request{Ring: config.Ring{Name: "stable"}, Source: "early", SourceHead: "D", Candidate: "D",
+		return &Request{Ring: "stable", Source: "early", SourceHead: "D", Candidate: "D",
 			Groups: []GroupState{{Group: grp("stable", false), Commit: "C"}}, SoakNeeded: 24 * time.Hour, Now: t0}
 	}
 	tests := []struct {
@@ -244,11 +244,12 @@ func TestSoakGate(t *testing.T) {
 
 func TestFreezeSignatureVerifyGates(t *testing.T) {
 	until := time.Date(2026, 12, 28, 8, 0, 0, 0, time.UTC)
-	req := &Request{Ring: config.Ring{Name: "stable"}, Source: "early", SourceHead: "D", Candidate: "D",
+	req := &Request{Ring: "stable", Source: "early", SourceHead: "D", Candidate: "D",
 		Groups:    []GroupState{{Group: grp("stable", false), Commit: "C"}},
-		Frozen:    &Freeze{Until: until, Reason: "holidays"},
-		Signature: &Check{Failure: "D is not signed"},
-		Verify:    &Check{Failure: "verify hook of early exited 1: hosts unhealthy"},
+		Now:       until.Add(-time.Hour),
+		Freeze:    []freeze.Window{{Start: until.Add(-24 * time.Hour), End: until, Reason: "holidays"}},
+		Signature: &SignatureCheck{Keyring: "keys.asc", Unsigned: "no signature"},
+		Verify:    &HookRun{Ring: "early", ExitCode: 1, Output: "hosts unhealthy"},
 	}
 	p, err := Decide(req, history, DefaultGates())
 	if err != nil {
@@ -256,8 +257,8 @@ func TestFreezeSignatureVerifyGates(t *testing.T) {
 	}
 	want := map[string]string{
 		"pin":       "ring stable is frozen until 2026-12-28T08:00:00Z (holidays)",
-		"signature": "D is not signed",
-		"verify":    "verify hook of early exited 1: hosts unhealthy",
+		"signature": "D is not signed (no signature)",
+		"verify":    "verify hook of early exited 1:\nhosts unhealthy",
 	}
 	if len(p.Refusals) != len(want) {
 		t.Fatalf("refusals = %+v", p.Refusals)
@@ -267,13 +268,50 @@ func TestFreezeSignatureVerifyGates(t *testing.T) {
 			t.Errorf("gate %s: %q, want %q", r.Gate, r.Reason, want[r.Gate])
 		}
 	}
+	// Each way a signature or a hook fails is said in its own words; a
+	// window that ended, a valid signature and a passing hook hold nothing.
+	for _, tt := range []struct {
+		sig  SignatureCheck
+		hook HookRun
+		want []string
+	}{
+		{SignatureCheck{Keyring: "k.asc", UnknownKey: "ABCD"}, HookRun{Ring: "early", TimedOut: true, Duration: 90 * time.Second},
+			[]string{"D is signed by key ABCD, which is not in k.asc", "verify hook of early timed out after 1m30s"}},
+		{SignatureCheck{Keyring: "k.asc", Bad: "hash mismatch"}, HookRun{Ring: "early", RunError: "exec: no such file"},
+			[]string{"D has a bad signature: hash mismatch", "verify hook of early could not run: exec: no such file"}},
+		{SignatureCheck{Keyring: "k.asc"}, HookRun{Ring: "early"}, nil},
+	} {
+		req.Now, req.Signature, req.Verify = until, &tt.sig, &tt.hook
+		p, err := Decide(req, history, DefaultGates())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range p.Refusals {
+			got = append(got, r.Reason)
+		}
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("refusals %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestFrozenAt(t *testing.T) {
+	start := time.Date(2026, 12, 24, 0, 0, 0, 0, time.UTC)
+	ws := []freeze.Window{{Start: start, End: start.Add(48 * time.Hour), Reason: "holidays"}}
+	if f := FrozenAt(ws, start.Add(time.Hour)); f == nil || !f.Until.Equal(start.Add(48*time.Hour)) || f.Reason != "holidays" {
+		t.Errorf("inside the window: %+v", f)
+	}
+	if f := FrozenAt(ws, start.Add(48*time.Hour)); f != nil {
+		t.Errorf("at its end: %+v, want not frozen", f)
+	}
 }
 
 // A branch whose head is a ringflow-made commit (after a rollback) carries
 // an older dev commit: the candidate must descend from that, and lands as
 // a copy of its tree on top of the head.
 func TestCarriedCommit(t *testing.T) {
-	req := &Request{Ring: config.Ring{Name: "stable"}, Source: "early", SourceHead: "D", Candidate: "D",
+	req := &Request{Ring: "stable", Source: "early", SourceHead: "D", Candidate: "D",
 		Groups: []GroupState{
 			{Group: grp("stable", false), Commit: "B", Head: "R"}, // R: a rollback commit carrying B
 			{Group: grp("west", false), Commit: "C"},

@@ -150,7 +150,7 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 			rj.Error = rs.Err.Error()
 		}
 		for _, gs := range rs.Groups {
-			gj := GroupJSON{Name: gs.Group.Name, Branch: gs.Group.Branch, Commit: gs.Commit, Pinned: gs.Group.Pin.Pinned}
+			gj := GroupJSON{Name: gs.Group.Name, Branch: gs.Group.Branch, Commit: gs.Commit, Pinned: gs.Group.Pinned}
 			if t, ok := tallies[gs.Group.Name]; ok {
 				gj.Evidence = &t
 			} else if e := tallyErrs[gs.Group.Name]; e != nil {
