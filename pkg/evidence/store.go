@@ -8,14 +8,16 @@ import (
 	"time"
 
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/refmove"
 )
 
 // Store reads and writes evidence notes in a repository and, when there
 // is a remote, on the remote too.
 type Store struct {
 	Repo     *gitrepo.Repo
-	Remote   string // "" = local only
-	Identity string // "Name <email>" for notes commits
+	Remote   string         // "" = local only
+	Identity string         // "Name <email>" for notes commits
+	Mover    *refmove.Mover // how the notes ref moves; nil = one for Repo and Remote
 }
 
 // maxAttempts bounds the compare-and-swap retries of one write: each retry
@@ -78,74 +80,67 @@ func (s *Store) noteIn(ref, commit string) (*Note, error) {
 	return Decode(commit, data)
 }
 
-// Record merges hosts into commit's note: locally by compare-and-swap on
-// the notes ref, then, with a remote, by a push leased on the remote's
-// value. Either way a racing writer's hosts are merged, not lost.
+// Record merges hosts into commit's note and moves the notes ref by
+// compare-and-swap: on the remote when there is one (leased on its value
+// as just fetched; the local copies follow), else locally. A racing
+// writer's hosts are merged, not lost: a lost race fetches, merges again
+// and retries.
 func (s *Store) Record(ctx context.Context, commit string, hosts map[string]Host) error {
 	add := &Note{Commit: commit, Hosts: hosts}
-	merged, err := s.casMerge(ctx, Ref, commit, add, func(ref, old, new string) error {
-		return s.Repo.UpdateRefs(ctx, []gitrepo.RefUpdate{{Ref: ref, Old: old, New: new}}, "ringflow: evidence for "+commit)
-	}, nil)
-	if err != nil || s.Remote == "" {
-		return err
+	base := Ref
+	if s.Remote != "" {
+		base = s.TrackingRef()
 	}
-	_, err = s.casMerge(ctx, s.TrackingRef(), commit, merged, func(_, old, new string) error {
-		if err := s.Repo.Push(ctx, s.Remote, []gitrepo.RefUpdate{{Ref: Ref, Old: old, New: new}}); err != nil {
-			return err
-		}
-		// The remote now holds new: so does our copy of it.
-		return s.Repo.UpdateRefs(ctx, []gitrepo.RefUpdate{{Ref: s.TrackingRef(), Old: old, New: new}}, "ringflow: pushed evidence")
-	}, s.Fetch)
-	return err
-}
-
-// casMerge writes add merged with the note already at ref, on top of
-// ref's tip, and moves it with move(ref, old, new). A lost race (a stale
-// old value) refreshes and merges again.
-func (s *Store) casMerge(ctx context.Context, ref, commit string, add *Note, move func(ref, old, new string) error, refresh func(context.Context) error) (*Note, error) {
 	var lastErr error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		if attempt > 0 {
 			select {
 			case <-time.After(retryPause(attempt)):
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return ctx.Err()
 			}
 		}
-		if refresh != nil {
-			if err := refresh(ctx); err != nil {
-				return nil, err
-			}
+		if err := s.Fetch(ctx); err != nil {
+			return err
 		}
-		tip, _, err := s.Repo.Ref(ref)
+		tip, _, err := s.Repo.Ref(base)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		cur, err := s.noteIn(ref, commit)
+		cur, err := s.noteIn(base, commit)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		note := &Note{Commit: commit, Hosts: map[string]Host{}}
 		note.Merge(cur)
 		note.Merge(add)
 		notesCommit, err := s.Repo.WriteNoteCommit(ctx, tip, commit, note.Encode(), "ringflow: evidence for "+commit, s.Identity)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		err = move(ref, tip, notesCommit)
+		err = s.mover().Move(ctx, refmove.Change{
+			Own: []refmove.Own{{Ref: Ref, Tracking: s.TrackingRef(), Old: tip, New: notesCommit}},
+			Why: "ringflow: evidence for " + commit,
+		})
 		var conflict *gitrepo.RefConflictError
 		var rejected *gitrepo.PushRejectedError
 		switch {
 		case err == nil:
-			return note, nil
-		case errors.As(err, &conflict), errors.As(err, &rejected) && rejected.Stale() && refresh != nil:
+			return nil
+		case errors.As(err, &conflict), errors.As(err, &rejected) && rejected.Stale():
 			lastErr = err
-			continue
 		default:
-			return nil, err
+			return err
 		}
 	}
-	return nil, fmt.Errorf("evidence: %s kept moving under %d attempts to record %s: %w", ref, maxAttempts, commit, lastErr)
+	return fmt.Errorf("evidence: %s kept moving under %d attempts to record %s: %w", base, maxAttempts, commit, lastErr)
+}
+
+func (s *Store) mover() *refmove.Mover {
+	if s.Mover != nil {
+		return s.Mover
+	}
+	return &refmove.Mover{Repo: s.Repo, Remote: s.Remote}
 }
 
 // GreenDrvs indexes every derivation with green evidence at any commit,

@@ -6,7 +6,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/nix"
@@ -107,7 +106,7 @@ func (f *Fleet) Build(ctx context.Context, o BuildOptions) (*BuildReport, error)
 	if err != nil {
 		return nil, err
 	}
-	all, err := f.Nix.HostNames(ctx, ref)
+	all, err := f.HostNames(ctx, commit)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +136,7 @@ func (f *Fleet) Build(ctx context.Context, o BuildOptions) (*BuildReport, error)
 	}
 
 	fresh := map[string]evidence.Host{}
-	now := time.Now().UTC()
+	now := f.Now().UTC()
 	record := func(oc HostOutcome) {
 		outcomes[oc.Host] = oc
 		fresh[oc.Host] = evidence.Host{Status: oc.Status, Phase: oc.Phase, Drv: oc.Drv, Out: oc.Out,

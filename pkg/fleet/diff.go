@@ -34,12 +34,12 @@ func (f *Fleet) Diff(ctx context.Context, a, b string) (*DiffReport, error) {
 		return nil, err
 	}
 	rep := &DiffReport{From: from, To: to, FromName: a, ToName: b}
-	lockPath := f.lockPath(".")
-	oldLock, err := f.readLock(from, lockPath)
+	lockPath := f.LockPath(".")
+	oldLock, err := f.ReadLock(from, lockPath)
 	if err != nil {
 		return nil, err
 	}
-	newLock, err := f.readLock(to, lockPath)
+	newLock, err := f.ReadLock(to, lockPath)
 	if err != nil {
 		return nil, err
 	}
@@ -81,14 +81,4 @@ func (f *Fleet) Diff(ctx context.Context, a, b string) (*DiffReport, error) {
 	}
 	sort.Strings(rep.HostsChanged)
 	return rep, nil
-}
-
-// KeyInputs reads the key inputs pinned at commit: the top flake's direct
-// inputs and those of its sub-flakes (e.g. plex-flake/nixpkgs).
-func (f *Fleet) KeyInputs(commit string) ([]flakelock.Input, error) {
-	l, err := f.readLock(commit, f.lockPath("."))
-	if err != nil {
-		return nil, err
-	}
-	return l.KeyInputs()
 }

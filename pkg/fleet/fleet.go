@@ -21,6 +21,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/membership"
 	"github.com/ringflow/ringflow/pkg/nix"
+	"github.com/ringflow/ringflow/pkg/refmove"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
 
@@ -31,11 +32,16 @@ type Fleet struct {
 	Nix      *nix.Nix
 	Evidence *evidence.Store
 	Ledger   *ledger.Store
-	Log      io.Writer // one line per step worth telling (stderr)
+	Mover    *refmove.Mover // the one way refs move
+	Log      io.Writer      // one line per step worth telling (stderr)
 
 	Now   func() time.Time // the clock soak and freeze windows read
 	Actor string           // who the ledger says acted: user@host
 	Env   []string         // the environment verify hooks inherit
+
+	// hostNames caches the host names of each commit evaluated this run:
+	// one commit is asked for by several steps of one operation.
+	hostNames map[string]hostNames
 
 	synced bool
 	// ledgerTip is the ledger's tip as fetched together with the branches:
@@ -45,19 +51,24 @@ type Fleet struct {
 	ledgerTipSet bool
 }
 
-// Open opens the repository the config names.
-func Open(cfg *config.Config, nx *nix.Nix, log io.Writer) (*Fleet, error) {
+// Open opens the repository the config names. now is the one clock every
+// operation reads (soak, freeze windows, ledger and evidence times).
+func Open(cfg *config.Config, nx *nix.Nix, log io.Writer, now func() time.Time) (*Fleet, error) {
 	if log == nil {
 		log = io.Discard
+	}
+	if now == nil {
+		now = time.Now
 	}
 	repo, err := gitrepo.Open(cfg.Repo)
 	if err != nil {
 		return nil, err
 	}
-	ev := &evidence.Store{Repo: repo, Remote: cfg.Remote, Identity: cfg.Update.Author}
+	mover := &refmove.Mover{Repo: repo, Remote: cfg.Remote, Log: log}
+	ev := &evidence.Store{Repo: repo, Remote: cfg.Remote, Identity: cfg.Update.Author, Mover: mover}
 	led := &ledger.Store{Repo: repo, Remote: cfg.Remote, Identity: cfg.Update.Author}
-	return &Fleet{Config: cfg, Repo: repo, Nix: nx, Evidence: ev, Ledger: led, Log: log,
-		Now: time.Now, Actor: actor(os.Environ()), Env: os.Environ()}, nil
+	return &Fleet{Config: cfg, Repo: repo, Nix: nx, Evidence: ev, Ledger: led, Mover: mover, Log: log,
+		Now: now, Actor: actor(os.Environ()), Env: os.Environ(), hostNames: map[string]hostNames{}}, nil
 }
 
 // actor names who runs ringflow, for the ledger: user@host.
@@ -130,6 +141,13 @@ func (f *Fleet) Sync(ctx context.Context) error {
 	}
 	f.synced, f.ledgerTip, f.ledgerTipSet = true, tip, true
 	return nil
+}
+
+// Refresh fetches again, even when this run already did: an operation
+// that lost a race starts over from the remote's refs.
+func (f *Fleet) Refresh(ctx context.Context) error {
+	f.synced = false
+	return f.Sync(ctx)
 }
 
 // CarriesTrailer marks a commit ringflow made on a group branch whose
@@ -334,13 +352,30 @@ func (f *Fleet) FlakeRef(commit string) (nix.FlakeRef, error) {
 		ring.Short(commit), strings.Join(f.Branches(), ", "))
 }
 
-// Hosts places every host of the flake at commit into its group.
-func (f *Fleet) Hosts(ctx context.Context, commit string) ([]membership.Placement, error) {
+type hostNames struct {
+	names []string
+	err   error
+}
+
+// HostNames lists the hosts of the flake at commit, evaluated once per run.
+func (f *Fleet) HostNames(ctx context.Context, commit string) ([]string, error) {
+	if c, ok := f.hostNames[commit]; ok {
+		return c.names, c.err
+	}
 	ref, err := f.FlakeRef(commit)
 	if err != nil {
 		return nil, err
 	}
 	names, err := f.Nix.HostNames(ctx, ref)
+	if ctx.Err() == nil { // a cancelled evaluation says nothing of the commit
+		f.hostNames[commit] = hostNames{names, err}
+	}
+	return names, err
+}
+
+// Hosts places every host of the flake at commit into its group.
+func (f *Fleet) Hosts(ctx context.Context, commit string) ([]membership.Placement, error) {
+	names, err := f.HostNames(ctx, commit)
 	if err != nil {
 		return nil, err
 	}

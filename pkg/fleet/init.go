@@ -2,10 +2,9 @@ package fleet
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/ringflow/ringflow/pkg/gitrepo"
 	"github.com/ringflow/ringflow/pkg/ledger"
+	"github.com/ringflow/ringflow/pkg/refmove"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
 
@@ -25,7 +24,7 @@ func (f *Fleet) CreateMissingBranches(ctx context.Context, commit string, dryRun
 		return nil, err
 	}
 	var created []BranchCreation
-	var remoteUpdates, localUpdates []gitrepo.RefUpdate
+	var local []refmove.Branch // local copies to create after the remote's
 	for _, b := range f.Branches() {
 		at := commit
 		if f.Config.Remote != "" {
@@ -34,7 +33,6 @@ func (f *Fleet) CreateMissingBranches(ctx context.Context, commit string, dryRun
 				return nil, err
 			}
 			if rc == "" {
-				remoteUpdates = append(remoteUpdates, gitrepo.RefUpdate{Ref: "refs/heads/" + b, New: commit})
 				created = append(created, BranchCreation{Branch: b, Commit: commit, Remote: true})
 			} else {
 				at = rc
@@ -44,11 +42,12 @@ func (f *Fleet) CreateMissingBranches(ctx context.Context, commit string, dryRun
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			localUpdates = append(localUpdates, gitrepo.RefUpdate{Ref: "refs/heads/" + b, New: at})
-			if f.Config.Remote == "" {
-				created = append(created, BranchCreation{Branch: b, Commit: at})
-			}
+		switch {
+		case ok:
+		case f.Config.Remote == "":
+			created = append(created, BranchCreation{Branch: b, Commit: at})
+		default:
+			local = append(local, refmove.Branch{Name: b, New: at})
 		}
 	}
 	if dryRun {
@@ -56,33 +55,12 @@ func (f *Fleet) CreateMissingBranches(ctx context.Context, commit string, dryRun
 	}
 	// The ledger records each ring whose branches init created where they
 	// count, so soak can be told from the first promotion on.
-	entries := f.initEntries(created, commit)
-	tip, next, err := f.prepareEntries(entries, nil)
-	if err != nil {
+	l := Landing{Entries: f.initEntries(created, commit), CreateLocal: local, Why: "ringflow: init " + ring.Short(commit)}
+	for _, c := range created {
+		l.Moves = append(l.Moves, ring.Move{Branch: c.Branch, To: c.Commit})
+	}
+	if _, err := f.Land(ctx, l); err != nil {
 		return nil, err
-	}
-	if f.Config.Remote != "" {
-		if next != "" {
-			remoteUpdates = append(remoteUpdates, ledger.Update(tip, next))
-		}
-		if len(remoteUpdates) > 0 {
-			if err := f.Repo.Push(ctx, f.Config.Remote, remoteUpdates); err != nil {
-				return nil, err
-			}
-		}
-		if next != "" {
-			f.ledgerTip = next
-			if err := f.Ledger.Landed(ctx, tip, next); err != nil {
-				return nil, err
-			}
-		}
-	} else if next != "" {
-		localUpdates = append(localUpdates, ledger.Update(tip, next))
-	}
-	if len(localUpdates) > 0 {
-		if err := f.Repo.UpdateRefs(ctx, localUpdates, "ringflow: init "+ring.Short(commit)); err != nil {
-			return nil, fmt.Errorf("create local branches: %w", err)
-		}
 	}
 	return created, nil
 }
@@ -102,7 +80,7 @@ func (f *Fleet) initEntries(created []BranchCreation, commit string) []ledger.En
 		if len(groups) == 0 {
 			continue
 		}
-		e := f.newEntry(ledger.EventInit, r.Name)
+		e := f.NewEntry(ledger.EventInit, r.Name)
 		e.To, e.Groups = commit, groups
 		entries = append(entries, e)
 	}

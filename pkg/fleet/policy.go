@@ -10,8 +10,8 @@ import (
 
 	"github.com/ringflow/ringflow/pkg/gitrepo"
 	"github.com/ringflow/ringflow/pkg/hook"
-	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/ring"
+	"github.com/ringflow/ringflow/pkg/soak"
 )
 
 // gateFacts gathers what the soak, freeze, signature and verify gates of
@@ -47,36 +47,14 @@ func (f *Fleet) gateFacts(ctx context.Context, i int, req *ring.Request, forceSo
 	return nil
 }
 
-// heldSince reads the ledger for when ring first held commit or a
-// descendant of it without letting go since; zero when it never did (or
-// no entry says so). waived says the entry that took it changed no host.
+// heldSince reads the ledger for when ring first held commit (see
+// soak.HeldSince).
 func (f *Fleet) heldSince(ringName, commit string) (since time.Time, waived bool, err error) {
 	entries, err := f.Ledger.Entries(0)
 	if err != nil {
 		return since, false, err
 	}
-	for i := len(entries) - 1; i >= 0; i-- { // oldest first
-		e := entries[i]
-		if e.Ring != ringName || e.To == "" {
-			continue
-		}
-		holds, err := f.Repo.IsAncestor(commit, e.To)
-		if err != nil {
-			// A position the repository no longer has cannot hold commit.
-			if errors.Is(err, gitrepo.ErrUnknownRevision) {
-				holds = false
-			} else {
-				return since, false, err
-			}
-		}
-		switch {
-		case holds && since.IsZero():
-			since, waived = e.Time, e.NoImpact
-		case !holds:
-			since, waived = time.Time{}, false
-		}
-	}
-	return since, waived, nil
+	return soak.HeldSince(entries, ringName, commit, f.Repo)
 }
 
 // SoakLeft says how much longer ring i's position must sit before the
@@ -86,11 +64,11 @@ func (f *Fleet) SoakLeft(i int, position string) (time.Duration, error) {
 	if r.Soak <= 0 || position == "" {
 		return 0, nil
 	}
-	since, waived, err := f.heldSince(r.Name, position)
-	if err != nil || waived || since.IsZero() {
+	entries, err := f.Ledger.Entries(0)
+	if err != nil {
 		return 0, err
 	}
-	return ring.SoakLeft(r.Soak, since, f.Now()), nil
+	return soak.Left(entries, r.Name, r.Soak, position, f.Now(), f.Repo)
 }
 
 // runVerify runs the verify hook of ring name, with the ring, the commit
@@ -142,11 +120,6 @@ func (f *Fleet) checkSignature(commit, path string) (*ring.SignatureCheck, error
 		return nil, err
 	}
 	return check, nil
-}
-
-// newEntry starts a ledger entry stamped with the actor and the clock.
-func (f *Fleet) newEntry(event, ringName string) ledger.Entry {
-	return ledger.Entry{Event: event, Ring: ringName, Actor: f.Actor, Time: f.Now().UTC()}
 }
 
 // Frozen says whether ring i is in a freeze window now, and until when.

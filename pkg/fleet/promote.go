@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ringflow/ringflow/pkg/gitrepo"
 	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
@@ -148,7 +147,7 @@ func (f *Fleet) Promote(ctx context.Context, o PromoteOptions) (*Promotion, erro
 	if o.DryRun || pr.NothingToDo() {
 		return pr, nil
 	}
-	e := f.newEntry(ledger.EventPromote, pr.Ring)
+	e := f.NewEntry(ledger.EventPromote, pr.Ring)
 	e.From, e.Candidate, e.To, e.Reason, e.NoImpact = pr.From, pr.Candidate, pr.Candidate, o.Reason, pr.NoImpact
 	for _, g := range ring.DefaultGates() {
 		if g.Name() == "soak" && o.ForceSoak {
@@ -157,155 +156,10 @@ func (f *Fleet) Promote(ctx context.Context, o PromoteOptions) (*Promotion, erro
 		}
 		e.Gates = append(e.Gates, g.Name())
 	}
-	moves, err := f.Apply(ctx, pr.Moves, []ledger.Entry{e}, fmt.Sprintf("ringflow: promote %s to %s", pr.Ring, ring.Short(pr.Candidate)))
+	moves, err := f.Land(ctx, Landing{Moves: pr.Moves, Entries: []ledger.Entry{e}, Why: fmt.Sprintf("ringflow: promote %s to %s", pr.Ring, ring.Short(pr.Candidate))})
 	if err != nil {
 		return nil, err
 	}
 	pr.Moves, pr.Entry = moves, &e
 	return pr, nil
-}
-
-// Apply moves branches and appends ledger entries, all or none. Moves
-// that land as tree copies (after a rollback) get their commits first.
-// With a remote: one atomic push carrying every expected old value,
-// ledger included, and only then the local branches that exist follow.
-// Without: one local ref transaction.
-func (f *Fleet) Apply(ctx context.Context, moves []ring.Move, entries []ledger.Entry, why string) ([]ring.Move, error) {
-	moves = append([]ring.Move(nil), moves...)
-	for i, m := range moves {
-		if !m.NeedsCarry() {
-			continue
-		}
-		msg := fmt.Sprintf("ringflow: %s carries %s\n\n%s\n\n%s: %s\n", m.Branch, ring.Short(m.Carries), why, CarriesTrailer, m.Carries)
-		c, err := f.Repo.CommitTreeOf(m.From, m.Carries, msg, f.Config.Update.Author, f.Now())
-		if err != nil {
-			return nil, err
-		}
-		moves[i].To = c
-	}
-	var updates []gitrepo.RefUpdate
-	for _, m := range moves {
-		updates = append(updates, gitrepo.RefUpdate{Ref: "refs/heads/" + m.Branch, Old: m.From, New: m.To})
-	}
-	tip, next, err := f.prepareEntries(entries, moves)
-	if err != nil {
-		return nil, err
-	}
-	if next != "" {
-		updates = append(updates, ledger.Update(tip, next))
-	}
-	if len(updates) == 0 {
-		return moves, nil
-	}
-	if f.Config.Remote != "" {
-		if err := f.Repo.Push(ctx, f.Config.Remote, updates); err != nil {
-			return nil, err
-		}
-		if next != "" {
-			f.ledgerTip = next // our own entry: the next one in this run builds on it
-			if err := f.Ledger.Landed(ctx, tip, next); err != nil {
-				fmt.Fprintf(f.Log, "note: the remote's ledger moved to %s but the local copy did not follow: %v\n", ring.Short(next), err)
-			}
-		}
-		for _, m := range moves {
-			f.followLocal(ctx, m.Branch, m.To)
-		}
-		return moves, nil
-	}
-	// A checked-out branch must move with its work tree, which a plain ref
-	// transaction would not do; move it on its own, after the rest.
-	checkedOut, _ := f.Repo.CheckedOutBranch()
-	var rest []gitrepo.RefUpdate
-	var wt *gitrepo.RefUpdate
-	for i, u := range updates {
-		if u.Ref == "refs/heads/"+checkedOut {
-			wt = &updates[i]
-			continue
-		}
-		rest = append(rest, u)
-	}
-	if wt != nil {
-		if clean, err := f.Repo.WorktreeClean(ctx); err != nil {
-			return nil, err
-		} else if !clean {
-			return nil, fmt.Errorf("branch %s is checked out with uncommitted changes: commit or stash them, or check out another branch", checkedOut)
-		}
-	}
-	if len(rest) > 0 {
-		if err := f.Repo.UpdateRefs(ctx, rest, why); err != nil {
-			return nil, err
-		}
-	}
-	if wt != nil {
-		if _, err := f.Repo.AdvanceBranch(ctx, checkedOut, wt.Old, wt.New); err != nil {
-			return nil, err
-		}
-	}
-	return moves, nil
-}
-
-// prepareEntries chains the entries' commits on the ledger's tip, with
-// the group moves filled in; next is "" when there are none.
-func (f *Fleet) prepareEntries(entries []ledger.Entry, moves []ring.Move) (tip, next string, err error) {
-	if len(entries) == 0 {
-		return "", "", nil
-	}
-	// With a remote, the entry is leased on the ledger as fetched with the
-	// branches it reasons about: had anyone moved them since, they appended
-	// an entry too, and the whole atomic push fails. (A branch already at
-	// our target is "up to date" to git, which then skips its lease.)
-	if f.ledgerTipSet {
-		tip = f.ledgerTip
-	} else if tip, err = f.Ledger.Tip(); err != nil {
-		return "", "", err
-	}
-	next = tip
-	for _, e := range entries {
-		for _, m := range moves {
-			if r, ok := f.groupRing(m.Group); ok && r == e.Ring {
-				e.Groups = append(e.Groups, ledger.GroupMove{Group: m.Group, Branch: m.Branch, From: m.From, To: m.To, Carries: carriesIfCopy(m)})
-			}
-		}
-		if next, err = f.Ledger.Prepare(e, next); err != nil {
-			return "", "", err
-		}
-	}
-	return tip, next, nil
-}
-
-func carriesIfCopy(m ring.Move) string {
-	if m.Carries != m.To {
-		return m.Carries
-	}
-	return ""
-}
-
-func (f *Fleet) groupRing(group string) (string, bool) {
-	for _, g := range f.Config.Groups() {
-		if g.Name == group {
-			return g.Ring, true
-		}
-	}
-	return "", false
-}
-
-// followLocal brings an existing local branch along after the remote
-// moved, when that is a fast-forward; anything else is left for the
-// operator and said.
-func (f *Fleet) followLocal(ctx context.Context, branch, to string) {
-	local, ok, err := f.Repo.Ref("refs/heads/" + branch)
-	if err != nil || !ok || local == to {
-		return
-	}
-	if ff, err := f.Repo.IsAncestor(local, to); err != nil || !ff {
-		fmt.Fprintf(f.Log, "note: local branch %s is not behind the remote's %s; left as it was\n", branch, ring.Short(to))
-		return
-	}
-	adv, err := f.Repo.AdvanceBranch(ctx, branch, local, to)
-	switch {
-	case err != nil:
-		fmt.Fprintf(f.Log, "note: local branch %s not moved: %v\n", branch, err)
-	case adv.Skipped:
-		fmt.Fprintf(f.Log, "note: local branch %s not moved (%s); the remote moved to %s\n", branch, adv.Reason, ring.Short(to))
-	}
 }

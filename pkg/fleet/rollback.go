@@ -81,9 +81,9 @@ func (f *Fleet) Rollback(ctx context.Context, o RollbackOptions) (*RollbackResul
 	if o.DryRun || len(res.Moves) == 0 {
 		return res, nil
 	}
-	e := f.newEntry(ledger.EventRollback, o.Ring)
+	e := f.NewEntry(ledger.EventRollback, o.Ring)
 	e.From, e.To, e.Candidate, e.Reason, e.Reset = rs.Position, to, to, o.Reason, o.Reset
-	moves, err := f.Apply(ctx, res.Moves, []ledger.Entry{e}, fmt.Sprintf("ringflow: roll back %s to %s: %s", o.Ring, ring.Short(to), o.Reason))
+	moves, err := f.Land(ctx, Landing{Moves: res.Moves, Entries: []ledger.Entry{e}, Why: fmt.Sprintf("ringflow: roll back %s to %s: %s", o.Ring, ring.Short(to), o.Reason)})
 	if err != nil {
 		return nil, err
 	}

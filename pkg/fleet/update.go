@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/ringflow/ringflow/pkg/flakelock"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
@@ -22,7 +21,6 @@ import (
 type UpdateOptions struct {
 	Inputs []string // "" = every input of the top flake
 	DryRun bool
-	Now    func() time.Time
 }
 
 // UpdateResult is what an update did.
@@ -66,12 +64,12 @@ const updateAttempts = 3
 // update.author, and moves dev by compare-and-swap. If dev moved meanwhile
 // the update is redone on the new head.
 func (f *Fleet) Update(ctx context.Context, o UpdateOptions) (*UpdateResult, error) {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	var lastErr error
 	for attempt := 1; attempt <= updateAttempts; attempt++ {
-		f.synced = false // every attempt starts from the remote's dev
+		// Every attempt starts from the remote's dev.
+		if err := f.Refresh(ctx); err != nil {
+			return nil, err
+		}
 		res, err := f.updateOnce(ctx, o)
 		if err == nil {
 			res.Attempts = attempt
@@ -101,8 +99,8 @@ func (f *Fleet) updateOnce(ctx context.Context, o UpdateOptions) (*UpdateResult,
 		return nil, err
 	}
 	res := &UpdateResult{Base: dev, Commit: dev}
-	lockPath := f.lockPath(".")
-	oldTop, err := f.readLock(dev, lockPath)
+	lockPath := f.LockPath(".")
+	oldTop, err := f.ReadLock(dev, lockPath)
 	if err != nil {
 		return nil, err
 	}
@@ -116,14 +114,14 @@ func (f *Fleet) updateOnce(ctx context.Context, o UpdateOptions) (*UpdateResult,
 		return nil, err
 	}
 	defer remove()
-	flakeDir := filepath.Join(dir, filepath.FromSlash(f.flakeDir()))
+	flakeDir := filepath.Join(dir, filepath.FromSlash(f.FlakeDir()))
 	// A sub-flake's own lock first, so the top lock then takes its new inputs.
 	for _, sub := range subs {
 		if err := f.Nix.UpdateLock(ctx, filepath.Join(flakeDir, filepath.FromSlash(sub)), nil); err != nil {
 			// The scratch checkout is gone once we return: name the file
 			// where the operator can fix it.
 			msg := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
-			return nil, fmt.Errorf("%s at %s: %s", f.lockPath(sub), ring.Short(dev), msg)
+			return nil, fmt.Errorf("%s at %s: %s", f.LockPath(sub), ring.Short(dev), msg)
 		}
 	}
 	if err := f.Nix.UpdateLock(ctx, flakeDir, o.Inputs); err != nil {
@@ -133,7 +131,7 @@ func (f *Fleet) updateOnce(ctx context.Context, o UpdateOptions) (*UpdateResult,
 	files := map[string][]byte{}
 	var changes []flakelock.Change
 	for _, rel := range append([]string{"."}, subs...) {
-		p := f.lockPath(rel)
+		p := f.LockPath(rel)
 		newData, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
 		if err != nil {
 			return nil, fmt.Errorf("read the updated %s: %w", p, err)
@@ -166,81 +164,19 @@ func (f *Fleet) updateOnce(ctx context.Context, o UpdateOptions) (*UpdateResult,
 	if o.DryRun {
 		return res, nil
 	}
-	commit, err := f.Repo.CommitFiles(dev, files, res.Message, f.Config.Update.Author, o.Now())
+	commit, err := f.Repo.CommitFiles(dev, files, res.Message, f.Config.Update.Author, f.Now())
 	if err != nil {
 		return nil, err
 	}
-	e := f.newEntry(ledger.EventUpdate, "")
+	e := f.NewEntry(ledger.EventUpdate, "")
 	e.From, e.To, e.Reason = dev, commit, flakelock.Summary(changes)
 	e.Groups = []ledger.GroupMove{{Group: "dev", Branch: f.Config.Dev, From: dev, To: commit}}
-	if err := f.moveDev(ctx, dev, commit, e); err != nil {
+	move := ring.Move{Group: "dev", Branch: f.Config.Dev, From: dev, To: commit}
+	if _, err := f.Land(ctx, Landing{Moves: []ring.Move{move}, Entries: []ledger.Entry{e}, Why: "ringflow: update " + ring.Short(commit)}); err != nil {
 		return nil, err
 	}
 	res.Committed, res.Commit = true, commit
 	return res, nil
-}
-
-// moveDev moves dev from old to new: one leased push with a remote (the
-// local branch follows), else a compare-and-swap of the local branch, with
-// its work tree if it is checked out and clean.
-func (f *Fleet) moveDev(ctx context.Context, old, new string, e ledger.Entry) error {
-	branch := f.Config.Dev
-	tip, next, err := f.prepareEntries([]ledger.Entry{e}, nil)
-	if err != nil {
-		return err
-	}
-	devMove := gitrepo.RefUpdate{Ref: "refs/heads/" + branch, Old: old, New: new}
-	if f.Config.Remote != "" {
-		if err := f.Repo.Push(ctx, f.Config.Remote, []gitrepo.RefUpdate{devMove, ledger.Update(tip, next)}); err != nil {
-			return err
-		}
-		f.ledgerTip = next
-		if err := f.Ledger.Landed(ctx, tip, next); err != nil {
-			fmt.Fprintf(f.Log, "note: the local copy of the ledger did not follow: %v\n", err)
-		}
-		f.followLocal(ctx, branch, new)
-		return nil
-	}
-	if cur, ok := f.Repo.CheckedOutBranch(); ok && cur == branch {
-		adv, err := f.Repo.AdvanceBranch(ctx, branch, old, new)
-		if err != nil {
-			return err
-		}
-		if adv.Skipped {
-			return fmt.Errorf("dev branch %s is checked out here and %s: commit or stash, or check out another branch", branch, adv.Reason)
-		}
-		return f.Repo.UpdateRefs(ctx, []gitrepo.RefUpdate{ledger.Update(tip, next)}, "ringflow: update "+ring.Short(new))
-	}
-	return f.Repo.UpdateRefs(ctx, []gitrepo.RefUpdate{devMove, ledger.Update(tip, next)}, "ringflow: update "+ring.Short(new))
-}
-
-func (f *Fleet) flakeDir() string {
-	d := path.Clean(filepath.ToSlash(f.Config.FlakeDir))
-	if d == "" {
-		return "."
-	}
-	return d
-}
-
-// lockPath is the repository path of the lock of the flake at rel (a
-// directory relative to the top flake).
-func (f *Fleet) lockPath(rel string) string {
-	return path.Clean(path.Join(f.flakeDir(), rel, "flake.lock"))
-}
-
-func (f *Fleet) readLock(commit, p string) (*flakelock.Lock, error) {
-	data, ok, err := f.Repo.FileAt(commit, p)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%s has no %s: run `nix flake lock` once and commit it", ring.Short(commit), p)
-	}
-	l, err := flakelock.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s at %s: %w", p, ring.Short(commit), err)
-	}
-	return l, nil
 }
 
 // subFlakes checks the named inputs against the top lock and returns the

@@ -7,7 +7,6 @@
 package ledger
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -123,34 +122,6 @@ func (s *Store) Tip() (string, error) {
 // ref moves until the caller lands it together with the movement.
 func (s *Store) Prepare(e Entry, tip string) (string, error) {
 	return s.Repo.CommitTreeOf(tip, "", Message(e), s.Identity, e.Time)
-}
-
-// Update is the ref change appending entry commit next on top of tip.
-func Update(tip, next string) gitrepo.RefUpdate {
-	return gitrepo.RefUpdate{Ref: Ref, Old: tip, New: next}
-}
-
-// Landed records, after a successful push, that the remote's ledger is at
-// next: the tracking ref follows, and so does the local ledger when it
-// still was where the remote was.
-func (s *Store) Landed(ctx context.Context, tip, next string) error {
-	if s.Remote == "" {
-		return nil
-	}
-	if err := s.Repo.UpdateRefs(ctx, []gitrepo.RefUpdate{{Ref: s.TrackingRef(), Old: tip, New: next}}, "ringflow: ledger pushed"); err != nil {
-		return err
-	}
-	local, ok, err := s.Repo.Ref(Ref)
-	if err != nil {
-		return err
-	}
-	if ok && local != tip {
-		return nil // someone's local-only entries: kept, the remote is the truth
-	}
-	if !ok {
-		local = ""
-	}
-	return s.Repo.UpdateRefs(ctx, []gitrepo.RefUpdate{{Ref: Ref, Old: local, New: next}}, "ringflow: ledger pushed")
 }
 
 // Entries reads the ledger newest first; max <= 0 reads all of it.

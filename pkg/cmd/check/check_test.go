@@ -86,7 +86,7 @@ func openFleet(cfgFile string) func() (*fleet.Fleet, error) {
 		if err != nil {
 			return nil, err
 		}
-		return fleet.Open(cfg, nix.New(nix.Options{}), io.Discard)
+		return fleet.Open(cfg, nix.New(nix.Options{}), io.Discard, nil)
 	}
 }
 

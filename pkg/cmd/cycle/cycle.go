@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ringflow/ringflow/pkg/cmdutil"
+	"github.com/ringflow/ringflow/pkg/cycle"
 	"github.com/ringflow/ringflow/pkg/flakelock"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
@@ -108,9 +109,12 @@ func cycleRun(ctx context.Context, opts *CycleOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := fl.RequireRings(); err != nil {
+		return err
+	}
 	start := opts.Now()
-	rep, err := fl.Cycle(ctx, fleet.CycleOptions{Wait: opts.Wait})
-	var running *fleet.CycleRunningError
+	rep, err := cycle.New(fl).Run(ctx, cycle.Options{Wait: opts.Wait})
+	var running *cycle.RunningError
 	if errors.As(err, &running) {
 		return err // the other cycle writes the metrics
 	}
@@ -137,7 +141,7 @@ func cycleRun(ctx context.Context, opts *CycleOptions) error {
 	return nil
 }
 
-func writeMetrics(ctx context.Context, fl *fleet.Fleet, opts *CycleOptions, rep *fleet.CycleReport, start time.Time, ok bool) error {
+func writeMetrics(ctx context.Context, fl *fleet.Fleet, opts *CycleOptions, rep *cycle.Report, start time.Time, ok bool) error {
 	snap, err := fl.Snapshot(ctx)
 	if err != nil {
 		// Where the rings stand is unknown (the remote may be out of
@@ -160,7 +164,7 @@ func writeMetrics(ctx context.Context, fl *fleet.Fleet, opts *CycleOptions, rep 
 	return metrics.Write(opts.MetricsFile, snap)
 }
 
-func toJSON(rep *fleet.CycleReport, err error, d time.Duration) CycleJSON {
+func toJSON(rep *cycle.Report, err error, d time.Duration) CycleJSON {
 	out := CycleJSON{Rings: []RingJSON{}, Seconds: d.Seconds(), Update: UpdateJSON{Inputs: []flakelock.InputJSON{}}}
 	if err != nil {
 		out.Error = err.Error()
@@ -187,7 +191,7 @@ func toJSON(rep *fleet.CycleReport, err error, d time.Duration) CycleJSON {
 	return out
 }
 
-func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *fleet.CycleReport) {
+func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *cycle.Report) {
 	cs := io.ColorScheme()
 	w := io.Out
 	if u := rep.Update; u != nil {

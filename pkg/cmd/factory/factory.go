@@ -38,7 +38,7 @@ func New(ios *iostreams.IOStreams, env []string, version string) *cmdutil.Factor
 		if f.Globals.Verbose {
 			nopts.Debug = ios.ErrOut
 		}
-		fl, err := fleet.Open(cfg, nix.New(nopts), ios.ErrOut)
+		fl, err := fleet.Open(cfg, nix.New(nopts), ios.ErrOut, f.Now)
 		if err != nil {
 			return nil, err
 		}

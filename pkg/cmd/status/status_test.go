@@ -50,7 +50,7 @@ func newFleet(t *testing.T) (*fleet.Fleet, time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl, err := fleet.Open(cfg, nix.New(nix.Options{}), nil)
+	fl, err := fleet.Open(cfg, nix.New(nix.Options{}), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ package update
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +19,6 @@ import (
 type UpdateOptions struct {
 	IO    *iostreams.IOStreams
 	Fleet func() (*fleet.Fleet, error)
-	Now   func() time.Time
 	JSON  bool
 
 	Inputs []string
@@ -29,7 +27,7 @@ type UpdateOptions struct {
 
 // NewCmdUpdate returns `ringflow update`.
 func NewCmdUpdate(f *cmdutil.Factory, runF func(context.Context, *UpdateOptions) error) *cobra.Command {
-	opts := &UpdateOptions{IO: f.IOStreams, Fleet: f.Fleet, Now: f.Now}
+	opts := &UpdateOptions{IO: f.IOStreams, Fleet: f.Fleet}
 	cmd := &cobra.Command{
 		Use:   "update [--input NAME]... [--dry-run]",
 		Short: "Refresh flake.lock on dev and commit it with a changelog",
@@ -82,7 +80,7 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := fl.Update(ctx, fleet.UpdateOptions{Inputs: opts.Inputs, DryRun: opts.DryRun, Now: opts.Now})
+	res, err := fl.Update(ctx, fleet.UpdateOptions{Inputs: opts.Inputs, DryRun: opts.DryRun})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,177 @@
+// Package cycle is the nightly job: refresh the lock on dev, build dev's
+// head, then promote the first ring and every later ring that is auto and
+// whose gates pass, in order. It owns the order and what a night reports;
+// each step is another package's operation, reached through Steps.
+package cycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/ring"
+)
+
+// Steps are the operations a night runs, in order.
+type Steps interface {
+	Update(ctx context.Context) (*fleet.UpdateResult, error)
+	Build(ctx context.Context, progress func(fleet.BuildEvent)) (*fleet.BuildReport, error)
+	// Promote promotes ring to its candidate as `ringflow promote` would;
+	// a refusal is a *ring.GateRefusedError.
+	Promote(ctx context.Context, ringName string) (*fleet.Promotion, error)
+}
+
+// Ring is what the cycle needs to know of a ring.
+type Ring struct {
+	Name string
+	Auto bool // the cycle may promote it unattended
+}
+
+// Locker takes the repository's cycle lock (gitrepo.Repo.Lock).
+type Locker interface {
+	Lock(name string, wait bool) (unlock func(), err error)
+}
+
+// Cycle runs nights on one repository.
+type Cycle struct {
+	Steps Steps
+	Lock  Locker
+	Rings []Ring // in promotion order
+	Now   func() time.Time
+}
+
+// Options configures one night.
+type Options struct {
+	Wait     bool // wait for a running cycle instead of leaving
+	Progress func(fleet.BuildEvent)
+}
+
+// Report is what a cycle did and what waits.
+type Report struct {
+	Update   *fleet.UpdateResult
+	Build    *fleet.BuildReport
+	Rings    []RingOutcome
+	Duration time.Duration
+}
+
+// RingOutcome is one ring's outcome in a cycle.
+type RingOutcome struct {
+	Name     string
+	Auto     bool
+	Moved    bool
+	From, To string         // position before and after, when it moved
+	Refusals []ring.Refusal // the gates that held it
+	Waiting  string         // why it did not move, in words
+}
+
+// Refused lists the refusals of every ring a gate held.
+func (c *Report) Refused() []ring.Refusal {
+	var all []ring.Refusal
+	for _, r := range c.Rings {
+		all = append(all, r.Refusals...)
+	}
+	return all
+}
+
+// RunningError says another cycle holds this repository.
+type RunningError struct{ Locked *gitrepo.LockedError }
+
+func (e *RunningError) Error() string {
+	holder := e.Locked.Holder
+	if holder == "" {
+		holder = "another process"
+	}
+	return fmt.Sprintf("another ringflow cycle is running on this repository (%s); pass --wait to wait for it", holder)
+}
+
+func (e *RunningError) Unwrap() error { return e.Locked }
+
+// Run is one night: refresh the lock on dev, build dev's head, then
+// promote the first ring and every later ring that is auto and whose gates
+// pass, in order. A gate holding a ring is part of a normal night and is
+// reported, not returned as an error; a red build is returned as a
+// *fleet.BuildRedError after every ring had its chance. One cycle at a
+// time per repository: a second one leaves with a *RunningError, or waits.
+func (c *Cycle) Run(ctx context.Context, o Options) (*Report, error) {
+	start := c.Now()
+	unlock, err := c.Lock.Lock("cycle", o.Wait)
+	var locked *gitrepo.LockedError
+	if errors.As(err, &locked) {
+		return nil, &RunningError{Locked: locked}
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	rep := &Report{}
+	if rep.Update, err = c.Steps.Update(ctx); err != nil {
+		return rep, fmt.Errorf("cycle: update: %w", err)
+	}
+	if rep.Build, err = c.Steps.Build(ctx, o.Progress); err != nil {
+		return rep, fmt.Errorf("cycle: build: %w", err)
+	}
+	for _, r := range c.Rings {
+		out := RingOutcome{Name: r.Name, Auto: r.Auto}
+		if !r.Auto {
+			out.Waiting = fmt.Sprintf("not auto: promote it by hand (ringflow promote %s)", r.Name)
+			rep.Rings = append(rep.Rings, out)
+			continue
+		}
+		pr, err := c.Steps.Promote(ctx, r.Name)
+		var refused *ring.GateRefusedError
+		switch {
+		case errors.As(err, &refused):
+			out.Refusals = refused.Refusals
+			out.Waiting = "held by " + gateNames(refused.Refusals)
+		case err != nil:
+			rep.Rings = append(rep.Rings, out)
+			return rep, fmt.Errorf("cycle: promote %s: %w", r.Name, err)
+		case pr.NothingToDo():
+			out.Waiting = "up to date at " + ring.Short(pr.Candidate)
+		default:
+			out.Moved, out.From, out.To = true, pr.From, pr.Candidate
+		}
+		rep.Rings = append(rep.Rings, out)
+	}
+	rep.Duration = c.Now().Sub(start)
+	if red := rep.Build.Red(); len(red) > 0 {
+		return rep, &fleet.BuildRedError{Commit: rep.Build.Commit, Red: red}
+	}
+	return rep, nil
+}
+
+func gateNames(rs []ring.Refusal) string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.Gate
+	}
+	return strings.Join(names, ", ")
+}
+
+// New is the cycle of a fleet, its steps the fleet's operations with the
+// config's settings.
+func New(fl *fleet.Fleet) *Cycle {
+	c := &Cycle{Steps: fleetSteps{fl}, Lock: fl.Repo, Now: fl.Now}
+	for _, r := range fl.Config.Rings {
+		c.Rings = append(c.Rings, Ring{Name: r.Name, Auto: r.Auto})
+	}
+	return c
+}
+
+type fleetSteps struct{ fl *fleet.Fleet }
+
+func (s fleetSteps) Update(ctx context.Context) (*fleet.UpdateResult, error) {
+	return s.fl.Update(ctx, fleet.UpdateOptions{Inputs: s.fl.Config.Update.Inputs})
+}
+
+func (s fleetSteps) Build(ctx context.Context, progress func(fleet.BuildEvent)) (*fleet.BuildReport, error) {
+	return s.fl.Build(ctx, fleet.BuildOptions{Progress: progress})
+}
+
+func (s fleetSteps) Promote(ctx context.Context, ringName string) (*fleet.Promotion, error) {
+	return s.fl.Promote(ctx, fleet.PromoteOptions{Ring: ringName, Reason: "ringflow cycle"})
+}

@@ -1,0 +1,114 @@
+package cycle
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringflow/ringflow/pkg/evidence"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/ring"
+)
+
+type fakeSteps struct {
+	calls   []string
+	red     bool
+	refuse  map[string]bool
+	current map[string]bool // rings already at the candidate
+}
+
+func (s *fakeSteps) Update(context.Context) (*fleet.UpdateResult, error) {
+	s.calls = append(s.calls, "update")
+	return &fleet.UpdateResult{Committed: true, Commit: "c2", Base: "c1"}, nil
+}
+
+func (s *fakeSteps) Build(context.Context, func(fleet.BuildEvent)) (*fleet.BuildReport, error) {
+	s.calls = append(s.calls, "build")
+	rep := &fleet.BuildReport{Commit: "c2", Hosts: []fleet.HostOutcome{{Host: "a", Status: evidence.Green}}}
+	if s.red {
+		rep.Hosts = append(rep.Hosts, fleet.HostOutcome{Host: "b", Status: evidence.Red, Phase: evidence.PhaseBuild})
+	}
+	return rep, nil
+}
+
+func (s *fakeSteps) Promote(_ context.Context, name string) (*fleet.Promotion, error) {
+	s.calls = append(s.calls, "promote "+name)
+	if s.refuse[name] {
+		return nil, &ring.GateRefusedError{Ring: name, Refusals: []ring.Refusal{{Gate: "soak", Reason: "1h left"}, {Gate: "evidence", Reason: "red"}}}
+	}
+	p := &fleet.Promotion{Plan: &ring.Plan{Ring: name, Candidate: "c2"}, From: "c1"}
+	if !s.current[name] {
+		p.Moves = []ring.Move{{Group: name, Branch: name, From: "c1", To: "c2"}}
+	}
+	return p, nil
+}
+
+type fakeLock struct{ held, released bool }
+
+func (l *fakeLock) Lock(string, bool) (func(), error) {
+	if l.held {
+		return nil, &gitrepo.LockedError{Holder: "pid 42"}
+	}
+	return func() { l.released = true }, nil
+}
+
+func newCycle(s *fakeSteps, l *fakeLock) *Cycle {
+	t := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	return &Cycle{Steps: s, Lock: l, Now: func() time.Time { t = t.Add(time.Second); return t },
+		Rings: []Ring{{"canary", true}, {"early", true}, {"stable", false}, {"field", true}}}
+}
+
+// Every auto ring gets its chance in order; a refusal is reported, not an
+// error; a ring not auto is left for a person; the lock is let go.
+func TestRunOrderAndOutcomes(t *testing.T) {
+	s := &fakeSteps{refuse: map[string]bool{"early": true}, current: map[string]bool{"field": true}}
+	l := &fakeLock{}
+	rep, err := newCycle(s, l).Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(s.calls, ", "); got != "update, build, promote canary, promote early, promote field" {
+		t.Errorf("steps: %s", got)
+	}
+	want := []RingOutcome{
+		{Name: "canary", Auto: true, Moved: true, From: "c1", To: "c2"},
+		{Name: "early", Auto: true, Waiting: "held by soak, evidence"},
+		{Name: "stable", Waiting: "not auto: promote it by hand (ringflow promote stable)"},
+		{Name: "field", Auto: true, Waiting: "up to date at c2"},
+	}
+	for i, w := range want {
+		g := rep.Rings[i]
+		if g.Name != w.Name || g.Auto != w.Auto || g.Moved != w.Moved || g.From != w.From || g.To != w.To || g.Waiting != w.Waiting {
+			t.Errorf("ring %d: %+v, want %+v", i, g, w)
+		}
+	}
+	if len(rep.Refused()) != 2 || !l.released || rep.Duration <= 0 {
+		t.Errorf("refused %v, lock released %v, duration %v", rep.Refused(), l.released, rep.Duration)
+	}
+}
+
+// A red build still lets every ring have its chance, then is the error.
+func TestRunRedBuild(t *testing.T) {
+	s := &fakeSteps{red: true}
+	rep, err := newCycle(s, &fakeLock{}).Run(context.Background(), Options{})
+	var red *fleet.BuildRedError
+	if !errors.As(err, &red) || len(red.Red) != 1 || red.Red[0].Host != "b" {
+		t.Fatalf("err = %v, want the red host b", err)
+	}
+	if len(rep.Rings) != 4 {
+		t.Errorf("rings = %+v", rep.Rings)
+	}
+}
+
+// A second cycle leaves without running anything.
+func TestRunLocked(t *testing.T) {
+	s := &fakeSteps{}
+	_, err := newCycle(s, &fakeLock{held: true}).Run(context.Background(), Options{})
+	var running *RunningError
+	if !errors.As(err, &running) || !strings.Contains(err.Error(), "pid 42") || len(s.calls) != 0 {
+		t.Fatalf("err = %v, calls %v", err, s.calls)
+	}
+}
