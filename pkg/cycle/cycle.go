@@ -13,6 +13,7 @@ import (
 
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/promote"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
 
@@ -22,7 +23,7 @@ type Steps interface {
 	Build(ctx context.Context, progress func(fleet.BuildEvent)) (*fleet.BuildReport, error)
 	// Promote promotes ring to its candidate as `ringflow promote` would;
 	// a refusal is a *ring.GateRefusedError.
-	Promote(ctx context.Context, ringName string) (*fleet.Promotion, error)
+	Promote(ctx context.Context, ringName string) (*promote.Promotion, error)
 }
 
 // Ring is what the cycle needs to know of a ring.
@@ -172,6 +173,6 @@ func (s fleetSteps) Build(ctx context.Context, progress func(fleet.BuildEvent)) 
 	return s.fl.Build(ctx, fleet.BuildOptions{Progress: progress})
 }
 
-func (s fleetSteps) Promote(ctx context.Context, ringName string) (*fleet.Promotion, error) {
-	return s.fl.Promote(ctx, fleet.PromoteOptions{Ring: ringName, Reason: "ringflow cycle"})
+func (s fleetSteps) Promote(ctx context.Context, ringName string) (*promote.Promotion, error) {
+	return promote.New(s.fl).Run(ctx, promote.Options{Ring: ringName, Reason: "ringflow cycle"})
 }

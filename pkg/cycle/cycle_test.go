@@ -10,6 +10,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/promote"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
 
@@ -34,12 +35,12 @@ func (s *fakeSteps) Build(context.Context, func(fleet.BuildEvent)) (*fleet.Build
 	return rep, nil
 }
 
-func (s *fakeSteps) Promote(_ context.Context, name string) (*fleet.Promotion, error) {
+func (s *fakeSteps) Promote(_ context.Context, name string) (*promote.Promotion, error) {
 	s.calls = append(s.calls, "promote "+name)
 	if s.refuse[name] {
 		return nil, &ring.GateRefusedError{Ring: name, Refusals: []ring.Refusal{{Gate: "soak", Reason: "1h left"}, {Gate: "evidence", Reason: "red"}}}
 	}
-	p := &fleet.Promotion{Plan: &ring.Plan{Ring: name, Candidate: "c2"}, From: "c1"}
+	p := &promote.Promotion{Plan: &ring.Plan{Ring: name, Candidate: "c2"}, From: "c1"}
 	if !s.current[name] {
 		p.Moves = []ring.Move{{Group: name, Branch: name, From: "c1", To: "c2"}}
 	}

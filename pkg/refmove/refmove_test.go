@@ -170,5 +170,3 @@ func TestMoveLocal(t *testing.T) {
 		t.Errorf("err %q, want it to say %q", err, want)
 	}
 }
-
-func errorsAs[T error](err error, target *T) bool { return errors.As(err, target) }

@@ -15,6 +15,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/config"
 	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/initbranches"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
@@ -89,7 +90,7 @@ func initRun(ctx context.Context, opts *InitOptions) error {
 	if err != nil {
 		return fmt.Errorf("init needs a commit at HEAD: %w", err)
 	}
-	created, err := fl.CreateMissingBranches(ctx, head, opts.DryRun)
+	created, err := initbranches.New(fl).CreateMissingBranches(ctx, head, opts.DryRun)
 	if err != nil {
 		return err
 	}

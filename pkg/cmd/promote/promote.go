@@ -12,6 +12,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/promote"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
 
@@ -88,7 +89,10 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 	if err != nil {
 		return err
 	}
-	plan, err := fl.Promote(ctx, fleet.PromoteOptions{Ring: opts.Ring, Rev: opts.Rev, DryRun: opts.DryRun,
+	if err := fl.RequireRings(); err != nil {
+		return err
+	}
+	plan, err := promote.New(fl).Run(ctx, promote.Options{Ring: opts.Ring, Rev: opts.Rev, DryRun: opts.DryRun,
 		ForceSoak: opts.ForceSoak, Reason: opts.Reason})
 	if plan == nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/ring"
+	"github.com/ringflow/ringflow/pkg/rollback"
 )
 
 // RollbackOptions are the inputs of `ringflow rollback`.
@@ -92,9 +93,12 @@ func rollbackRun(ctx context.Context, opts *RollbackOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := fl.Rollback(ctx, fleet.RollbackOptions{Ring: opts.Ring, To: opts.To, Reason: opts.Reason,
+	if err := fl.RequireRings(); err != nil {
+		return err
+	}
+	res, err := rollback.New(fl).Run(ctx, rollback.Options{Ring: opts.Ring, To: opts.To, Reason: opts.Reason,
 		Force: opts.Force, Reset: opts.Reset, DryRun: opts.DryRun})
-	var notHeld *fleet.NotHeldError
+	var notHeld *rollback.NotHeldError
 	if errors.As(err, &notHeld) {
 		return cmdutil.NewUsageError(err)
 	}

@@ -1,15 +1,51 @@
-package fleet
+// Package rollback is `ringflow rollback`: it puts a ring's unpinned group
+// branches back on a commit the ring held before, by default forward (a
+// commit on top carrying that commit's tree), and lands the movement with
+// its ledger entry through the core's one ref-moving path.
+package rollback
 
 import (
 	"context"
 	"fmt"
 
+	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
 
-// RollbackOptions says where to put a ring back.
-type RollbackOptions struct {
+// Positions reads where the rings stand and resolves what a user typed
+// (*fleet.Fleet).
+type Positions interface {
+	State(ctx context.Context) (*fleet.State, error)
+	Resolve(ctx context.Context, rev string) (string, error)
+	RingIndex(name string) (int, error)
+}
+
+// LedgerReader reads the ledger, newest first (*ledger.Store).
+type LedgerReader interface {
+	Entries(max int) ([]ledger.Entry, error)
+}
+
+// Lander moves refs with their ledger entries (*fleet.Fleet).
+type Lander interface {
+	NewEntry(event, ringName string) ledger.Entry
+	Land(ctx context.Context, l fleet.Landing) ([]ring.Move, error)
+}
+
+// Rollbacker rolls rings of one fleet back.
+type Rollbacker struct {
+	Positions Positions
+	Ledger    LedgerReader
+	Lander    Lander
+}
+
+// New is the rollbacker of a fleet.
+func New(fl *fleet.Fleet) *Rollbacker {
+	return &Rollbacker{Positions: fl, Ledger: fl.Ledger, Lander: fl}
+}
+
+// Options says where to put a ring back.
+type Options struct {
 	Ring   string
 	To     string // a commit the ring held before
 	Reason string // required: the ledger keeps it
@@ -27,38 +63,35 @@ func (e *NotHeldError) Error() string {
 	return fmt.Sprintf("ring %s never held %s according to the ledger (pass --force to roll back to it anyway)", e.Ring, ring.Short(e.Commit))
 }
 
-// RollbackResult is what a rollback did.
-type RollbackResult struct {
+// Result is what a rollback did.
+type Result struct {
 	Ring  string
 	To    string // the dev commit the ring carries afterwards
 	Moves []ring.Move
 	Entry *ledger.Entry
 }
 
-// Rollback puts a ring's unpinned group branches back on an earlier
+// Run puts a ring's unpinned group branches back on an earlier
 // commit. By default each branch gets a new commit on top whose tree is
 // that commit's tree, so it only moves forward and pull agents that refuse
 // rewinds keep working; with Reset the branches are rewound instead. The
 // movement and its ledger entry land together. A rollback is an emergency
 // brake: freeze windows and the other gates do not hold it.
-func (f *Fleet) Rollback(ctx context.Context, o RollbackOptions) (*RollbackResult, error) {
-	if err := f.RequireRings(); err != nil {
-		return nil, err
-	}
-	i, err := f.RingIndex(o.Ring)
+func (r *Rollbacker) Run(ctx context.Context, o Options) (*Result, error) {
+	i, err := r.Positions.RingIndex(o.Ring)
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.State(ctx)
+	st, err := r.Positions.State(ctx)
 	if err != nil {
 		return nil, err
 	}
-	to, err := f.Resolve(ctx, o.To)
+	to, err := r.Positions.Resolve(ctx, o.To)
 	if err != nil {
 		return nil, err
 	}
 	if !o.Force {
-		held, err := f.ringHeld(o.Ring, to)
+		held, err := r.ringHeld(o.Ring, to)
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +99,7 @@ func (f *Fleet) Rollback(ctx context.Context, o RollbackOptions) (*RollbackResul
 			return nil, &NotHeldError{Ring: o.Ring, Commit: to}
 		}
 	}
-	res := &RollbackResult{Ring: o.Ring, To: to}
+	res := &Result{Ring: o.Ring, To: to}
 	rs := st.Rings[i]
 	for _, gs := range rs.Groups {
 		if gs.Group.Pinned || gs.Commit == "" || gs.Commit == to {
@@ -81,9 +114,9 @@ func (f *Fleet) Rollback(ctx context.Context, o RollbackOptions) (*RollbackResul
 	if o.DryRun || len(res.Moves) == 0 {
 		return res, nil
 	}
-	e := f.NewEntry(ledger.EventRollback, o.Ring)
+	e := r.Lander.NewEntry(ledger.EventRollback, o.Ring)
 	e.From, e.To, e.Candidate, e.Reason, e.Reset = rs.Position, to, to, o.Reason, o.Reset
-	moves, err := f.Land(ctx, Landing{Moves: res.Moves, Entries: []ledger.Entry{e}, Why: fmt.Sprintf("ringflow: roll back %s to %s: %s", o.Ring, ring.Short(to), o.Reason)})
+	moves, err := r.Lander.Land(ctx, fleet.Landing{Moves: res.Moves, Entries: []ledger.Entry{e}, Why: fmt.Sprintf("ringflow: roll back %s to %s: %s", o.Ring, ring.Short(to), o.Reason)})
 	if err != nil {
 		return nil, err
 	}
@@ -92,8 +125,8 @@ func (f *Fleet) Rollback(ctx context.Context, o RollbackOptions) (*RollbackResul
 }
 
 // ringHeld says whether the ledger shows ring ever holding commit.
-func (f *Fleet) ringHeld(ringName, commit string) (bool, error) {
-	entries, err := f.Ledger.Entries(0)
+func (r *Rollbacker) ringHeld(ringName, commit string) (bool, error) {
+	entries, err := r.Ledger.Entries(0)
 	if err != nil {
 		return false, err
 	}

@@ -1,0 +1,341 @@
+// Package promote is `ringflow promote`: it gathers the facts every gate
+// of a promotion decides on (where the rings stand, the candidate's hosts
+// and their evidence, since when the source ring holds it, the verify
+// hook, the signature), has pkg/ring decide, and lands the moves with
+// their ledger entry through the core's one ref-moving path.
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ringflow/ringflow/pkg/config"
+	"github.com/ringflow/ringflow/pkg/evidence"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/hook"
+	"github.com/ringflow/ringflow/pkg/ledger"
+	"github.com/ringflow/ringflow/pkg/membership"
+	"github.com/ringflow/ringflow/pkg/ring"
+	"github.com/ringflow/ringflow/pkg/soak"
+)
+
+// Positions reads where dev and every ring stand and resolves what a user
+// typed (*fleet.Fleet).
+type Positions interface {
+	State(ctx context.Context) (*fleet.State, error)
+	DevCommit() (string, error)
+	Resolve(ctx context.Context, rev string) (string, error)
+}
+
+// HostLister places the hosts of the flake at a commit (*fleet.Fleet).
+type HostLister interface {
+	Hosts(ctx context.Context, commit string) ([]membership.Placement, error)
+}
+
+// EvidenceReader reads a commit's build evidence (*evidence.Store).
+type EvidenceReader interface {
+	Get(commit string) (*evidence.Note, error)
+}
+
+// LedgerReader reads the ledger, newest first (*ledger.Store).
+type LedgerReader interface {
+	Entries(max int) ([]ledger.Entry, error)
+}
+
+// Lander moves refs with their ledger entries (*fleet.Fleet).
+type Lander interface {
+	NewEntry(event, ringName string) ledger.Entry
+	Land(ctx context.Context, l fleet.Landing) ([]ring.Move, error)
+}
+
+// SignatureVerifier checks a commit's signature (*gitrepo.Repo).
+type SignatureVerifier interface {
+	VerifySignature(commit string, armoredKeyRing []byte) (gitrepo.Signer, error)
+}
+
+// HookRunner runs a verify hook (hook.Run).
+type HookRunner func(ctx context.Context, argv, base, env []string, timeout time.Duration) (hook.Result, error)
+
+// Promoter promotes rings of one fleet.
+type Promoter struct {
+	Rings    []config.Ring // in promotion order
+	SignedBy string        // gates.signed-by: the keyring file, "" = none
+
+	Positions  Positions
+	Hosts      HostLister
+	Evidence   EvidenceReader
+	Ledger     LedgerReader
+	Lander     Lander
+	Ancestry   ring.Ancestry
+	Signatures SignatureVerifier
+	RunHook    HookRunner
+	Now        func() time.Time
+	Env        []string  // the environment verify hooks inherit
+	Log        io.Writer // one line per step worth telling
+}
+
+// New is the promoter of a fleet.
+func New(fl *fleet.Fleet) *Promoter {
+	return &Promoter{Rings: fl.Config.Rings, SignedBy: fl.Config.Gates.SignedBy,
+		Positions: fl, Hosts: fl, Evidence: fl.Evidence, Ledger: fl.Ledger, Lander: fl,
+		Ancestry: fl.Repo, Signatures: fl.Repo, RunHook: hook.Run, Now: fl.Now, Env: fl.Env, Log: fl.Log}
+}
+
+// Options says what to promote.
+type Options struct {
+	Ring      string
+	Rev       string // "" = the candidate: dev's head or the ring before's position
+	DryRun    bool
+	ForceSoak bool   // skip the soak gate only
+	Reason    string // why, for the ledger (required with ForceSoak)
+	Gates     []ring.Gate
+}
+
+// Promotion is a decided promotion and what it did.
+type Promotion struct {
+	*ring.Plan
+	// NoImpact: no host of the ring changes derivation between its position
+	// and the candidate (by the evidence), so its soak is waived for the
+	// next ring.
+	NoImpact bool
+	From     string        // the ring's position before
+	Entry    *ledger.Entry // the ledger entry written, when something moved
+}
+
+// Run decides a promotion and, unless it is refused or a dry run, moves
+// the ring's unpinned group branches and records it in the ledger, all in
+// one atomic change. A refusal returns the plan and a
+// *ring.GateRefusedError.
+func (p *Promoter) Run(ctx context.Context, o Options) (*Promotion, error) {
+	pr, err := p.Plan(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if pr.Refused() {
+		return pr, &ring.GateRefusedError{Ring: pr.Ring, Refusals: pr.Refusals}
+	}
+	if o.DryRun || pr.NothingToDo() {
+		return pr, nil
+	}
+	e := p.Lander.NewEntry(ledger.EventPromote, pr.Ring)
+	e.From, e.Candidate, e.To, e.Reason, e.NoImpact = pr.From, pr.Candidate, pr.Candidate, o.Reason, pr.NoImpact
+	for _, g := range ring.DefaultGates() {
+		if g.Name() == "soak" && o.ForceSoak {
+			e.Skipped = append(e.Skipped, "soak")
+			continue
+		}
+		e.Gates = append(e.Gates, g.Name())
+	}
+	moves, err := p.Lander.Land(ctx, fleet.Landing{Moves: pr.Moves, Entries: []ledger.Entry{e},
+		Why: fmt.Sprintf("ringflow: promote %s to %s", pr.Ring, ring.Short(pr.Candidate))})
+	if err != nil {
+		return nil, err
+	}
+	pr.Moves, pr.Entry = moves, &e
+	return pr, nil
+}
+
+// Plan decides a promotion without moving anything.
+func (p *Promoter) Plan(ctx context.Context, o Options) (*Promotion, error) {
+	i, err := p.ringIndex(o.Ring)
+	if err != nil {
+		return nil, err
+	}
+	st, err := p.Positions.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.DevCommit == "" {
+		if _, err := p.Positions.DevCommit(); err != nil {
+			return nil, err
+		}
+	}
+	srcName, srcHead := st.Source(i)
+	if i > 0 && st.Rings[i-1].Err != nil {
+		return nil, st.Rings[i-1].Err
+	}
+	candidate := srcHead
+	if o.Rev != "" {
+		if candidate, err = p.Positions.Resolve(ctx, o.Rev); err != nil {
+			return nil, err
+		}
+	} else if candidate == "" {
+		return nil, fmt.Errorf("ring %s has no branch to take a candidate from: run `ringflow init` or promote %s first", srcName, srcName)
+	}
+	rs := st.Rings[i]
+	req := &ring.Request{Ring: rs.Ring.Name, Source: srcName, SourceHead: srcHead, Candidate: candidate, Groups: rs.Groups}
+	pr := &Promotion{From: rs.Position}
+	if moving(req) {
+		if pr.NoImpact, err = p.addEvidence(ctx, req, rs.Position); err != nil {
+			return nil, err
+		}
+		if err := p.gateFacts(ctx, i, req, o.ForceSoak); err != nil {
+			return nil, err
+		}
+	}
+	gates := o.Gates
+	if gates == nil {
+		gates = ring.DefaultGates()
+	}
+	if pr.Plan, err = ring.Decide(req, p.Ancestry, gates); err != nil {
+		return nil, err
+	}
+	return pr, nil
+}
+
+func (p *Promoter) ringIndex(name string) (int, error) {
+	var names []string
+	for i, r := range p.Rings {
+		if r.Name == name {
+			return i, nil
+		}
+		names = append(names, r.Name)
+	}
+	return -1, &fleet.UnknownRingError{Ring: name, Known: names}
+}
+
+// moving says whether any unpinned group would move.
+func moving(req *ring.Request) bool {
+	for _, gs := range req.Groups {
+		if !gs.Group.Pinned && gs.Commit != req.Candidate {
+			return true
+		}
+	}
+	return false
+}
+
+// addEvidence fills in the hosts the promotion would move and their
+// evidence at the candidate, and says whether none of them changes
+// derivation from the ring's position (every one with evidence at both).
+func (p *Promoter) addEvidence(ctx context.Context, req *ring.Request, position string) (noImpact bool, err error) {
+	moves := map[string]bool{}
+	for _, gs := range req.Groups {
+		if !gs.Group.Pinned && gs.Commit != req.Candidate {
+			moves[gs.Group.Name] = true
+		}
+	}
+	ps, err := p.Hosts.Hosts(ctx, req.Candidate)
+	if err != nil {
+		return false, err
+	}
+	note, err := p.Evidence.Get(req.Candidate)
+	if err != nil {
+		return false, err
+	}
+	before := note
+	if position != "" {
+		if before, err = p.Evidence.Get(position); err != nil {
+			return false, err
+		}
+	}
+	req.Evidence = map[string]ring.HostEvidence{}
+	noImpact = position != ""
+	for _, pl := range ps {
+		if !moves[pl.Group] {
+			continue
+		}
+		req.Hosts = append(req.Hosts, pl.Host)
+		e, ok := note.Hosts[pl.Host]
+		if ok {
+			req.Evidence[pl.Host] = ring.HostEvidence{Status: e.Status, Phase: e.Phase}
+		}
+		if b := before.Hosts[pl.Host]; !ok || e.Drv == "" || b.Drv != e.Drv {
+			noImpact = false
+		}
+	}
+	return noImpact && len(req.Hosts) > 0, nil
+}
+
+// gateFacts gathers what the soak, freeze, signature and verify gates of
+// a promotion into ring i decide on.
+func (p *Promoter) gateFacts(ctx context.Context, i int, req *ring.Request, forceSoak bool) error {
+	req.Now = p.Now()
+	req.Freeze = p.Rings[i].Freeze
+	if i > 0 {
+		src := p.Rings[i-1]
+		req.SoakNeeded, req.SkipSoak = src.Soak, forceSoak
+		if src.Soak > 0 && !forceSoak {
+			entries, err := p.Ledger.Entries(0)
+			if err != nil {
+				return err
+			}
+			if req.SoakSince, req.SoakWaived, err = soak.HeldSince(entries, src.Name, req.Candidate, p.Ancestry); err != nil {
+				return err
+			}
+		}
+		if len(src.Verify) > 0 {
+			run, err := p.runVerify(ctx, src, req.Candidate)
+			if err != nil {
+				return err
+			}
+			req.Verify = run
+		}
+	}
+	if p.SignedBy != "" {
+		check, err := p.checkSignature(req.Candidate)
+		if err != nil {
+			return err
+		}
+		req.Signature = check
+	}
+	return nil
+}
+
+// runVerify runs the verify hook of ring r, with the ring, the commit and
+// the ring's hosts at that commit in its environment.
+func (p *Promoter) runVerify(ctx context.Context, r config.Ring, commit string) (*ring.HookRun, error) {
+	ps, err := p.Hosts.Hosts(ctx, commit)
+	if err != nil {
+		return nil, err
+	}
+	var hosts []string
+	for _, pl := range ps {
+		if pl.Ring == r.Name {
+			hosts = append(hosts, pl.Host)
+		}
+	}
+	timeout := r.VerifyTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	env := []string{"RINGFLOW_RING=" + r.Name, "RINGFLOW_COMMIT=" + commit, "RINGFLOW_HOSTS=" + strings.Join(hosts, " ")}
+	if p.Log != nil {
+		fmt.Fprintf(p.Log, "running the verify hook of %s: %s\n", r.Name, strings.Join(r.Verify, " "))
+	}
+	res, err := p.RunHook(ctx, r.Verify, p.Env, env, timeout)
+	if err != nil {
+		return &ring.HookRun{Ring: r.Name, RunError: err.Error()}, nil
+	}
+	return &ring.HookRun{Ring: r.Name, ExitCode: res.ExitCode, TimedOut: res.TimedOut, Duration: res.Duration, Output: res.Output}, nil
+}
+
+// checkSignature verifies commit against the armored keyring of
+// gates.signed-by.
+func (p *Promoter) checkSignature(commit string) (*ring.SignatureCheck, error) {
+	keyring, err := os.ReadFile(p.SignedBy)
+	if err != nil {
+		return nil, fmt.Errorf("gates.signed-by: %w", err)
+	}
+	_, err = p.Signatures.VerifySignature(commit, keyring)
+	var unknown *gitrepo.UnknownKeyError
+	var bad *gitrepo.BadSignatureError
+	check := &ring.SignatureCheck{Keyring: p.SignedBy}
+	switch {
+	case err == nil:
+	case errors.Is(err, gitrepo.ErrUnsigned):
+		check.Unsigned = err.Error()
+	case errors.As(err, &unknown):
+		check.UnknownKey = unknown.KeyID
+	case errors.As(err, &bad):
+		check.Bad = bad.Reason
+	default:
+		return nil, err
+	}
+	return check, nil
+}

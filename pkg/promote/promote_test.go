@@ -1,0 +1,214 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringflow/ringflow/pkg/config"
+	"github.com/ringflow/ringflow/pkg/evidence"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/hook"
+	"github.com/ringflow/ringflow/pkg/ledger"
+	"github.com/ringflow/ringflow/pkg/membership"
+	"github.com/ringflow/ringflow/pkg/ring"
+)
+
+// History is one line: a <- b <- c <- d (each letter a commit).
+type chain string
+
+func (c chain) IsAncestor(a, b string) (bool, error) {
+	i, j := strings.Index(string(c), a), strings.Index(string(c), b)
+	return i >= 0 && j >= 0 && i <= j, nil
+}
+
+type fakes struct {
+	state    *fleet.State
+	hosts    []membership.Placement
+	notes    map[string]*evidence.Note
+	entries  []ledger.Entry
+	landed   []fleet.Landing
+	hookEnv  []string
+	hookRes  hook.Result
+	sigErr   error
+	now      time.Time
+	resolved map[string]string
+}
+
+func (f *fakes) State(context.Context) (*fleet.State, error) { return f.state, nil }
+func (f *fakes) DevCommit() (string, error)                  { return f.state.DevCommit, nil }
+func (f *fakes) Resolve(_ context.Context, rev string) (string, error) {
+	if c, ok := f.resolved[rev]; ok {
+		return c, nil
+	}
+	return "", errors.New("unknown revision " + rev)
+}
+func (f *fakes) Hosts(context.Context, string) ([]membership.Placement, error) { return f.hosts, nil }
+func (f *fakes) Get(commit string) (*evidence.Note, error) {
+	if n, ok := f.notes[commit]; ok {
+		return n, nil
+	}
+	return &evidence.Note{Commit: commit, Hosts: map[string]evidence.Host{}}, nil
+}
+func (f *fakes) Entries(int) ([]ledger.Entry, error) { return f.entries, nil }
+func (f *fakes) NewEntry(event, ringName string) ledger.Entry {
+	return ledger.Entry{Event: event, Ring: ringName, Actor: "ops@test", Time: f.now}
+}
+func (f *fakes) Land(_ context.Context, l fleet.Landing) ([]ring.Move, error) {
+	f.landed = append(f.landed, l)
+	return l.Moves, nil
+}
+func (f *fakes) VerifySignature(string, []byte) (gitrepo.Signer, error) {
+	return gitrepo.Signer{}, f.sigErr
+}
+
+func group(name, ringName string, pinned bool) config.Group {
+	return config.Group{Name: name, Ring: ringName, Branch: name, Pin: config.Pin{Pinned: pinned}}
+}
+
+// A fleet of two rings: canary (one group, at b) and stable (stable at a,
+// field pinned at a); dev at d. canary soaks 24h and has a verify hook.
+func newFakes() (*fakes, *Promoter) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	canary := config.Ring{Name: "canary", Soak: 24 * time.Hour, Verify: []string{"check-canary"}, Groups: []config.Group{group("canary", "canary", false)}}
+	stable := config.Ring{Name: "stable", Groups: []config.Group{group("stable", "stable", false), group("field", "stable", true)}}
+	gs := func(r config.Ring, at ...string) fleet.RingState {
+		rs := fleet.RingState{Ring: r, Position: at[0]}
+		for i, g := range r.Groups {
+			rs.Groups = append(rs.Groups, ring.GroupState{Group: fleet.GroupOf(g), Commit: at[i]})
+		}
+		return rs
+	}
+	f := &fakes{now: now,
+		state: &fleet.State{Dev: "dev", DevCommit: "d", Rings: []fleet.RingState{gs(canary, "b"), gs(stable, "a", "a")}},
+		hosts: []membership.Placement{{Host: "lab-1", Group: "canary", Ring: "canary"}, {Host: "web-1", Group: "stable", Ring: "stable"},
+			{Host: "sbc-1", Group: "field", Ring: "stable"}},
+		notes: map[string]*evidence.Note{
+			"b": {Commit: "b", Hosts: map[string]evidence.Host{"lab-1": {Status: "green", Drv: "drv-lab-b"}, "web-1": {Status: "green", Drv: "drv-web-b"}}},
+			"a": {Commit: "a", Hosts: map[string]evidence.Host{"web-1": {Status: "green", Drv: "drv-web-a"}}},
+		},
+		// canary took b 30h ago: its soak is over.
+		entries: []ledger.Entry{{Event: "promote", Ring: "canary", To: "b", Time: now.Add(-30 * time.Hour)}},
+	}
+	p := &Promoter{Rings: []config.Ring{canary, stable}, Positions: f, Hosts: f, Evidence: f, Ledger: f, Lander: f,
+		Ancestry: chain("abcd"), Signatures: f, Now: func() time.Time { return now },
+		RunHook: func(_ context.Context, argv, base, env []string, _ time.Duration) (hook.Result, error) {
+			f.hookEnv = env
+			return f.hookRes, nil
+		}}
+	return f, p
+}
+
+// stable takes canary's b: the unpinned group moves, the pinned one is
+// held, and one entry lands with the moves and every gate passed.
+func TestPromoteMovesAndRecords(t *testing.T) {
+	f, p := newFakes()
+	pr, err := p.Run(context.Background(), Options{Ring: "stable"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pr.Moves) != 1 || pr.Moves[0].Branch != "stable" || pr.Moves[0].From != "a" || pr.Moves[0].To != "b" {
+		t.Errorf("moves = %+v", pr.Moves)
+	}
+	if len(pr.Held) != 1 || pr.Held[0].Group != "field" {
+		t.Errorf("held = %+v", pr.Held)
+	}
+	if len(f.landed) != 1 || len(f.landed[0].Entries) != 1 {
+		t.Fatalf("landed %+v", f.landed)
+	}
+	e := f.landed[0].Entries[0]
+	if e.Event != ledger.EventPromote || e.Ring != "stable" || e.From != "a" || e.To != "b" || len(e.Skipped) != 0 ||
+		!slices.Equal(e.Gates, []string{"fast-forward", "order", "evidence", "soak", "pin", "signature", "verify"}) {
+		t.Errorf("entry = %+v", e)
+	}
+	// The verify hook of canary ran with canary's hosts at the candidate.
+	if want := "RINGFLOW_HOSTS=lab-1"; !slices.Contains(f.hookEnv, want) || !slices.Contains(f.hookEnv, "RINGFLOW_COMMIT=b") {
+		t.Errorf("hook env %v, want %s", f.hookEnv, want)
+	}
+	if pr.NoImpact {
+		t.Error("web-1 changes derivation, yet the promotion says no impact")
+	}
+}
+
+// Refusals gather every gate's reason and land nothing: missing evidence,
+// a soak not over, a failing hook, an unknown signing key.
+func TestPromoteRefusals(t *testing.T) {
+	f, p := newFakes()
+	f.notes["b"].Hosts = map[string]evidence.Host{"lab-1": {Status: "green"}} // web-1 never built at b
+	f.entries[0].Time = f.now.Add(-2 * time.Hour)
+	f.hookRes = hook.Result{ExitCode: 2, Output: "lab-1 down"}
+	f.sigErr = &gitrepo.UnknownKeyError{KeyID: "DEADBEEF"}
+	keyring := filepath.Join(t.TempDir(), "keys.asc")
+	if err := os.WriteFile(keyring, []byte("keys"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.SignedBy = keyring
+	pr, err := p.Run(context.Background(), Options{Ring: "stable"})
+	var refused *ring.GateRefusedError
+	if !errors.As(err, &refused) || pr == nil {
+		t.Fatalf("err = %v", err)
+	}
+	got := map[string]string{}
+	for _, r := range refused.Refusals {
+		got[r.Gate] = r.Reason
+	}
+	for gate, want := range map[string]string{
+		"evidence":  "not built at b: web-1",
+		"soak":      "2h of its 1d soak: 22h left",
+		"verify":    "verify hook of canary exited 2:\nlab-1 down",
+		"signature": "b is signed by key DEADBEEF, which is not in " + keyring,
+	} {
+		if !strings.Contains(got[gate], want) {
+			t.Errorf("gate %s: %q, want it to contain %q", gate, got[gate], want)
+		}
+	}
+	if len(f.landed) != 0 {
+		t.Errorf("a refused promotion landed %+v", f.landed)
+	}
+}
+
+// --force-soak skips only the soak, and the entry says so with the reason;
+// a dry run lands nothing; a ring already at the candidate has nothing to do.
+func TestPromoteForceSoakDryRunNothingToDo(t *testing.T) {
+	f, p := newFakes()
+	f.entries = nil // no record of when canary took b
+	if _, err := p.Run(context.Background(), Options{Ring: "stable", DryRun: true}); err == nil || !strings.Contains(err.Error(), "no record of when canary took b") {
+		t.Fatalf("without a record: %v", err)
+	}
+	if _, err := p.Run(context.Background(), Options{Ring: "stable", DryRun: true, ForceSoak: true, Reason: "hotfix"}); err != nil || len(f.landed) != 0 {
+		t.Fatalf("dry run: err %v, landed %+v", err, f.landed)
+	}
+	if _, err := p.Run(context.Background(), Options{Ring: "stable", ForceSoak: true, Reason: "hotfix"}); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.landed[0].Entries[0]; !slices.Equal(e.Skipped, []string{"soak"}) || slices.Contains(e.Gates, "soak") || e.Reason != "hotfix" {
+		t.Errorf("entry = %+v", e)
+	}
+	f.landed = nil
+	f.state.Rings[1].Groups[0].Commit = "b"
+	pr, err := p.Run(context.Background(), Options{Ring: "stable"})
+	if err != nil || !pr.NothingToDo() || len(f.landed) != 0 {
+		t.Errorf("at the candidate already: %+v, %v, landed %+v", pr, err, f.landed)
+	}
+}
+
+// A promotion whose every moving host keeps its derivation waives the
+// next ring's soak; an unknown ring names the rings there are.
+func TestPromoteNoImpactAndUnknownRing(t *testing.T) {
+	f, p := newFakes()
+	f.notes["d"] = &evidence.Note{Commit: "d", Hosts: map[string]evidence.Host{"lab-1": {Status: "green", Drv: "drv-lab-b"}}}
+	pr, err := p.Run(context.Background(), Options{Ring: "canary"})
+	if err != nil || !pr.NoImpact || !f.landed[0].Entries[0].NoImpact {
+		t.Fatalf("promotion %+v, %v", pr, err)
+	}
+	_, err = p.Run(context.Background(), Options{Ring: "stabel"})
+	if err == nil || err.Error() != `unknown ring "stabel" (rings: canary, stable)` {
+		t.Errorf("unknown ring: %v", err)
+	}
+}
