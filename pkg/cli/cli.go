@@ -21,6 +21,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/membership"
 	"github.com/ringflow/ringflow/pkg/ring"
+	"github.com/ringflow/ringflow/pkg/update"
 )
 
 // Exit codes, as SPEC.md fixes them.
@@ -95,7 +96,7 @@ func ExitCode(err error) int {
 		noRings *fleet.NoRingsError
 		noRing  *fleet.UnknownRingError
 		noHost  *fleet.UnknownHostPatternError
-		noInput *fleet.UnknownInputError
+		noInput *update.UnknownInputError
 		noHostN *fleet.UnknownHostError
 		red     *fleet.BuildRedError
 	)

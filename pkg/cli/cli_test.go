@@ -13,6 +13,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/membership"
 	"github.com/ringflow/ringflow/pkg/ring"
+	"github.com/ringflow/ringflow/pkg/update"
 )
 
 func TestExitCode(t *testing.T) {
@@ -33,6 +34,9 @@ func TestExitCode(t *testing.T) {
 		{cmdutil.Reported(wrap(&ring.GateRefusedError{Ring: "canary"})), ExitGateRefused},
 		{wrap(&fleet.BuildRedError{Commit: "c"}), ExitBuildRed},
 		{&fleet.UnknownHostPatternError{Pattern: "x"}, ExitUsage},
+		{wrap(&update.UnknownInputError{Input: "x"}), ExitUsage},
+		// A dev that kept moving is a failure to retry later, not a usage error.
+		{wrap(&update.DevMovedError{Attempts: 3, Err: errors.New("stale")}), ExitFailure},
 	}
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {

@@ -15,11 +15,12 @@ import (
 	"github.com/ringflow/ringflow/pkg/gitrepo"
 	"github.com/ringflow/ringflow/pkg/promote"
 	"github.com/ringflow/ringflow/pkg/ring"
+	"github.com/ringflow/ringflow/pkg/update"
 )
 
 // Steps are the operations a night runs, in order.
 type Steps interface {
-	Update(ctx context.Context) (*fleet.UpdateResult, error)
+	Update(ctx context.Context) (*update.Result, error)
 	Build(ctx context.Context, progress func(fleet.BuildEvent)) (*fleet.BuildReport, error)
 	// Promote promotes ring to its candidate as `ringflow promote` would;
 	// a refusal is a *ring.GateRefusedError.
@@ -53,7 +54,7 @@ type Options struct {
 
 // Report is what a cycle did and what waits.
 type Report struct {
-	Update   *fleet.UpdateResult
+	Update   *update.Result
 	Build    *fleet.BuildReport
 	Rings    []RingOutcome
 	Duration time.Duration
@@ -165,8 +166,8 @@ func New(fl *fleet.Fleet) *Cycle {
 
 type fleetSteps struct{ fl *fleet.Fleet }
 
-func (s fleetSteps) Update(ctx context.Context) (*fleet.UpdateResult, error) {
-	return s.fl.Update(ctx, fleet.UpdateOptions{Inputs: s.fl.Config.Update.Inputs})
+func (s fleetSteps) Update(ctx context.Context) (*update.Result, error) {
+	return update.New(s.fl).Run(ctx, update.Options{Inputs: s.fl.Config.Update.Inputs})
 }
 
 func (s fleetSteps) Build(ctx context.Context, progress func(fleet.BuildEvent)) (*fleet.BuildReport, error) {

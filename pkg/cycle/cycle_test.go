@@ -12,6 +12,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/gitrepo"
 	"github.com/ringflow/ringflow/pkg/promote"
 	"github.com/ringflow/ringflow/pkg/ring"
+	"github.com/ringflow/ringflow/pkg/update"
 )
 
 type fakeSteps struct {
@@ -21,9 +22,9 @@ type fakeSteps struct {
 	current map[string]bool // rings already at the candidate
 }
 
-func (s *fakeSteps) Update(context.Context) (*fleet.UpdateResult, error) {
+func (s *fakeSteps) Update(context.Context) (*update.Result, error) {
 	s.calls = append(s.calls, "update")
-	return &fleet.UpdateResult{Committed: true, Commit: "c2", Base: "c1"}, nil
+	return &update.Result{Committed: true, Commit: "c2", Base: "c1"}, nil
 }
 
 func (s *fakeSteps) Build(context.Context, func(fleet.BuildEvent)) (*fleet.BuildReport, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/ring"
+	"github.com/ringflow/ringflow/pkg/update"
 )
 
 // UpdateOptions are the inputs of `ringflow update`.
@@ -80,7 +81,7 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := fl.Update(ctx, fleet.UpdateOptions{Inputs: opts.Inputs, DryRun: opts.DryRun})
+	res, err := update.New(fl).Run(ctx, update.Options{Inputs: opts.Inputs, DryRun: opts.DryRun})
 	if err != nil {
 		return err
 	}
