@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/config"
 	"github.com/ringflow/ringflow/pkg/fleet"
@@ -31,8 +32,8 @@ func TestExitCode(t *testing.T) {
 		{&fleet.UnknownRingError{Ring: "x"}, ExitUsage},
 		{&fleet.NoRingsError{}, ExitUsage},
 		{cmdutil.Reported(wrap(&ring.GateRefusedError{Ring: "canary"})), ExitGateRefused},
-		{wrap(&fleet.BuildRedError{Commit: "c"}), ExitBuildRed},
-		{&fleet.UnknownHostPatternError{Pattern: "x"}, ExitUsage},
+		{wrap(&build.RedError{Commit: "c"}), ExitBuildRed},
+		{&build.UnknownHostPatternError{Pattern: "x"}, ExitUsage},
 	}
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {
