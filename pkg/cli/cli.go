@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/cmd/factory"
 	"github.com/ringflow/ringflow/pkg/cmd/root"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
@@ -95,10 +96,10 @@ func ExitCode(err error) int {
 		check   *fleet.CheckError
 		noRings *fleet.NoRingsError
 		noRing  *fleet.UnknownRingError
-		noHost  *fleet.UnknownHostPatternError
+		noHost  *build.UnknownHostPatternError
 		noInput *update.UnknownInputError
 		noHostN *fleet.UnknownHostError
-		red     *fleet.BuildRedError
+		red     *build.RedError
 	)
 	switch {
 	case err == nil:

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/config"
 	"github.com/ringflow/ringflow/pkg/fleet"
@@ -32,8 +33,8 @@ func TestExitCode(t *testing.T) {
 		{&fleet.UnknownRingError{Ring: "x"}, ExitUsage},
 		{&fleet.NoRingsError{}, ExitUsage},
 		{cmdutil.Reported(wrap(&ring.GateRefusedError{Ring: "canary"})), ExitGateRefused},
-		{wrap(&fleet.BuildRedError{Commit: "c"}), ExitBuildRed},
-		{&fleet.UnknownHostPatternError{Pattern: "x"}, ExitUsage},
+		{wrap(&build.RedError{Commit: "c"}), ExitBuildRed},
+		{&build.UnknownHostPatternError{Pattern: "x"}, ExitUsage},
 		{wrap(&update.UnknownInputError{Input: "x"}), ExitUsage},
 		// A dev that kept moving is a failure to retry later, not a usage error.
 		{wrap(&update.DevMovedError{Attempts: 3, Err: errors.New("stale")}), ExitFailure},

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
 	"github.com/ringflow/ringflow/pkg/promote"
@@ -21,7 +22,7 @@ import (
 // Steps are the operations a night runs, in order.
 type Steps interface {
 	Update(ctx context.Context) (*update.Result, error)
-	Build(ctx context.Context, progress func(fleet.BuildEvent)) (*fleet.BuildReport, error)
+	Build(ctx context.Context, progress func(build.Event)) (*build.Report, error)
 	// Promote promotes ring to its candidate as `ringflow promote` would;
 	// a refusal is a *ring.GateRefusedError.
 	Promote(ctx context.Context, ringName string) (*promote.Promotion, error)
@@ -49,13 +50,13 @@ type Cycle struct {
 // Options configures one night.
 type Options struct {
 	Wait     bool // wait for a running cycle instead of leaving
-	Progress func(fleet.BuildEvent)
+	Progress func(build.Event)
 }
 
 // Report is what a cycle did and what waits.
 type Report struct {
 	Update   *update.Result
-	Build    *fleet.BuildReport
+	Build    *build.Report
 	Rings    []RingOutcome
 	Duration time.Duration
 }
@@ -96,7 +97,7 @@ func (e *RunningError) Unwrap() error { return e.Locked }
 // promote the first ring and every later ring that is auto and whose gates
 // pass, in order. A gate holding a ring is part of a normal night and is
 // reported, not returned as an error; a red build is returned as a
-// *fleet.BuildRedError after every ring had its chance. One cycle at a
+// *build.RedError after every ring had its chance. One cycle at a
 // time per repository: a second one leaves with a *RunningError, or waits.
 func (c *Cycle) Run(ctx context.Context, o Options) (*Report, error) {
 	start := c.Now()
@@ -141,7 +142,7 @@ func (c *Cycle) Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.Duration = c.Now().Sub(start)
 	if red := rep.Build.Red(); len(red) > 0 {
-		return rep, &fleet.BuildRedError{Commit: rep.Build.Commit, Red: red}
+		return rep, &build.RedError{Commit: rep.Build.Commit, Red: red}
 	}
 	return rep, nil
 }
@@ -170,8 +171,8 @@ func (s fleetSteps) Update(ctx context.Context) (*update.Result, error) {
 	return update.New(s.fl).Run(ctx, update.Options{Inputs: s.fl.Config.Update.Inputs})
 }
 
-func (s fleetSteps) Build(ctx context.Context, progress func(fleet.BuildEvent)) (*fleet.BuildReport, error) {
-	return s.fl.Build(ctx, fleet.BuildOptions{Progress: progress})
+func (s fleetSteps) Build(ctx context.Context, progress func(build.Event)) (*build.Report, error) {
+	return build.New(s.fl).Run(ctx, build.Options{Progress: progress})
 }
 
 func (s fleetSteps) Promote(ctx context.Context, ringName string) (*promote.Promotion, error) {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/evidence"
-	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
 	"github.com/ringflow/ringflow/pkg/promote"
 	"github.com/ringflow/ringflow/pkg/ring"
@@ -27,11 +27,11 @@ func (s *fakeSteps) Update(context.Context) (*update.Result, error) {
 	return &update.Result{Committed: true, Commit: "c2", Base: "c1"}, nil
 }
 
-func (s *fakeSteps) Build(context.Context, func(fleet.BuildEvent)) (*fleet.BuildReport, error) {
+func (s *fakeSteps) Build(context.Context, func(build.Event)) (*build.Report, error) {
 	s.calls = append(s.calls, "build")
-	rep := &fleet.BuildReport{Commit: "c2", Hosts: []fleet.HostOutcome{{Host: "a", Status: evidence.Green}}}
+	rep := &build.Report{Commit: "c2", Hosts: []build.HostOutcome{{Host: "a", Status: evidence.Green}}}
 	if s.red {
-		rep.Hosts = append(rep.Hosts, fleet.HostOutcome{Host: "b", Status: evidence.Red, Phase: evidence.PhaseBuild})
+		rep.Hosts = append(rep.Hosts, build.HostOutcome{Host: "b", Status: evidence.Red, Phase: evidence.PhaseBuild})
 	}
 	return rep, nil
 }
@@ -96,7 +96,7 @@ func TestRunOrderAndOutcomes(t *testing.T) {
 func TestRunRedBuild(t *testing.T) {
 	s := &fakeSteps{red: true}
 	rep, err := newCycle(s, &fakeLock{}).Run(context.Background(), Options{})
-	var red *fleet.BuildRedError
+	var red *build.RedError
 	if !errors.As(err, &red) || len(red.Red) != 1 || red.Red[0].Host != "b" {
 		t.Fatalf("err = %v, want the red host b", err)
 	}

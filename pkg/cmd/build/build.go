@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/fleet"
@@ -78,7 +79,7 @@ func buildRun(ctx context.Context, opts *BuildOptions) error {
 	}
 	start := opts.Now()
 	prog := newProgress(opts.IO, start, opts.Now)
-	rep, err := fl.Build(ctx, fleet.BuildOptions{Rev: opts.Rev, Patterns: opts.Hosts, Progress: prog.event})
+	rep, err := build.New(fl).Run(ctx, build.Options{Rev: opts.Rev, Patterns: opts.Hosts, Progress: prog.event})
 	prog.done()
 	if err != nil {
 		return err
@@ -91,7 +92,7 @@ func buildRun(ctx context.Context, opts *BuildOptions) error {
 		return err
 	}
 	if red := rep.Red(); len(red) > 0 {
-		return &fleet.BuildRedError{Commit: rep.Commit, Red: red}
+		return &build.RedError{Commit: rep.Commit, Red: red}
 	}
 	if !opts.JSON {
 		fmt.Fprintf(opts.IO.ErrOut, "%s %d host(s) green at %s in %s\n", opts.IO.ColorScheme().Green("✓"),
@@ -100,7 +101,7 @@ func buildRun(ctx context.Context, opts *BuildOptions) error {
 	return nil
 }
 
-func printReport(io *iostreams.IOStreams, rep *fleet.BuildReport) error {
+func printReport(io *iostreams.IOStreams, rep *build.Report) error {
 	cs := io.ColorScheme()
 	tp := tableprinter.New(io.Out, io.IsStdoutTTY(), "HOST", "STATUS", "PHASE", "SECONDS", "REUSED", "OUTPUT")
 	for _, h := range rep.Hosts {
@@ -146,7 +147,7 @@ func newProgress(io *iostreams.IOStreams, start time.Time, now func() time.Time)
 // final phases are a host's outcome; the others are steps on the way.
 var final = map[string]bool{"eval-failed": true, "built": true, "build-failed": true, "reused": true}
 
-func (p *progress) event(ev fleet.BuildEvent) {
+func (p *progress) event(ev build.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.state[ev.Host] = ev.Phase

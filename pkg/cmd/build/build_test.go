@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
-	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 )
 
@@ -49,7 +49,7 @@ func TestNewCmdBuild(t *testing.T) {
 }
 
 func TestProgress(t *testing.T) {
-	events := []fleet.BuildEvent{
+	events := []build.Event{
 		{Host: "a", Phase: "evaluated"}, {Host: "b", Phase: "eval-failed"},
 		{Host: "a", Phase: "finished"}, {Host: "a", Phase: "built"}, {Host: "c", Phase: "reused"},
 	}

@@ -133,7 +133,7 @@ func cycleRun(ctx context.Context, opts *CycleOptions) error {
 		}
 	}
 	if err != nil {
-		return err // a *BuildRedError exits 4, anything else 1
+		return err // a *build.RedError exits 4, anything else 1
 	}
 	if refused := rep.Refused(); opts.Strict && len(refused) > 0 {
 		return &ring.GateRefusedError{Ring: "the auto rings", Refusals: refused}

@@ -1,0 +1,443 @@
+// Package build is ringflow's build: it test-builds the hosts of the flake
+// at one commit straight from git, answers what it can from the evidence
+// and the store instead of building again, and records every fresh outcome
+// as evidence.
+//
+// It reaches the fleet core, the evidence, nix and the clock only through
+// the narrow interfaces below, so that what it decides can be tested with
+// small fakes; New gives the real ones. It must not import cobra or print.
+package build
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ringflow/ringflow/pkg/evidence"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/nix"
+	"github.com/ringflow/ringflow/pkg/ring"
+)
+
+// Options says what to build.
+type Options struct {
+	Rev      string   // "" = dev's head
+	Patterns []string // host names or globs; none = every host
+	// Progress, when set, hears of each host as its outcome is known.
+	Progress func(ev Event)
+}
+
+// Event is one step of a build, for progress lines.
+type Event struct {
+	Host string
+	// "evaluated", "eval-failed", "finished" (its build stopped; the outcome
+	// follows), "built", "build-failed", "reused"
+	Phase string
+}
+
+// HostOutcome is one host's result.
+type HostOutcome struct {
+	Host    string  `json:"host"`
+	Status  string  `json:"status"` // green or red
+	Phase   string  `json:"phase"`  // eval or build
+	Drv     string  `json:"drv"`
+	Out     string  `json:"out"`
+	Seconds float64 `json:"seconds"`
+	Reused  bool    `json:"reused"`
+	Error   string  `json:"error"`
+}
+
+// Report is the outcome of one build.
+type Report struct {
+	Commit string        `json:"commit"`
+	Nix    string        `json:"nix"`
+	Hosts  []HostOutcome `json:"hosts"`
+}
+
+// Red lists the hosts that failed.
+func (r *Report) Red() []HostOutcome {
+	var red []HostOutcome
+	for _, h := range r.Hosts {
+		if h.Status == evidence.Red {
+			red = append(red, h)
+		}
+	}
+	return red
+}
+
+// RedError says some hosts did not build. It exits 4.
+type RedError struct {
+	Commit string
+	Red    []HostOutcome
+}
+
+func (e *RedError) Error() string {
+	parts := make([]string, len(e.Red))
+	for i, h := range e.Red {
+		parts[i] = fmt.Sprintf("%s (%s)", h.Host, h.Phase)
+	}
+	return fmt.Sprintf("%d host(s) red at %s: %s", len(e.Red), ring.Short(e.Commit), strings.Join(parts, ", "))
+}
+
+// UnknownHostPatternError names a --host pattern that matches no host.
+type UnknownHostPatternError struct {
+	Pattern string
+	Commit  string
+	Err     error // the pattern is not a glob at all
+}
+
+func (e *UnknownHostPatternError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("--host %q: %v", e.Pattern, e.Err)
+	}
+	return fmt.Sprintf("--host %q matches no host of the flake at %s", e.Pattern, ring.Short(e.Commit))
+}
+
+// Target is the fleet a build reads its commit and hosts from
+// (*fleet.Fleet).
+type Target interface {
+	// Sync fetches the branches and the evidence from the remote, once
+	// per run.
+	Sync(ctx context.Context) error
+	DevCommit() (string, error)
+	// Resolve turns what a user typed (a branch, a ring, a revision) into
+	// a commit.
+	Resolve(ctx context.Context, rev string) (string, error)
+	FlakeRef(commit string) (nix.FlakeRef, error)
+	// HostNames lists the hosts of the flake at commit.
+	HostNames(ctx context.Context, commit string) ([]string, error)
+}
+
+// Evidence is what a build reads and writes of the evidence
+// (*evidence.Store).
+type Evidence interface {
+	Get(commit string) (*evidence.Note, error)
+	// GreenDrvs indexes every derivation green at any commit.
+	GreenDrvs() (map[string]bool, error)
+	Record(ctx context.Context, commit string, hosts map[string]evidence.Host) error
+}
+
+// Nix evaluates, realises and copies (*nix.Nix).
+type Nix interface {
+	Version(ctx context.Context) (nix.Version, error)
+	EvalHosts(ctx context.Context, ref nix.FlakeRef, hosts []string, o nix.EvalOptions) ([]nix.HostEval, error)
+	ValidPaths(ctx context.Context, paths []string) (map[string]bool, error)
+	Realise(ctx context.Context, drvs []nix.DrvOut, o nix.RealiseOptions) ([]nix.BuildResult, error)
+	CopyTo(ctx context.Context, storeURL string, paths []string) error
+}
+
+// Settings are the config's build.* values.
+type Settings struct {
+	Attribute string // attribute under nixosConfigurations.<host>
+	Jobs      string // nix --max-jobs
+	Builders  string // nix --builders
+	Cache     string // store green outputs are copied to; "" = none
+}
+
+// Builder test-builds hosts.
+type Builder struct {
+	Target   Target
+	Evidence Evidence
+	Nix      Nix
+	Now      func() time.Time // the time fresh evidence is recorded at
+	Settings Settings
+}
+
+// New is the builder of a fleet, with the config's build settings.
+func New(fl *fleet.Fleet) *Builder {
+	b := fl.Config.Build
+	return &Builder{Target: fl, Evidence: fl.Evidence, Nix: fl.Nix, Now: fl.Now,
+		Settings: Settings{Attribute: b.Attribute, Jobs: b.Jobs, Builders: b.Builders, Cache: b.Cache}}
+}
+
+// Run test-builds the hosts at a commit straight from git and records
+// the evidence. Hosts already green at that commit are answered from the
+// evidence without evaluating; hosts whose output is already valid, or
+// whose derivation was green at any commit, are reported reused.
+func (b *Builder) Run(ctx context.Context, o Options) (*Report, error) {
+	if err := b.Target.Sync(ctx); err != nil {
+		return nil, err
+	}
+	commit, err := b.commit(ctx, o.Rev)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := b.Target.FlakeRef(commit)
+	if err != nil {
+		return nil, err
+	}
+	all, err := b.Target.HostNames(ctx, commit)
+	if err != nil {
+		return nil, err
+	}
+	hosts, err := selectHosts(all, o.Patterns, commit)
+	if err != nil {
+		return nil, err
+	}
+	v, err := b.Nix.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	note, err := b.Evidence.Get(commit)
+	if err != nil {
+		return nil, err
+	}
+
+	r := b.newRun(v.String(), o.Progress)
+	toEval := r.reuseGreen(note, hosts)
+	if err := r.evalAndRealise(ctx, ref, toEval); err != nil {
+		return nil, err
+	}
+	if err := r.recordEvidence(ctx, commit); err != nil {
+		return nil, err
+	}
+	rep := &Report{Commit: commit, Nix: r.nixVersion}
+	for _, h := range hosts {
+		rep.Hosts = append(rep.Hosts, r.outcomes[h])
+	}
+	return rep, nil
+}
+
+func (b *Builder) commit(ctx context.Context, rev string) (string, error) {
+	if rev == "" {
+		return b.Target.DevCommit()
+	}
+	return b.Target.Resolve(ctx, rev)
+}
+
+// run is one build's outcomes as they become known.
+type run struct {
+	*Builder
+	nixVersion string // the Nix that judges, for the evidence
+	now        time.Time
+	progress   func(Event)
+	outcomes   map[string]HostOutcome
+	fresh      map[string]evidence.Host // the outcomes judged now, to record
+}
+
+func (b *Builder) newRun(nixVersion string, progress func(Event)) *run {
+	if progress == nil {
+		progress = func(Event) {}
+	}
+	return &run{Builder: b, nixVersion: nixVersion, now: b.Now().UTC(), progress: progress,
+		outcomes: map[string]HostOutcome{}, fresh: map[string]evidence.Host{}}
+}
+
+// reuseGreen answers the hosts already green in the note and returns the
+// others, to evaluate.
+func (r *run) reuseGreen(note *evidence.Note, hosts []string) (toEval []string) {
+	for _, h := range hosts {
+		if e, ok := note.Hosts[h]; ok && e.Status == evidence.Green {
+			r.outcomes[h] = HostOutcome{Host: h, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: e.Drv, Out: e.Out, Reused: true}
+			r.progress(Event{Host: h, Phase: "reused"})
+			continue
+		}
+		toEval = append(toEval, h)
+	}
+	return toEval
+}
+
+// judge is a fresh outcome: reported, and recorded as evidence.
+func (r *run) judge(oc HostOutcome) {
+	r.outcomes[oc.Host] = oc
+	r.fresh[oc.Host] = evidence.Host{Status: oc.Status, Phase: oc.Phase, Drv: oc.Drv, Out: oc.Out,
+		Seconds: oc.Seconds, Reused: oc.Reused, Error: oc.Error, Nix: r.nixVersion, Time: r.now}
+}
+
+// evalAndRealise evaluates hosts, judges those that fail red, and realises
+// the rest.
+func (r *run) evalAndRealise(ctx context.Context, ref nix.FlakeRef, hosts []string) error {
+	if len(hosts) == 0 {
+		return nil
+	}
+	evals, err := r.Nix.EvalHosts(ctx, ref, hosts, nix.EvalOptions{
+		Attr: r.Settings.Attribute,
+		OnResult: func(he nix.HostEval) {
+			if he.Err != "" {
+				r.progress(Event{Host: he.Host, Phase: "eval-failed"})
+			} else {
+				r.progress(Event{Host: he.Host, Phase: "evaluated"})
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	var evaluated []nix.HostEval
+	for _, he := range evals {
+		if he.Err != "" {
+			r.judge(HostOutcome{Host: he.Host, Status: evidence.Red, Phase: evidence.PhaseEval, Seconds: he.Seconds, Error: he.Err})
+			continue
+		}
+		evaluated = append(evaluated, he)
+	}
+	return r.realise(ctx, evaluated)
+}
+
+// realise reports hosts whose output is valid or whose derivation was
+// green before as reused, and builds the rest in one nix call.
+func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
+	if len(evaluated) == 0 {
+		return nil
+	}
+	outs := make([]string, len(evaluated))
+	for i, he := range evaluated {
+		outs[i] = he.Out
+	}
+	valid, err := r.Nix.ValidPaths(ctx, outs)
+	if err != nil {
+		return err
+	}
+	var greenDrvs map[string]bool
+	var toBuild []nix.HostEval
+	for _, he := range evaluated {
+		if !valid[he.Out] {
+			// Read only when needed: it walks every note.
+			if greenDrvs == nil {
+				if greenDrvs, err = r.Evidence.GreenDrvs(); err != nil {
+					return err
+				}
+			}
+			if !greenDrvs[he.Drv] {
+				toBuild = append(toBuild, he)
+				continue
+			}
+		}
+		r.judge(HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, Seconds: he.Seconds, Reused: true})
+		r.progress(Event{Host: he.Host, Phase: "reused"})
+	}
+	if len(toBuild) == 0 {
+		return nil
+	}
+	byDrv := map[string][]nix.HostEval{}
+	var drvs []nix.DrvOut
+	for _, he := range toBuild {
+		if _, dup := byDrv[he.Drv]; !dup {
+			drvs = append(drvs, nix.DrvOut{Drv: he.Drv, Out: he.Out})
+		}
+		byDrv[he.Drv] = append(byDrv[he.Drv], he)
+	}
+	results, err := r.Nix.Realise(ctx, drvs, nix.RealiseOptions{
+		Jobs: r.Settings.Jobs, Builders: r.Settings.Builders,
+		OnFinished: func(drv string) {
+			for _, he := range byDrv[drv] {
+				r.progress(Event{Host: he.Host, Phase: "finished"})
+			}
+		},
+		OnBuilt: func(drv string, ok bool) {
+			phase := "built"
+			if !ok {
+				phase = "build-failed"
+			}
+			for _, he := range byDrv[drv] {
+				r.progress(Event{Host: he.Host, Phase: phase})
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	for _, br := range results {
+		for _, he := range byDrv[br.Drv] {
+			oc := HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, Seconds: he.Seconds + br.Seconds}
+			if !br.OK {
+				oc.Status, oc.Error = evidence.Red, br.Err
+			}
+			r.judge(oc)
+		}
+	}
+	return nil
+}
+
+// recordEvidence copies green outputs to the cache, when there is one, and
+// records the fresh outcomes at commit.
+func (r *run) recordEvidence(ctx context.Context, commit string) error {
+	if r.Settings.Cache != "" {
+		if err := r.copyToCache(ctx); err != nil {
+			// The evidence of the build itself still stands.
+			if rerr := r.Evidence.Record(ctx, commit, r.fresh); rerr != nil {
+				return rerr
+			}
+			return err
+		}
+	}
+	if len(r.fresh) > 0 {
+		return r.Evidence.Record(ctx, commit, r.fresh)
+	}
+	return nil
+}
+
+// copyToCache copies every green output that is in the local store to
+// build.cache and notes the cache in those hosts' evidence.
+func (r *run) copyToCache(ctx context.Context) error {
+	var names, outs []string
+	for name, h := range r.fresh {
+		if h.Status == evidence.Green && h.Out != "" {
+			names = append(names, name)
+			outs = append(outs, h.Out)
+		}
+	}
+	if len(outs) == 0 {
+		return nil
+	}
+	valid, err := r.Nix.ValidPaths(ctx, outs)
+	if err != nil {
+		return err
+	}
+	var present []string
+	for _, o := range outs {
+		if valid[o] {
+			present = append(present, o)
+		}
+	}
+	if len(present) == 0 {
+		return nil
+	}
+	cache := r.Settings.Cache
+	if err := r.Nix.CopyTo(ctx, cache, present); err != nil {
+		return fmt.Errorf("copy green outputs to build.cache %s: %w", cache, err)
+	}
+	for _, name := range names {
+		h := r.fresh[name]
+		if valid[h.Out] {
+			h.Cache = cache
+			r.fresh[name] = h
+		}
+	}
+	return nil
+}
+
+// selectHosts keeps the hosts matching any pattern (all when none); a
+// pattern that matches nothing is an error naming it.
+func selectHosts(all, patterns []string, commit string) ([]string, error) {
+	sorted := append([]string(nil), all...)
+	sort.Strings(sorted)
+	if len(patterns) == 0 {
+		return sorted, nil
+	}
+	keep := map[string]bool{}
+	for _, p := range patterns {
+		if _, err := path.Match(p, ""); err != nil {
+			return nil, &UnknownHostPatternError{Pattern: p, Commit: commit, Err: err}
+		}
+		matched := false
+		for _, h := range sorted {
+			if ok, _ := path.Match(p, h); ok || p == h {
+				keep[h], matched = true, true
+			}
+		}
+		if !matched {
+			return nil, &UnknownHostPatternError{Pattern: p, Commit: commit}
+		}
+	}
+	var out []string
+	for _, h := range sorted {
+		if keep[h] {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}

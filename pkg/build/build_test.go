@@ -1,0 +1,318 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringflow/ringflow/pkg/evidence"
+	"github.com/ringflow/ringflow/pkg/nix"
+)
+
+func outcomes(rep *Report) map[string]HostOutcome {
+	m := map[string]HostOutcome{}
+	for _, h := range rep.Hosts {
+		m[h.Host] = h
+	}
+	return m
+}
+
+// Hosts green in the note are answered from it and never evaluated again;
+// red ones are tried again.
+func TestRunReusesGreenNote(t *testing.T) {
+	f := newFakes("b", "a")
+	f.evidence.notes = map[string]map[string]evidence.Host{"c1": {
+		"a": {Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/old-a.drv", Out: "/nix/store/old-a"},
+		"b": {Status: evidence.Red, Phase: evidence.PhaseEval, Error: "error: once"},
+	}}
+	rep, err := f.builder.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]string{{"b"}}; !reflect.DeepEqual(f.nix.evaluated, want) {
+		t.Errorf("evaluated %v, want %v", f.nix.evaluated, want)
+	}
+	want := []HostOutcome{
+		{Host: "a", Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/old-a.drv", Out: "/nix/store/old-a", Reused: true},
+		{Host: "b", Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/b.drv", Out: "/nix/store/b", Seconds: 1 + buildSeconds},
+	}
+	if !reflect.DeepEqual(rep.Hosts, want) {
+		t.Errorf("hosts %+v, want %+v", rep.Hosts, want)
+	}
+	if _, again := f.evidence.recorded["c1"]["a"]; again || len(f.evidence.recorded["c1"]) != 1 {
+		t.Errorf("recorded %v, want b alone", f.evidence.recorded["c1"])
+	}
+}
+
+// Every host green in the note: nothing is evaluated, built or recorded.
+func TestRunAllGreenInNote(t *testing.T) {
+	f := newFakes("a")
+	f.evidence.notes = map[string]map[string]evidence.Host{"c1": {"a": {Status: evidence.Green, Phase: evidence.PhaseBuild}}}
+	rep, err := f.builder.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.nix.evaluated != nil || f.nix.realised != nil || f.evidence.recorded != nil {
+		t.Errorf("evaluated %v, realised %v, recorded %v; want none", f.nix.evaluated, f.nix.realised, f.evidence.recorded)
+	}
+	if len(rep.Hosts) != 1 || !rep.Hosts[0].Reused || len(rep.Red()) != 0 {
+		t.Errorf("hosts %+v", rep.Hosts)
+	}
+}
+
+// A host that fails to evaluate is red in phase eval; the others build.
+func TestRunEvalFailure(t *testing.T) {
+	f := newFakes("a", "b")
+	f.nix.evals = map[string]nix.HostEval{"b": {Err: "error: boom", Seconds: 0.5}}
+	rep, err := f.builder.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := outcomes(rep)
+	if want := (HostOutcome{Host: "b", Status: evidence.Red, Phase: evidence.PhaseEval, Seconds: 0.5, Error: "error: boom"}); got["b"] != want {
+		t.Errorf("b = %+v, want %+v", got["b"], want)
+	}
+	if got["a"].Status != evidence.Green {
+		t.Errorf("a = %+v, want green", got["a"])
+	}
+	if want := [][]nix.DrvOut{{{Drv: "/nix/store/a.drv", Out: "/nix/store/a"}}}; !reflect.DeepEqual(f.nix.realised, want) {
+		t.Errorf("realised %v, want %v", f.nix.realised, want)
+	}
+	if red := rep.Red(); len(red) != 1 || red[0].Host != "b" {
+		t.Errorf("red %+v, want b", red)
+	}
+	if rec := f.evidence.recorded["c1"]["b"]; rec.Status != evidence.Red || rec.Phase != evidence.PhaseEval || rec.Error != "error: boom" {
+		t.Errorf("recorded b = %+v", rec)
+	}
+}
+
+// An output already in the store, or a derivation green at any commit, is
+// reused and not realised.
+func TestRunReusesValidOutputOrGreenDrv(t *testing.T) {
+	f := newFakes("a", "b", "c")
+	f.nix.valid = map[string]bool{"/nix/store/a": true}
+	f.evidence.green = map[string]bool{"/nix/store/b.drv": true}
+	rep, err := f.builder.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]nix.DrvOut{{{Drv: "/nix/store/c.drv", Out: "/nix/store/c"}}}; !reflect.DeepEqual(f.nix.realised, want) {
+		t.Errorf("realised %v, want c alone", f.nix.realised)
+	}
+	got := outcomes(rep)
+	for _, h := range []string{"a", "b"} {
+		want := HostOutcome{Host: h, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/" + h + ".drv", Out: "/nix/store/" + h, Seconds: 1, Reused: true}
+		if got[h] != want {
+			t.Errorf("%s = %+v, want %+v", h, got[h], want)
+		}
+		if !f.evidence.recorded["c1"][h].Reused {
+			t.Errorf("recorded %s not reused: %+v", h, f.evidence.recorded["c1"][h])
+		}
+	}
+	if got["c"].Reused {
+		t.Errorf("c = %+v, want built", got["c"])
+	}
+}
+
+// Hosts sharing a derivation build it once and share its outcome.
+func TestRunSharedDerivationRealisedOnce(t *testing.T) {
+	f := newFakes("a", "b")
+	same := nix.HostEval{Drv: "/nix/store/same.drv", Out: "/nix/store/same", Seconds: 1}
+	f.nix.evals = map[string]nix.HostEval{"a": same, "b": same}
+	rep, err := f.builder.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]nix.DrvOut{{{Drv: same.Drv, Out: same.Out}}}; !reflect.DeepEqual(f.nix.realised, want) {
+		t.Errorf("realised %v, want one derivation once", f.nix.realised)
+	}
+	for _, h := range rep.Hosts {
+		if h.Status != evidence.Green || h.Drv != same.Drv || h.Seconds != 1+buildSeconds {
+			t.Errorf("%s = %+v", h.Host, h)
+		}
+	}
+}
+
+// A failed realisation makes its hosts red in phase build, with nix's error.
+func TestRunBuildFailure(t *testing.T) {
+	f := newFakes("a", "b", "c")
+	same := nix.HostEval{Drv: "/nix/store/bad.drv", Out: "/nix/store/bad", Seconds: 1}
+	f.nix.evals = map[string]nix.HostEval{"a": same, "b": same}
+	f.nix.fail = map[string]string{same.Drv: "builder for bad.drv failed\nlast log line"}
+	rep, err := f.builder.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := outcomes(rep)
+	for _, h := range []string{"a", "b"} {
+		want := HostOutcome{Host: h, Status: evidence.Red, Phase: evidence.PhaseBuild, Drv: same.Drv, Out: same.Out,
+			Seconds: 1 + buildSeconds, Error: "builder for bad.drv failed\nlast log line"}
+		if got[h] != want {
+			t.Errorf("%s = %+v, want %+v", h, got[h], want)
+		}
+		if rec := f.evidence.recorded["c1"][h]; rec.Status != evidence.Red || rec.Error != want.Error {
+			t.Errorf("recorded %s = %+v", h, rec)
+		}
+	}
+	if got["c"].Status != evidence.Green {
+		t.Errorf("c = %+v, want green", got["c"])
+	}
+}
+
+// --host patterns select by name or glob; one that matches nothing, or is
+// no glob at all, is an UnknownHostPatternError and nothing is evaluated.
+func TestRunHostPatterns(t *testing.T) {
+	tests := []struct {
+		patterns []string
+		want     []string
+		badGlob  string // the pattern an UnknownHostPatternError names
+		malform  bool   // ... because it is not a glob
+	}{
+		{patterns: nil, want: []string{"db-1", "lab[1]", "web-1", "web-2"}},
+		{patterns: []string{"web-*"}, want: []string{"web-1", "web-2"}},
+		{patterns: []string{"web-2", "db-?"}, want: []string{"db-1", "web-2"}},
+		{patterns: []string{"lab[1]"}, want: []string{"lab[1]"}}, // a name, though it looks like a class
+		{patterns: []string{"web-*", "mail-*"}, badGlob: "mail-*"},
+		{patterns: []string{"web-["}, badGlob: "web-[", malform: true},
+	}
+	for _, tt := range tests {
+		f := newFakes("web-2", "web-1", "db-1", "lab[1]")
+		rep, err := f.builder.Run(context.Background(), Options{Patterns: tt.patterns})
+		if tt.badGlob == "" {
+			if err != nil {
+				t.Fatalf("%q: %v", tt.patterns, err)
+			}
+			var names []string
+			for _, h := range rep.Hosts {
+				names = append(names, h.Host)
+			}
+			if !slices.Equal(names, tt.want) {
+				t.Errorf("%q: hosts %v, want %v", tt.patterns, names, tt.want)
+			}
+			continue
+		}
+		var unknown *UnknownHostPatternError
+		if !errors.As(err, &unknown) || unknown.Pattern != tt.badGlob || unknown.Commit != "c1" || (unknown.Err != nil) != tt.malform {
+			t.Errorf("%q: err = %#v, want an UnknownHostPatternError for %q (malformed %v)", tt.patterns, err, tt.badGlob, tt.malform)
+		}
+		if f.nix.evaluated != nil {
+			t.Errorf("%q: evaluated %v after a bad pattern", tt.patterns, f.nix.evaluated)
+		}
+	}
+}
+
+// Fresh outcomes are recorded at the commit with the clock's time in UTC
+// and the Nix that judged them.
+func TestRunRecordsFreshEvidence(t *testing.T) {
+	f := newFakes("a")
+	rep, err := f.builder.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := evidence.Host{Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/a.drv", Out: "/nix/store/a",
+		Seconds: 1 + buildSeconds, Nix: "nix 2.8.0", Time: clockTime.UTC()}
+	got := f.evidence.recorded["c1"]["a"]
+	if !reflect.DeepEqual(got, want) || got.Time.Location() != time.UTC {
+		t.Errorf("recorded %+v, want %+v", got, want)
+	}
+	if rep.Commit != "c1" || rep.Nix != "nix 2.8.0" {
+		t.Errorf("report commit %q nix %q", rep.Commit, rep.Nix)
+	}
+}
+
+// REV picks the commit: dev's head by default, else what Resolve says,
+// after the sync.
+func TestRunRev(t *testing.T) {
+	f := newFakes("a")
+	f.target.revs = map[string]string{"canary": "c0"}
+	rep, err := f.builder.Run(context.Background(), Options{Rev: "canary"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.evidence.recorded["c0"]; rep.Commit != "c0" || !ok {
+		t.Errorf("commit %q, recorded %v; want c0", rep.Commit, f.evidence.recorded)
+	}
+}
+
+// With a cache, green outputs in the store are copied and their evidence
+// names the cache; outputs not in the store, and red hosts, are not.
+func TestRunCopiesToCache(t *testing.T) {
+	f := newFakes("built", "valid", "greendrv", "evalred")
+	f.builder.Settings.Cache = "s3://cache"
+	f.nix.valid = map[string]bool{"/nix/store/valid": true}
+	f.evidence.green = map[string]bool{"/nix/store/greendrv.drv": true}
+	f.nix.evals = map[string]nix.HostEval{"evalred": {Err: "error: x"}}
+	if _, err := f.builder.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(f.nix.copied)
+	if want := []string{"/nix/store/built", "/nix/store/valid"}; f.nix.copiedTo != "s3://cache" || !slices.Equal(f.nix.copied, want) {
+		t.Errorf("copied %v to %q, want %v to s3://cache", f.nix.copied, f.nix.copiedTo, want)
+	}
+	wantCache := map[string]string{"built": "s3://cache", "valid": "s3://cache", "greendrv": "", "evalred": ""}
+	for h, want := range wantCache {
+		if got := f.evidence.recorded["c1"][h].Cache; got != want {
+			t.Errorf("recorded %s cache %q, want %q", h, got, want)
+		}
+	}
+}
+
+// When the copy fails the build's evidence is still recorded, and the
+// error is returned.
+func TestRunCacheCopyFails(t *testing.T) {
+	f := newFakes("a")
+	f.builder.Settings.Cache = "s3://cache"
+	f.nix.copyErr = errors.New("unreachable")
+	rep, err := f.builder.Run(context.Background(), Options{})
+	if !errors.Is(err, f.nix.copyErr) || !strings.Contains(err.Error(), "copy green outputs to build.cache s3://cache") || rep != nil {
+		t.Fatalf("rep %v, err = %v, want the copy error", rep, err)
+	}
+	if got := f.evidence.recorded["c1"]["a"]; got.Status != evidence.Green || got.Cache != "" {
+		t.Errorf("recorded %+v, want green without a cache", got)
+	}
+}
+
+// Progress hears every host's steps, in order.
+func TestRunProgress(t *testing.T) {
+	f := newFakes("note", "evalred", "built", "buildred", "valid")
+	f.evidence.notes = map[string]map[string]evidence.Host{"c1": {"note": {Status: evidence.Green}}}
+	f.nix.evals = map[string]nix.HostEval{"evalred": {Err: "error: x"}}
+	f.nix.fail = map[string]string{"/nix/store/buildred.drv": "failed"}
+	f.nix.valid = map[string]bool{"/nix/store/valid": true}
+	got := map[string][]string{}
+	_, err := f.builder.Run(context.Background(), Options{Progress: func(ev Event) { got[ev.Host] = append(got[ev.Host], ev.Phase) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"note":     {"reused"},
+		"evalred":  {"eval-failed"},
+		"built":    {"evaluated", "finished", "built"},
+		"buildred": {"evaluated", "finished", "build-failed"},
+		"valid":    {"evaluated", "reused"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("progress %v, want %v", got, want)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&RedError{Commit: "0123456789abcdef", Red: []HostOutcome{{Host: "a", Phase: "eval"}, {Host: "b", Phase: "build"}}},
+			"2 host(s) red at 0123456789ab: a (eval), b (build)"},
+		{&UnknownHostPatternError{Pattern: "x-*", Commit: "0123456789abcdef"}, `--host "x-*" matches no host of the flake at 0123456789ab`},
+		{&UnknownHostPatternError{Pattern: "[", Err: errors.New("syntax error in pattern")}, `--host "[": syntax error in pattern`},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
