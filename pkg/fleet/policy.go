@@ -57,20 +57,6 @@ func (f *Fleet) heldSince(ringName, commit string) (since time.Time, waived bool
 	return soak.HeldSince(entries, ringName, commit, f.Repo)
 }
 
-// SoakLeft says how much longer ring i's position must sit before the
-// next ring may take it (0 when it may).
-func (f *Fleet) SoakLeft(i int, position string) (time.Duration, error) {
-	r := f.Config.Rings[i]
-	if r.Soak <= 0 || position == "" {
-		return 0, nil
-	}
-	entries, err := f.Ledger.Entries(0)
-	if err != nil {
-		return 0, err
-	}
-	return soak.Left(entries, r.Name, r.Soak, position, f.Now(), f.Repo)
-}
-
 // runVerify runs the verify hook of ring name, with the ring, the commit
 // and the ring's hosts at that commit in its environment.
 func (f *Fleet) runVerify(ctx context.Context, name, commit string) (*ring.HookRun, error) {
@@ -120,9 +106,4 @@ func (f *Fleet) checkSignature(commit, path string) (*ring.SignatureCheck, error
 		return nil, err
 	}
 	return check, nil
-}
-
-// Frozen says whether ring i is in a freeze window now, and until when.
-func (f *Fleet) Frozen(i int) *ring.Freeze {
-	return ring.FrozenAt(f.Config.Rings[i].Freeze, f.Now())
 }
