@@ -17,6 +17,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/cmd/root"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/config"
+	"github.com/ringflow/ringflow/pkg/deploy"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/membership"
@@ -96,7 +97,7 @@ func ExitCode(err error) int {
 		noRing  *fleet.UnknownRingError
 		noHost  *fleet.UnknownHostPatternError
 		noInput *fleet.UnknownInputError
-		noHostN *fleet.UnknownHostError
+		noHostN *deploy.UnknownHostError
 		red     *fleet.BuildRedError
 	)
 	switch {
