@@ -18,6 +18,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/cmd/root"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/config"
+	"github.com/ringflow/ringflow/pkg/deploy"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/membership"
@@ -98,7 +99,7 @@ func ExitCode(err error) int {
 		noRing  *fleet.UnknownRingError
 		noHost  *build.UnknownHostPatternError
 		noInput *update.UnknownInputError
-		noHostN *fleet.UnknownHostError
+		noHostN *deploy.UnknownHostError
 		red     *build.RedError
 	)
 	switch {

@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -380,65 +378,4 @@ func (f *Fleet) Hosts(ctx context.Context, commit string) ([]membership.Placemen
 		return nil, err
 	}
 	return membership.Assign(f.Config.Groups(), names)
-}
-
-// DeployURI is the flake URI a host deploys from: its group's branch on
-// the remote (or in this repository when there is none).
-func (f *Fleet) DeployURI(branch, host string) string {
-	base := "git+file://" + f.Repo.Path()
-	if f.Config.Remote != "" {
-		if u, err := f.Repo.RemoteURL(f.Config.Remote); err == nil {
-			base = FlakeURL(u, f.Repo.Path())
-		}
-	}
-	if f.Config.FlakeDir != "" && filepath.Clean(f.Config.FlakeDir) != "." {
-		return fmt.Sprintf("%s?ref=%s&dir=%s#%s", base, queryEscape(branch), queryEscape(filepath.ToSlash(filepath.Clean(f.Config.FlakeDir))), fragmentEscape(host))
-	}
-	return fmt.Sprintf("%s?ref=%s#%s", base, queryEscape(branch), fragmentEscape(host))
-}
-
-// FlakeURL turns a git remote URL into a flake URL base: git+https://…,
-// git+ssh://… (scp-like user@host:path too), git+file:///… for paths
-// (relative ones against repoDir). A password is never shown.
-func FlakeURL(remote, repoDir string) string {
-	switch {
-	case strings.Contains(remote, "://"):
-		if u, err := url.Parse(remote); err == nil {
-			if u.User != nil {
-				u.User = url.User(u.User.Username())
-			}
-			remote = u.String()
-		} else {
-			// A password Go's parser refuses (git takes it).
-			remote = gitrepo.RedactURL(remote)
-		}
-		if strings.HasPrefix(remote, "git+") {
-			return remote
-		}
-		return "git+" + remote
-	case isSCPLike(remote):
-		userHost, path, _ := strings.Cut(remote, ":")
-		return "git+ssh://" + userHost + "/" + strings.TrimPrefix(path, "/")
-	default:
-		if !filepath.IsAbs(remote) {
-			remote = filepath.Join(repoDir, remote)
-		}
-		return "git+file://" + filepath.Clean(remote)
-	}
-}
-
-// isSCPLike matches git's [user@]host:path form; a colon after a slash is
-// part of a local path instead.
-func isSCPLike(s string) bool {
-	colon := strings.Index(s, ":")
-	slash := strings.Index(s, "/")
-	return colon > 0 && (slash < 0 || colon < slash)
-}
-
-func queryEscape(s string) string {
-	return strings.ReplaceAll(url.QueryEscape(s), "%2F", "/")
-}
-
-func fragmentEscape(s string) string {
-	return (&url.URL{Fragment: s}).EscapedFragment()
 }

@@ -619,7 +619,7 @@ func (f *Fleet) localRemoteDir() (dir string, ok bool) {
 	switch {
 	case strings.HasPrefix(u, "file://"):
 		u = strings.TrimPrefix(u, "file://")
-	case strings.Contains(u, "://") || isSCPLike(u):
+	case strings.Contains(u, "://") || gitrepo.IsSCPLike(u):
 		return "", false
 	}
 	if !filepath.IsAbs(u) {

@@ -27,6 +27,14 @@ func (r *Repo) RemoteURL(remote string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// IsSCPLike matches git's scp-like remote form, [user@]host:path; a colon
+// after a slash is part of a local path instead.
+func IsSCPLike(s string) bool {
+	colon := strings.Index(s, ":")
+	slash := strings.Index(s, "/")
+	return colon > 0 && (slash < 0 || colon < slash)
+}
+
 // remoteLabel names a remote in errors: its name and its URL without password.
 func (r *Repo) remoteLabel(remote string) (label, redacted string, err error) {
 	url, err := r.RemoteURL(remote)

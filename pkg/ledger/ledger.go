@@ -149,6 +149,18 @@ func (s *Store) Entries(max int) ([]Entry, error) {
 	return entries, nil
 }
 
+// OfRing keeps, in order, the entries of ring ringName; when ringName is
+// dev, the dev branch's name, dev's own entries (those of no ring) too.
+func OfRing(entries []Entry, ringName, dev string) []Entry {
+	var out []Entry
+	for _, e := range entries {
+		if e.Ring == ringName || (ringName == dev && e.Ring == "") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func short(c string) string {
 	if len(c) > 12 {
 		return c[:12]

@@ -18,6 +18,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/metrics"
+	"github.com/ringflow/ringflow/pkg/overview"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
 
@@ -142,8 +143,10 @@ func cycleRun(ctx context.Context, opts *CycleOptions) error {
 }
 
 func writeMetrics(ctx context.Context, fl *fleet.Fleet, opts *CycleOptions, rep *cycle.Report, start time.Time, ok bool) error {
-	snap, err := fl.Snapshot(ctx)
-	if err != nil {
+	var snap metrics.Snapshot
+	if ov, err := overview.New(fl).Read(ctx); err == nil {
+		snap = ov.Metrics()
+	} else {
 		// Where the rings stand is unknown (the remote may be out of
 		// reach), but that this cycle failed, and when, is worth telling.
 		fmt.Fprintf(opts.IO.ErrOut, "warning: metrics without ring figures: %v\n", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/ring"
 	"github.com/ringflow/ringflow/pkg/tableprinter"
 )
@@ -79,7 +80,7 @@ func historyRun(ctx context.Context, opts *HistoryOptions) error {
 	if err != nil {
 		return err
 	}
-	entries, err := fl.History(ctx, opts.Ring)
+	entries, err := history(ctx, fl, opts.Ring)
 	if err != nil {
 		return err
 	}
@@ -118,6 +119,24 @@ func historyRun(ctx context.Context, opts *HistoryOptions) error {
 		tp.AddRow(when, r.Event, ringName, from, to, r.Actor, reason)
 	}
 	return tp.Render()
+}
+
+// history reads the ledger newest first, only ring's entries when ring is
+// set (dev's updates when ring is the dev branch's name).
+func history(ctx context.Context, fl *fleet.Fleet, ringName string) ([]ledger.Entry, error) {
+	if ringName != "" && ringName != fl.Config.Dev {
+		if _, err := fl.RingIndex(ringName); err != nil {
+			return nil, err
+		}
+	}
+	if err := fl.Sync(ctx); err != nil {
+		return nil, err
+	}
+	all, err := fl.Ledger.Entries(0)
+	if err != nil || ringName == "" {
+		return all, err
+	}
+	return ledger.OfRing(all, ringName, fl.Config.Dev), nil
 }
 
 func shortOr(c string) string {

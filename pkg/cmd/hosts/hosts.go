@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ringflow/ringflow/pkg/cmdutil"
+	"github.com/ringflow/ringflow/pkg/deploy"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/tableprinter"
@@ -75,7 +76,7 @@ func hostsRun(ctx context.Context, opts *HostsOptions) error {
 		return err
 	}
 	if opts.NixOS != "" {
-		s, err := fl.Snippet(ctx, opts.NixOS)
+		s, err := deploy.New(fl).Snippet(ctx, opts.NixOS)
 		if err != nil {
 			return err
 		}
@@ -100,9 +101,10 @@ func hostsRun(ctx context.Context, opts *HostsOptions) error {
 	if err != nil {
 		return err
 	}
+	src := deploy.New(fl)
 	rows := make([]HostJSON, 0, len(ps))
 	for _, p := range ps {
-		rows = append(rows, HostJSON{Host: p.Host, Group: p.Group, Ring: p.Ring, Branch: p.Branch, Rule: string(p.Rule), URI: fl.DeployURI(p.Branch, p.Host)})
+		rows = append(rows, HostJSON{Host: p.Host, Group: p.Group, Ring: p.Ring, Branch: p.Branch, Rule: string(p.Rule), URI: src.URI(p.Branch, p.Host)})
 	}
 	if opts.JSON {
 		return cmdutil.WriteJSON(opts.IO.Out, rows)

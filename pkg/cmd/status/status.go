@@ -16,6 +16,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/overview"
 	"github.com/ringflow/ringflow/pkg/ring"
 	"github.com/ringflow/ringflow/pkg/tableprinter"
 )
@@ -112,72 +113,57 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 	if err := fl.RequireRings(); err != nil {
 		return err
 	}
-	st, err := fl.State(ctx)
+	rd := overview.New(fl)
+	rd.Now = opts.Now
+	ov, err := rd.Read(ctx)
 	if err != nil {
 		return err
 	}
-	tallies, tallyErrs, err := fl.GroupEvidence(ctx, st)
-	if err != nil {
-		return err
+	out := toJSON(ov, opts.IO)
+	if opts.JSON {
+		return cmdutil.WriteJSON(opts.IO.Out, out)
 	}
-	now := opts.Now()
-	out := StatusJSON{Dev: BranchJSON{Branch: st.Dev, Commit: st.DevCommit}}
-	if st.DevCommit != "" {
-		ci, err := fl.Repo.Commit(st.DevCommit)
-		if err != nil {
-			return err
-		}
-		out.Dev.CommitTime = ci.Time.UTC().Format(time.RFC3339)
-		out.Dev.AgeSeconds = int64(now.Sub(ci.Time).Seconds())
-		out.Dev.Subject = ci.Subject
-		out.Dev.Inputs = keyInputs(fl, st.DevCommit, opts.IO)
+	return printText(opts.IO, out)
+}
+
+// toJSON is the overview as status shows it; what it could not read is
+// said on stderr as it goes.
+func toJSON(ov *overview.Overview, io *iostreams.IOStreams) StatusJSON {
+	out := StatusJSON{Dev: BranchJSON{Branch: ov.Dev.Branch, Commit: ov.Dev.Commit.Hash}}
+	if c := ov.Dev.Commit; c.Hash != "" {
+		out.Dev.CommitTime, out.Dev.AgeSeconds, out.Dev.Subject = commitTime(c), int64(c.Age.Seconds()), c.Subject
+		out.Dev.Inputs = keyInputs(c.Hash, ov.Dev.Inputs, io)
 	}
-	for i, rs := range st.Rings {
-		srcName, srcHead := st.Source(i)
-		rj := RingJSON{Name: rs.Ring.Name, Position: rs.Position, Source: srcName, Groups: []GroupJSON{}}
-		if rs.Position != "" {
-			rj.Inputs = keyInputs(fl, rs.Position, opts.IO)
-			left, err := fl.SoakLeft(i, rs.Position)
-			if err != nil {
-				return err
-			}
-			rj.SoakLeftSeconds = int64(left.Seconds())
+	for _, r := range ov.Rings {
+		rj := RingJSON{Name: r.Name, Position: r.Position.Hash, Source: r.Source, Groups: []GroupJSON{}}
+		if r.Position.Hash != "" {
+			rj.Inputs = keyInputs(r.Position.Hash, r.Inputs, io)
+			rj.SoakLeftSeconds = int64(r.SoakLeft.Seconds())
 		}
-		if fz := fl.Frozen(i); fz != nil {
+		if fz := r.Frozen; fz != nil {
 			rj.FrozenUntil, rj.FrozenReason = fz.Until.UTC().Format(time.RFC3339), fz.Reason
 		}
-		if rs.Err != nil {
-			rj.Error = rs.Err.Error()
+		if r.Err != nil {
+			rj.Error = r.Err.Error()
 		}
-		for _, gs := range rs.Groups {
-			gj := GroupJSON{Name: gs.Group.Name, Branch: gs.Group.Branch, Commit: gs.Commit, Pinned: gs.Group.Pinned}
-			if t, ok := tallies[gs.Group.Name]; ok {
-				gj.Evidence = &t
-			} else if e := tallyErrs[gs.Group.Name]; e != nil {
-				fmt.Fprintf(opts.IO.ErrOut, "warning: evidence of group %s unknown: %v\n", gs.Group.Name, e)
+		for _, g := range r.Groups {
+			gj := GroupJSON{Name: g.Name, Branch: g.Branch, Commit: g.Commit.Hash, Pinned: g.Pinned, Evidence: g.Evidence}
+			if g.EvidenceErr != nil {
+				fmt.Fprintf(io.ErrOut, "warning: evidence of group %s unknown: %v\n", g.Name, g.EvidenceErr)
 			}
-			if gs.Commit != "" {
-				ci, err := fl.Repo.Commit(gs.Commit)
-				if err != nil {
-					return err
-				}
-				gj.CommitTime = ci.Time.UTC().Format(time.RFC3339)
-				gj.AgeSeconds = int64(now.Sub(ci.Time).Seconds())
-				gj.Subject = ci.Subject
-				if srcHead != "" {
-					if gj.Behind, err = fl.Repo.CountBetween(gs.Commit, srcHead); err != nil {
-						return err
-					}
-				}
+			if c := g.Commit; c.Hash != "" {
+				gj.CommitTime, gj.AgeSeconds, gj.Subject = commitTime(c), int64(c.Age.Seconds()), c.Subject
+				gj.Behind = g.Behind
 			}
 			rj.Groups = append(rj.Groups, gj)
 		}
 		out.Rings = append(out.Rings, rj)
 	}
-	if opts.JSON {
-		return cmdutil.WriteJSON(opts.IO.Out, out)
-	}
-	return printText(opts.IO, out)
+	return out
+}
+
+func commitTime(c overview.Commit) string {
+	return c.Time.UTC().Format(time.RFC3339)
 }
 
 func printText(io *iostreams.IOStreams, s StatusJSON) error {
@@ -242,16 +228,15 @@ func printText(io *iostreams.IOStreams, s StatusJSON) error {
 	return nil
 }
 
-// keyInputs reads the inputs pinned at commit; a lock that cannot be read
-// is a warning, not a failure of status.
-func keyInputs(fl *fleet.Fleet, commit string, io *iostreams.IOStreams) []InputJSON {
-	ins, err := fl.KeyInputs(commit)
-	if err != nil {
-		fmt.Fprintf(io.ErrOut, "warning: inputs at %s unknown: %v\n", ring.Short(commit), err)
+// keyInputs shows the inputs pinned at commit; a lock that could not be
+// read is a warning, not a failure of status.
+func keyInputs(commit string, ins overview.Inputs, io *iostreams.IOStreams) []InputJSON {
+	if ins.Err != nil {
+		fmt.Fprintf(io.ErrOut, "warning: inputs at %s unknown: %v\n", ring.Short(commit), ins.Err)
 		return nil
 	}
-	out := make([]InputJSON, 0, len(ins))
-	for _, in := range ins {
+	out := make([]InputJSON, 0, len(ins.Inputs))
+	for _, in := range ins.Inputs {
 		ij := InputJSON{Name: in.Path, Rev: in.Locked.ShortRev()}
 		if !in.Locked.LastModified.IsZero() {
 			ij.Date = in.Locked.LastModified.UTC().Format(time.RFC3339)
