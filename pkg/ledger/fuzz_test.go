@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ringflow/ringflow/pkg/ring"
 )
 
 // seedEntries are entries as ringflow writes them.
@@ -37,8 +39,8 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, commit, message string) {
 		e, err := Decode(commit, message)
 		if err != nil {
-			if !strings.Contains(err.Error(), short(commit)) {
-				t.Fatalf("error %q does not name entry %q", err, short(commit))
+			if !strings.Contains(err.Error(), ring.Short(commit)) {
+				t.Fatalf("error %q does not name entry %q", err, ring.Short(commit))
 			}
 			return
 		}

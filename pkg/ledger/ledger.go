@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/ring"
 )
 
 // Ref is where the ledger lives; `git log refs/ringflow/ledger` reads it.
@@ -67,7 +68,7 @@ func subject(e Entry) string {
 		s += " " + e.Ring
 	}
 	if e.To != "" {
-		s += " to " + short(e.To)
+		s += " to " + ring.Short(e.To)
 	}
 	if e.Reason != "" {
 		s += ": " + strings.SplitN(e.Reason, "\n", 2)[0]
@@ -82,13 +83,13 @@ func Decode(commit, message string) (Entry, error) {
 	var e Entry
 	_, body, ok := strings.Cut(message, "\n\n")
 	if !ok {
-		return e, fmt.Errorf("ledger: entry %s has no JSON body", short(commit))
+		return e, fmt.Errorf("ledger: entry %s has no JSON body", ring.Short(commit))
 	}
 	if err := json.Unmarshal([]byte(body), &e); err != nil {
-		return e, fmt.Errorf("ledger: entry %s is not JSON: %w", short(commit), err)
+		return e, fmt.Errorf("ledger: entry %s is not JSON: %w", ring.Short(commit), err)
 	}
 	if e.Event == "" || e.Time.IsZero() {
-		return e, fmt.Errorf("ledger: entry %s lacks its event or time", short(commit))
+		return e, fmt.Errorf("ledger: entry %s lacks its event or time", ring.Short(commit))
 	}
 	e.Commit = commit
 	return e, nil
@@ -159,11 +160,4 @@ func OfRing(entries []Entry, ringName, dev string) []Entry {
 		}
 	}
 	return out
-}
-
-func short(c string) string {
-	if len(c) > 12 {
-		return c[:12]
-	}
-	return c
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/ring"
 )
 
 // Repo is what moving refs needs of a repository (a *gitrepo.Repo).
@@ -99,7 +100,7 @@ func (m *Mover) Move(ctx context.Context, c Change) error {
 	// follow where they can and are said where they cannot.
 	for _, o := range c.Own {
 		if err := m.followOwn(ctx, o); err != nil {
-			m.note("note: the remote's %s moved to %s but the local copy did not follow: %v\n", o.Ref, short(o.New), err)
+			m.note("note: the remote's %s moved to %s but the local copy did not follow: %v\n", o.Ref, ring.Short(o.New), err)
 		}
 	}
 	for _, b := range c.Branches {
@@ -194,7 +195,7 @@ func (m *Mover) followBranch(ctx context.Context, branch, to string) {
 		return
 	}
 	if ff, err := m.Repo.IsAncestor(local, to); err != nil || !ff {
-		m.note("note: local branch %s is not behind the remote's %s; left as it was\n", branch, short(to))
+		m.note("note: local branch %s is not behind the remote's %s; left as it was\n", branch, ring.Short(to))
 		return
 	}
 	adv, err := m.Repo.AdvanceBranch(ctx, branch, local, to)
@@ -202,7 +203,7 @@ func (m *Mover) followBranch(ctx context.Context, branch, to string) {
 	case err != nil:
 		m.note("note: local branch %s not moved: %v\n", branch, err)
 	case adv.Skipped:
-		m.note("note: local branch %s not moved (%s); the remote moved to %s\n", branch, adv.Reason, short(to))
+		m.note("note: local branch %s not moved (%s); the remote moved to %s\n", branch, adv.Reason, ring.Short(to))
 	}
 }
 
@@ -210,11 +211,4 @@ func (m *Mover) note(format string, args ...any) {
 	if m.Log != nil {
 		fmt.Fprintf(m.Log, format, args...)
 	}
-}
-
-func short(c string) string {
-	if len(c) > 12 {
-		return c[:12]
-	}
-	return c
 }

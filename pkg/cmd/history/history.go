@@ -13,7 +13,6 @@ import (
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/ledger"
-	"github.com/ringflow/ringflow/pkg/ring"
 	"github.com/ringflow/ringflow/pkg/tableprinter"
 )
 
@@ -102,7 +101,7 @@ func historyRun(ctx context.Context, opts *HistoryOptions) error {
 	for _, r := range rows {
 		from, to, when := r.From, r.To, r.Time
 		if tty {
-			from, to = shortOr(from), shortOr(to)
+			from, to = cmdutil.ShortCommit(from), cmdutil.ShortCommit(to)
 			when = strings.Replace(strings.TrimSuffix(when, "Z"), "T", " ", 1)
 		}
 		reason := r.Reason
@@ -137,11 +136,4 @@ func history(ctx context.Context, fl *fleet.Fleet, ringName string) ([]ledger.En
 		return all, err
 	}
 	return ledger.OfRing(all, ringName, fl.Config.Dev), nil
-}
-
-func shortOr(c string) string {
-	if c == "" {
-		return "-"
-	}
-	return ring.Short(c)[:7]
 }

@@ -133,7 +133,7 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 		to := m.To
 		if m.To != m.Carries {
 			// A copy of the candidate's tree on top of a rolled-back branch.
-			to = fmt.Sprintf("%s (carries %s)", shortOr(m.To, "new commit"), m.Carries)
+			to = fmt.Sprintf("%s (carries %s)", cmdutil.ShortOr(m.To, "new commit"), m.Carries)
 		}
 		fmt.Fprintf(opts.IO.Out, "%s %s: %s %s -> %s\n", verb, m.Group, m.Branch, from, to)
 	}
@@ -150,11 +150,4 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "%s promoted %s to %s\n", cs.Green("✓"), plan.Ring, ring.Short(plan.Candidate))
 	}
 	return nil
-}
-
-func shortOr(c, empty string) string {
-	if c == "" {
-		return empty
-	}
-	return ring.Short(c)
 }

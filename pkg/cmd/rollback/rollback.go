@@ -121,7 +121,7 @@ func rollbackRun(ctx context.Context, opts *RollbackOptions) error {
 		verb = "would roll back"
 	}
 	for _, m := range res.Moves {
-		how := fmt.Sprintf("new commit %s on top, with the tree of %s", shortOr(m.To, "(to be made)"), ring.Short(res.To))
+		how := fmt.Sprintf("new commit %s on top, with the tree of %s", cmdutil.ShortOr(m.To, "(to be made)"), ring.Short(res.To))
 		if opts.Reset {
 			how = "rewound to " + ring.Short(res.To)
 		}
@@ -131,11 +131,4 @@ func rollbackRun(ctx context.Context, opts *RollbackOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "%s ring %s carries %s again\n", opts.IO.ColorScheme().Green("✓"), res.Ring, ring.Short(res.To))
 	}
 	return nil
-}
-
-func shortOr(c, empty string) string {
-	if c == "" {
-		return empty
-	}
-	return ring.Short(c)
 }

@@ -309,7 +309,7 @@ func index(ins []InputJSON) map[string]InputJSON {
 // commit, how far behind the ring before it, its evidence and soak left.
 func pipeline(s StatusJSON, cs *iostreams.ColorScheme) string {
 	var b strings.Builder
-	b.WriteString(cs.Bold("dev") + " " + shortCommit(s.Dev.Commit))
+	b.WriteString(cs.Bold("dev") + " " + cmdutil.ShortCommit(s.Dev.Commit))
 	for _, r := range s.Rings {
 		var t evidence.Tally
 		behind, known := 0, false
@@ -325,7 +325,7 @@ func pipeline(s StatusJSON, cs *iostreams.ColorScheme) string {
 		if behind > 0 {
 			arrow = cs.Yellow(fmt.Sprintf(" ─%d─▶ ", behind))
 		}
-		b.WriteString(arrow + cs.Bold(r.Name) + " " + shortCommit(r.Position))
+		b.WriteString(arrow + cs.Bold(r.Name) + " " + cmdutil.ShortCommit(r.Position))
 		var notes []string
 		if ev, color := fmtEvidence(&t, cs); t.Green+t.Red+t.Missing > 0 {
 			if color != nil {
@@ -344,13 +344,6 @@ func pipeline(s StatusJSON, cs *iostreams.ColorScheme) string {
 		}
 	}
 	return b.String()
-}
-
-func shortCommit(c string) string {
-	if c == "" {
-		return "-"
-	}
-	return ring.Short(c)[:7]
 }
 
 // fmtSoak shows the soak left, or the freeze holding the ring.
