@@ -198,6 +198,27 @@ func (r *Repo) Path() string { return r.path }
 // IsBare reports whether the repository has no work tree.
 func (r *Repo) IsBare() bool { return r.bare }
 
+// RealDirs returns, symlinks resolved so that they compare with what /proc
+// and git report, the top-level directory, the git directory and the
+// common directory (refs, objects, worktrees) of the repository.
+func (r *Repo) RealDirs() (top, gitDir, commonDir string) {
+	return realPath(r.path), realPath(r.gitDir), realPath(r.commonDir)
+}
+
+// realPath resolves symlinks where it can, so paths compare with what
+// /proc and git report.
+func realPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return filepath.Clean(p)
+}
+
+// within says whether p is dir or lies inside it.
+func within(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, string(filepath.Separator))+string(filepath.Separator))
+}
+
 func isGitDir(dir string) bool {
 	if fi, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil || fi.IsDir() {
 		return false
