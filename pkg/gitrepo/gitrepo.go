@@ -6,6 +6,11 @@
 // the user's credential helpers, ssh config and agents. Every ref change is a
 // compare-and-swap. Callers get ringflow values (hex commit IDs, ref names,
 // CommitInfo), never go-git types.
+//
+// It is also the only package that looks into git's own files for what a
+// killed git or ringflow left behind — lock files, loose ref files cut
+// short, scratch work tree entries — and at the processes (/proc) that may
+// still hold them; what counts as a problem is the check package's call.
 package gitrepo
 
 import (
