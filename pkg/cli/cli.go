@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/ringflow/ringflow/pkg/build"
+	"github.com/ringflow/ringflow/pkg/check"
 	"github.com/ringflow/ringflow/pkg/cmd/factory"
 	"github.com/ringflow/ringflow/pkg/cmd/root"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
@@ -94,7 +95,7 @@ func ExitCode(err error) int {
 		cfgErr  *config.Error
 		member  *membership.Error
 		refused *ring.GateRefusedError
-		check   *fleet.CheckError
+		checked *check.CheckError
 		noRings *fleet.NoRingsError
 		noRing  *fleet.UnknownRingError
 		noHost  *build.UnknownHostPatternError
@@ -112,7 +113,7 @@ func ExitCode(err error) int {
 	case errors.As(err, &red):
 		return ExitBuildRed
 	case errors.As(err, &usage), errors.As(err, &cfgErr), errors.As(err, &member),
-		errors.As(err, &check), errors.As(err, &noRings), errors.As(err, &noRing), errors.As(err, &noHost),
+		errors.As(err, &checked), errors.As(err, &noRings), errors.As(err, &noRing), errors.As(err, &noHost),
 		errors.As(err, &noInput), errors.As(err, &noHostN):
 		return ExitUsage
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ringflow/ringflow/pkg/build"
+	"github.com/ringflow/ringflow/pkg/check"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/config"
 	"github.com/ringflow/ringflow/pkg/fleet"
@@ -29,7 +30,7 @@ func TestExitCode(t *testing.T) {
 		{wrap(cmdutil.UsageErrorf("bad flag")), ExitUsage},
 		{wrap(&config.Error{Problems: []config.Problem{{Key: "x", Message: "y"}}}), ExitUsage},
 		{wrap(&membership.Error{Unassigned: []string{"h"}}), ExitUsage},
-		{wrap(&fleet.CheckError{Problems: []string{"p"}}), ExitUsage},
+		{wrap(&check.CheckError{Problems: []string{"p"}}), ExitUsage},
 		{&fleet.UnknownRingError{Ring: "x"}, ExitUsage},
 		{&fleet.NoRingsError{}, ExitUsage},
 		{cmdutil.Reported(wrap(&ring.GateRefusedError{Ring: "canary"})), ExitGateRefused},

@@ -6,6 +6,11 @@
 // the user's credential helpers, ssh config and agents. Every ref change is a
 // compare-and-swap. Callers get ringflow values (hex commit IDs, ref names,
 // CommitInfo), never go-git types.
+//
+// It is also the only package that looks into git's own files for what a
+// killed git or ringflow left behind — lock files, loose ref files cut
+// short, scratch work tree entries — and at the processes (/proc) that may
+// still hold them; what counts as a problem is the check package's call.
 package gitrepo
 
 import (
@@ -197,6 +202,27 @@ func (r *Repo) Path() string { return r.path }
 
 // IsBare reports whether the repository has no work tree.
 func (r *Repo) IsBare() bool { return r.bare }
+
+// RealDirs returns, symlinks resolved so that they compare with what /proc
+// and git report, the top-level directory, the git directory and the
+// common directory (refs, objects, worktrees) of the repository.
+func (r *Repo) RealDirs() (top, gitDir, commonDir string) {
+	return realPath(r.path), realPath(r.gitDir), realPath(r.commonDir)
+}
+
+// realPath resolves symlinks where it can, so paths compare with what
+// /proc and git report.
+func realPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return filepath.Clean(p)
+}
+
+// within says whether p is dir or lies inside it.
+func within(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, string(filepath.Separator))+string(filepath.Separator))
+}
 
 func isGitDir(dir string) bool {
 	if fi, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil || fi.IsDir() {

@@ -12,8 +12,9 @@ import (
 	"time"
 )
 
-// scratchPrefix starts the name of every scratch directory, so that stale
-// ones (their process killed) can be told from the user's own work trees.
+// scratchPrefix starts the name of every scratch directory and of its
+// entry under .git/worktrees, so that stale ones (their process killed)
+// can be told from the user's own work trees.
 const scratchPrefix = "ringflow-scratch-"
 
 // scratchConfig keeps a scratch checkout plain whatever the repository's

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ringflow/ringflow/pkg/check"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/config"
 	"github.com/ringflow/ringflow/pkg/fleet"
@@ -68,7 +69,7 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	var problems []string
 	fl, err := opts.Fleet()
 	var cerr *config.Error
-	var report *fleet.CheckReport
+	var report *check.CheckReport
 	switch {
 	case errors.As(err, &cerr):
 		for _, p := range cerr.Problems {
@@ -77,8 +78,8 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	case err != nil:
 		return err
 	default:
-		report, err = fl.Check(ctx, fleet.CheckOptions{Repair: opts.Repair})
-		var ferr *fleet.CheckError
+		report, err = check.Check(ctx, check.ForFleet(fl), check.CheckOptions{Repair: opts.Repair})
+		var ferr *check.CheckError
 		if errors.As(err, &ferr) {
 			problems = ferr.Problems
 		} else if err != nil {
@@ -109,7 +110,7 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		}
 	}
 	if len(problems) > 0 {
-		return cmdutil.Reported(&fleet.CheckError{Problems: problems})
+		return cmdutil.Reported(&check.CheckError{Problems: problems})
 	}
 	if !opts.JSON {
 		fmt.Fprintf(opts.IO.ErrOut, "%s %d hosts in %d groups on %d rings; dev at %s; all branches in order\n",

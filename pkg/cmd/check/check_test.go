@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ringflow/ringflow/pkg/check"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/config"
 	"github.com/ringflow/ringflow/pkg/fleet"
@@ -97,9 +98,9 @@ func TestCheckRepair(t *testing.T) {
 	// Without --repair: every leftover is a problem, nothing changes.
 	ios, _, out, errOut := iostreams.Test()
 	err := checkRun(context.Background(), &CheckOptions{IO: ios, Fleet: openFleet(cfgFile)})
-	var cerr *fleet.CheckError
+	var cerr *check.CheckError
 	if !errors.As(err, &cerr) {
-		t.Fatalf("check: err = %v, want a *fleet.CheckError", err)
+		t.Fatalf("check: err = %v, want a *check.CheckError", err)
 	}
 	for _, want := range []string{
 		"stale lock file " + filepath.Join(gitDir, "refs", "heads", "canary.lock"),
@@ -123,7 +124,7 @@ func TestCheckRepair(t *testing.T) {
 	ios, _, out, errOut = iostreams.Test()
 	err = checkRun(context.Background(), &CheckOptions{IO: ios, Fleet: openFleet(cfgFile), Repair: true})
 	if !errors.As(err, &cerr) {
-		t.Fatalf("check --repair: err = %v, want a *fleet.CheckError (dev is missing)", err)
+		t.Fatalf("check --repair: err = %v, want a *check.CheckError (dev is missing)", err)
 	}
 	for _, want := range []string{
 		"repaired: removed stale lock file " + filepath.Join(gitDir, "refs", "heads", "canary.lock") + "\n",

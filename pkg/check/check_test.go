@@ -1,0 +1,373 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringflow/ringflow/pkg/evidence"
+	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/membership"
+)
+
+var (
+	cA, cB, cC = commit("a"), commit("b"), commit("c")
+)
+
+// healthy is a fleet whose rings all stand at dev's head, three hosts placed.
+func healthy(remote string) (*fakeFleet, *fakeRepo) {
+	fl := &fakeFleet{remote: remote, state: state(cB, cB, cA, cA),
+		hosts: []membership.Placement{{Host: "lab-1"}, {Host: "web-1"}, {Host: "sbc-1"}}}
+	return fl, newRepo()
+}
+
+// run checks and returns the report and the problems found.
+func run(t *testing.T, fl *fakeFleet, repo *fakeRepo, procs fakeProcs, repair bool) (*CheckReport, []string) {
+	t.Helper()
+	rep, err := Check(context.Background(), Target{Fleet: fl, Repo: repo, ScanProcs: func() Processes { return procs }}, CheckOptions{Repair: repair})
+	var cerr *CheckError
+	switch {
+	case errors.As(err, &cerr):
+		if len(cerr.Problems) == 0 {
+			t.Fatal("a CheckError without problems")
+		}
+		return rep, cerr.Problems
+	case err != nil:
+		t.Fatalf("Check: %v", err)
+	}
+	return rep, nil
+}
+
+func wantProblems(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+func TestCheckHealthy(t *testing.T) {
+	fl, repo := healthy("origin")
+	rep, problems := run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems)
+	want := CheckReport{DevCommit: cB, Hosts: 3, Groups: 3, Rings: 2}
+	if rep.DevCommit != want.DevCommit || rep.Hosts != want.Hosts || rep.Groups != want.Groups || rep.Rings != want.Rings || len(rep.Repaired) != 0 {
+		t.Errorf("report = %+v, want %+v", *rep, want)
+	}
+}
+
+func TestCheckNoRings(t *testing.T) {
+	fl, repo := healthy("")
+	fl.noRings = &fleet.NoRingsError{File: "x.yaml"}
+	_, err := Check(context.Background(), Target{Fleet: fl, Repo: repo}, CheckOptions{})
+	var nr *fleet.NoRingsError
+	if !errors.As(err, &nr) {
+		t.Errorf("err = %v, want the NoRingsError", err)
+	}
+}
+
+func TestCheckMissingBranches(t *testing.T) {
+	for _, remote := range []string{"", "origin"} {
+		where := ""
+		if remote != "" {
+			where = " on remote origin"
+		}
+		fl, repo := healthy(remote)
+		fl.state = state("", "", cA, cA)
+		fl.hostsErr = errors.New("hosts must not be read without dev")
+		_, problems := run(t, fl, repo, fakeProcs{}, false)
+		wantProblems(t, problems,
+			`dev branch "dev" does not exist`+where+" (run `ringflow init`)",
+			"branch canary of group canary (ring canary) does not exist"+where+" (run `ringflow init`)")
+	}
+}
+
+func TestCheckPins(t *testing.T) {
+	fl, repo := healthy("origin")
+	repo.commits[cA] = true
+	fl.state.Rings[1].Ring.Groups[0].Pin.Commit = "0000000"
+	fl.state.Rings[1].Ring.Groups[1].Pin.Commit = cA // at its pin: fine
+	_, problems := run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems, "rings[1].groups[stable].pin: 0000000 is not a commit of the repository")
+
+	repo.commits[cB] = true
+	fl.state.Rings[1].Ring.Groups[0].Pin.Commit = cB
+	_, problems = run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems, "group stable is pinned at b00000000000 but branch stable is at a00000000000")
+}
+
+func TestCheckOrder(t *testing.T) {
+	fl, repo := healthy("origin")
+	fl.state = state(cB, cA, cC, cC) // stable ahead of canary
+	_, problems := run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems, "ring stable is at c00000000000, which is not on canary (at a00000000000)")
+
+	fl.state = state(cB, cC, cA, cA) // canary ahead of dev
+	_, problems = run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems, "ring canary is at c00000000000, which is not on dev (at b00000000000)")
+}
+
+func TestCheckDiverged(t *testing.T) {
+	fl, repo := healthy("origin")
+	fl.state = state(cB, cB, cA, cB)
+	fl.state.Rings[1].Err = errors.New("ring stable: groups stable and field diverged")
+	_, problems := run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems, "ring stable: groups stable and field diverged")
+}
+
+func TestCheckHosts(t *testing.T) {
+	fl, repo := healthy("origin")
+	fl.hostsErr = fmt.Errorf("placing: %w", &membership.Error{Unassigned: []string{"web-1"}})
+	_, problems := run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems, `no group takes 1 host(s): web-1 (add a group whose hosts are ["*"], or name them)`)
+
+	fl.hostsErr = errors.New("nix eval failed")
+	_, problems = run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems, "hosts at dev b00000000000: nix eval failed")
+}
+
+func TestCheckStateUnreadable(t *testing.T) {
+	// Alone, the error is Check's.
+	fl, repo := healthy("origin")
+	fl.stateErr = errors.New("fetch failed")
+	if _, err := Check(context.Background(), Target{Fleet: fl, Repo: repo, ScanProcs: func() Processes { return fakeProcs{} }}, CheckOptions{}); err == nil || err.Error() != "fetch failed" {
+		t.Errorf("err = %v, want the fetch's", err)
+	}
+	// After problems found before the sync, it is one more: exit 2.
+	repo.broken = []gitrepo.BrokenRef{{Name: "refs/heads/topic", Path: "/repo/.git/refs/heads/topic"}}
+	_, problems := run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems,
+		"ref file .git/refs/heads/topic is empty (a write cut short): refs/heads/topic cannot be read, and it is not ringflow's to restore: it needs a person",
+		"the branches could not be read: fetch failed")
+}
+
+// TestCheckLockRepairOnlyWithRepair: a stale lock is a problem; only
+// --repair removes it, and says so.
+func TestCheckLockRepairOnlyWithRepair(t *testing.T) {
+	fl, repo := healthy("origin")
+	lock := gitrepo.LockFile{Path: "/repo/.git/index.lock", ModTime: time.Now().Add(-90 * time.Second)}
+	repo.locks = []gitrepo.LockFile{lock}
+
+	_, problems := run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems, "stale lock file /repo/.git/index.lock, left by a git that was killed (1m30s old): git refuses to work on what it locks until it is removed (ringflow check --repair)")
+	if len(repo.removedLocks) != 0 {
+		t.Errorf("check without --repair removed %v", repo.removedLocks)
+	}
+
+	rep, problems := run(t, fl, repo, fakeProcs{}, true)
+	wantProblems(t, problems)
+	if !slices.Equal(repo.removedLocks, []string{lock.Path}) || !slices.Equal(rep.Repaired, []string{"removed stale lock file /repo/.git/index.lock"}) {
+		t.Errorf("removed %v, repaired %q", repo.removedLocks, rep.Repaired)
+	}
+
+	// A git works in the repository: its index.lock may be live.
+	repo.removedLocks = nil
+	_, problems = run(t, fl, repo, fakeProcs{git: true}, true)
+	wantProblems(t, problems)
+	if len(repo.removedLocks) != 0 {
+		t.Errorf("a lock a live git may hold was removed")
+	}
+
+	// A repair that fails leaves the problem, saying why.
+	repo.removeErr = errors.New("/repo/.git/index.lock was taken again meanwhile; left alone")
+	_, problems = run(t, fl, repo, fakeProcs{}, true)
+	wantProblems(t, problems, "stale lock file /repo/.git/index.lock, left by a git that was killed (1m30s old): git refuses to work on what it locks until it is removed (ringflow check --repair); the repair failed: /repo/.git/index.lock was taken again meanwhile; left alone")
+}
+
+func TestCheckRemoteLock(t *testing.T) {
+	fl, repo := healthy("origin")
+	repo.remoteLocks = []gitrepo.LockFile{{Path: "/srv/origin.git/refs/heads/dev.lock", Short: true, ModTime: time.Now().Add(-2 * time.Minute)}}
+	rep, problems := run(t, fl, repo, fakeProcs{git: true}, true) // old ref lock: stale even with git there
+	wantProblems(t, problems)
+	if !slices.Equal(rep.Repaired, []string{"removed stale lock file /srv/origin.git/refs/heads/dev.lock of remote origin"}) {
+		t.Errorf("repaired %q", rep.Repaired)
+	}
+}
+
+func TestCheckScratch(t *testing.T) {
+	fl, repo := healthy("origin")
+	old := time.Now().Add(-25 * time.Hour)
+	repo.entries = []gitrepo.ScratchEntry{
+		{Admin: "/repo/.git/worktrees/ringflow-scratch-1", Unfinished: true},
+		{Admin: "/repo/.git/worktrees/ringflow-scratch-2", Dir: "/tmp/ringflow-scratch-2", DirGone: true, AdminTime: time.Now()},
+		{Admin: "/repo/.git/worktrees/ringflow-scratch-3", Dir: "/tmp/ringflow-scratch-3", AdminTime: time.Now()}, // nobody uses it
+		{Admin: "/repo/.git/worktrees/ringflow-scratch-4", Dir: "/tmp/ringflow-scratch-4", AdminTime: old},        // used, but a day old
+		{Admin: "/repo/.git/worktrees/ringflow-scratch-5", Dir: "/tmp/ringflow-scratch-5", AdminTime: time.Now()}, // used
+		{Admin: "/repo/.git/worktrees/ringflow-scratch-6", Dir: "/tmp/ringflow-scratch-6", Kept: true},
+	}
+	repo.orphans = []gitrepo.ScratchDir{
+		{Path: "/tmp/ringflow-scratch-7"},
+		{Path: "/tmp/ringflow-scratch-8", Empty: true, ModTime: time.Now()},                 // young: no problem
+		{Path: "/tmp/ringflow-scratch-9", Empty: true, ModTime: time.Now().Add(-time.Hour)}, // old: a problem
+	}
+	procs := fakeProcs{used: map[string]bool{"/tmp/ringflow-scratch-4": true, "/tmp/ringflow-scratch-5": true}}
+	_, problems := run(t, fl, repo, procs, false)
+	wantProblems(t, problems,
+		"stale ringflow scratch checkout /repo/.git/worktrees/ringflow-scratch-1 (work tree entry /repo/.git/worktrees/ringflow-scratch-1): its entry was never finished (the process creating it was killed)",
+		"stale ringflow scratch checkout /tmp/ringflow-scratch-2 (work tree entry /repo/.git/worktrees/ringflow-scratch-2): its directory is gone",
+		"stale ringflow scratch checkout /tmp/ringflow-scratch-3 (work tree entry /repo/.git/worktrees/ringflow-scratch-3): no process is using it",
+		"stale ringflow scratch checkout /tmp/ringflow-scratch-4 (work tree entry /repo/.git/worktrees/ringflow-scratch-4): it is older than 24h0m0s",
+		"stale ringflow scratch directory /tmp/ringflow-scratch-7: its work tree entry is gone",
+		"stale ringflow scratch directory /tmp/ringflow-scratch-9: it is empty (its checkout never started)")
+	if len(repo.removedScr) != 0 {
+		t.Errorf("check without --repair removed %v", repo.removedScr)
+	}
+
+	// Another ringflow at work, or a cycle holding its lock: only what is
+	// certainly dead, or a day old, goes.
+	for _, p := range []fakeProcs{{ringflow: true}, {}} {
+		repo.cycleHeld = !p.ringflow
+		repo.removedScr = nil
+		rep, problems := run(t, fl, repo, p, true)
+		wantProblems(t, problems)
+		wantRemoved := []string{"/repo/.git/worktrees/ringflow-scratch-1", "/repo/.git/worktrees/ringflow-scratch-2", "/repo/.git/worktrees/ringflow-scratch-4",
+			"/tmp/ringflow-scratch-7", "/tmp/ringflow-scratch-8", "/tmp/ringflow-scratch-9"}
+		if !slices.Equal(repo.removedScr, wantRemoved) {
+			t.Errorf("removed %v, want %v", repo.removedScr, wantRemoved)
+		}
+		if len(rep.Repaired) != 6 || rep.Repaired[1] != "removed stale scratch checkout /tmp/ringflow-scratch-2 and its work tree entry (its directory is gone)" ||
+			rep.Repaired[4] != "removed empty scratch directory /tmp/ringflow-scratch-8 (its checkout never started)" {
+			t.Errorf("repaired:\n%s", strings.Join(rep.Repaired, "\n"))
+		}
+	}
+
+	// While another process holds the scratch lock, nothing is looked at.
+	repo.scratchTaken = true
+	_, problems = run(t, fl, repo, procs, false)
+	wantProblems(t, problems)
+}
+
+// TestCheckBrokenRefs: what a ref file cut short gets, by whose it is.
+func TestCheckBrokenRefs(t *testing.T) {
+	ledger := gitrepo.BrokenRef{Name: "refs/ringflow/ledger", Path: "/repo/.git/refs/ringflow/ledger", Content: []byte("a000")}
+	tracking := gitrepo.BrokenRef{Name: "refs/remotes/origin/dev", Path: "/repo/.git/refs/remotes/origin/dev"}
+	topic := gitrepo.BrokenRef{Name: "refs/heads/topic", Path: "/repo/.git/refs/heads/topic"}
+
+	// Without a remote there is no copy: a person's, with the reflog's hint.
+	fl, repo := healthy("")
+	repo.broken = []gitrepo.BrokenRef{ledger}
+	repo.reflog["refs/ringflow/ledger"] = cA
+	_, problems := run(t, fl, repo, fakeProcs{}, true)
+	wantProblems(t, problems, `ref file .git/refs/ringflow/ledger is corrupt (4 bytes: "a000") (a write cut short): refs/ringflow/ledger cannot be read, and with no remote there is no copy to restore it from: it needs a person; its reflog last recorded a00000000000: if that is right, `+"`rm .git/refs/ringflow/ledger && git update-ref refs/ringflow/ledger "+cA+"`")
+	if len(repo.replaced) != 0 {
+		t.Errorf("replaced %v", repo.replaced)
+	}
+
+	// With a remote: not ringflow's stays a person's; a tracking ref is
+	// deleted for the fetch to write again; one of ringflow's is deleted
+	// before the sync and restored from the remote's copy after it.
+	fl, repo = healthy("origin")
+	repo.broken = []gitrepo.BrokenRef{topic, tracking, ledger}
+	repo.refs[fl.Settings().LedgerTracking] = cB
+	repo.refs["refs/ringflow/ledger"] = "garbage"
+	_, problems = run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems,
+		"ref file .git/refs/heads/topic is empty (a write cut short): refs/heads/topic cannot be read, and it is not ringflow's to restore: it needs a person",
+		"ref file .git/refs/remotes/origin/dev is empty (a write cut short): refs/remotes/origin/dev is a copy of remote origin's and cannot be read (ringflow check --repair deletes it; the next fetch writes it again)",
+		`ref file .git/refs/ringflow/ledger is corrupt (4 bytes: "a000") (a write cut short): refs/ringflow/ledger cannot be read (ringflow check --repair restores it from remote origin)`)
+	if len(repo.replaced) != 0 {
+		t.Errorf("check without --repair replaced %v", repo.replaced)
+	}
+	var atSync map[string]string
+	fl.sync = func() { atSync = maps.Clone(repo.replaced) }
+	rep, problems := run(t, fl, repo, fakeProcs{}, true)
+	wantProblems(t, problems, "ref file .git/refs/heads/topic is empty (a write cut short): refs/heads/topic cannot be read, and it is not ringflow's to restore: it needs a person")
+	if v, ok := atSync[ledger.Path]; !ok || v != "" {
+		t.Errorf("the ledger ref file was not deleted before the sync: %v", atSync)
+	}
+	if repo.replaced[ledger.Path] != cB || repo.replaced[tracking.Path] != "" {
+		t.Errorf("replaced %v", repo.replaced)
+	}
+	wantRepaired := []string{
+		"deleted the empty ref file .git/refs/remotes/origin/dev; fetched again from remote origin",
+		`restored the corrupt (4 bytes: "a000") ref file .git/refs/ringflow/ledger from remote origin: b00000000000`,
+	}
+	if !slices.Equal(rep.Repaired, wantRepaired) {
+		t.Errorf("repaired:\n%s", strings.Join(rep.Repaired, "\n"))
+	}
+}
+
+// TestCheckSyncRewrites: with --repair, a tracking ref the sync moved is
+// said to have disagreed with the remote.
+func TestCheckSyncRewrites(t *testing.T) {
+	fl, repo := healthy("origin")
+	repo.refs["refs/remotes/origin/canary"] = cA
+	repo.refs["refs/remotes/origin/stable"] = cA
+	fl.sync = func() { repo.refs["refs/remotes/origin/canary"] = cB }
+	rep, problems := run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems)
+	if len(rep.Repaired) != 0 {
+		t.Errorf("check without --repair: repaired %q", rep.Repaired)
+	}
+	repo.refs["refs/remotes/origin/canary"] = cA
+	rep, _ = run(t, fl, repo, fakeProcs{}, true)
+	if want := []string{"refs/remotes/origin/canary disagreed with remote origin (at a00000000000); fetched b00000000000"}; !slices.Equal(rep.Repaired, want) {
+		t.Errorf("repaired %q, want %q", rep.Repaired, want)
+	}
+}
+
+func TestCheckLedgerBehind(t *testing.T) {
+	fl, repo := healthy("origin")
+	repo.refs["refs/ringflow/ledger"] = cA
+	repo.refs[fl.Settings().LedgerTracking] = cC
+	_, problems := run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems, "the local ledger refs/ringflow/ledger (a00000000000) is 2 entries behind remote origin's (c00000000000): a run stopped between its push and the local copy (ringflow check --repair fast-forwards it)")
+	if len(repo.updates) != 0 {
+		t.Errorf("check without --repair moved %v", repo.updates)
+	}
+	rep, problems := run(t, fl, repo, fakeProcs{}, true)
+	wantProblems(t, problems)
+	if want := []gitrepo.RefUpdate{{Ref: "refs/ringflow/ledger", Old: cA, New: cC}}; !slices.Equal(repo.updates, want) {
+		t.Errorf("updates %v, want %v", repo.updates, want)
+	}
+	if want := []string{"fast-forwarded the local ledger refs/ringflow/ledger a00000000000 -> c00000000000 (remote origin's)"}; !slices.Equal(rep.Repaired, want) {
+		t.Errorf("repaired %q", rep.Repaired)
+	}
+
+	// Ahead of the remote: the operator's entries, kept.
+	repo.refs["refs/ringflow/ledger"] = cC
+	repo.refs[fl.Settings().LedgerTracking] = cB
+	_, problems = run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems)
+}
+
+func TestCheckUnpushedEvidence(t *testing.T) {
+	fl, repo := healthy("origin")
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	note := func(hosts map[string]evidence.Host) []byte { return (&evidence.Note{Hosts: hosts}).Encode() }
+	green := func(at time.Time) evidence.Host { return evidence.Host{Status: evidence.Green, Time: at} }
+	repo.refs[evidence.Ref] = "local-notes"
+	repo.refs[fl.Settings().EvidenceTracking] = "remote-notes"
+	repo.notes = map[string]map[string]string{
+		"local-notes":  {cA: "la", cB: "lb", cC: "lc"},
+		"remote-notes": {cA: "ra", cB: "lb"},
+	}
+	repo.blobs = map[string][]byte{
+		"la": note(map[string]evidence.Host{"web-1": green(t0.Add(time.Hour)), "lab-1": green(t0)}),
+		"ra": note(map[string]evidence.Host{"web-1": green(t0), "lab-1": green(t0)}),
+		"lb": note(map[string]evidence.Host{"x": green(t0)}),
+		"lc": []byte("not ringflow's"),
+	}
+	_, problems := run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems, "evidence for a00000000000 recorded here was never pushed to remote origin (a build cut short before its push): web-1 (ringflow check --repair pushes it)")
+	rep, problems := run(t, fl, repo, fakeProcs{}, true)
+	wantProblems(t, problems)
+	if got := fl.recorded[cA]; len(fl.recorded) != 1 || len(got) != 1 || !got["web-1"].Time.Equal(t0.Add(time.Hour)) {
+		t.Errorf("recorded %v", fl.recorded)
+	}
+	if want := []string{"pushed the evidence for a00000000000 recorded here to remote origin: web-1"}; !slices.Equal(rep.Repaired, want) {
+		t.Errorf("repaired %q", rep.Repaired)
+	}
+}
+
+func TestCheckErrorText(t *testing.T) {
+	e := &CheckError{Problems: []string{"one", "two"}}
+	if got, want := e.Error(), "2 problem(s) found:\n  one\n  two"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
