@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/fleet"
@@ -137,11 +138,13 @@ type Target struct {
 	Repo  Repo
 	// ScanProcs reads the process table; nil reads /proc (gitrepo.ScanProcs).
 	ScanProcs func() Processes
+	// Now is the clock lock files and checkouts are aged by; nil = time.Now.
+	Now func() time.Time
 }
 
 // ForFleet is the Target of an opened fleet.
 func ForFleet(f *fleet.Fleet) Target {
-	return Target{Fleet: fleetCore{f}, Repo: f.Repo}
+	return Target{Fleet: fleetCore{f}, Repo: f.Repo, Now: f.Now}
 }
 
 // fleetCore is *fleet.Fleet as a Fleet.
@@ -168,6 +171,7 @@ type checker struct {
 	repo Repo
 	s    Settings
 	scan func() Processes
+	now  func() time.Time
 }
 
 // Check validates the config against the flake at dev's head and the
@@ -179,9 +183,12 @@ func Check(ctx context.Context, t Target, o CheckOptions) (*CheckReport, error) 
 	if err := t.Fleet.RequireRings(); err != nil {
 		return nil, err
 	}
-	c := &checker{fl: t.Fleet, repo: t.Repo, s: t.Fleet.Settings(), scan: t.ScanProcs}
+	c := &checker{fl: t.Fleet, repo: t.Repo, s: t.Fleet.Settings(), scan: t.ScanProcs, now: t.Now}
 	if c.scan == nil {
 		c.scan = func() Processes { return gitrepo.ScanProcs() }
+	}
+	if c.now == nil {
+		c.now = time.Now
 	}
 	rep := &CheckReport{Groups: c.s.Groups}
 	var problems []string

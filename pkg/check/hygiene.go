@@ -107,7 +107,7 @@ func (c *checker) preSync(restore *[]gitrepo.BrokenRef) (items []hygiene) {
 		locks = append(locks, lockAt{LockFile: l, where: "remote " + c.s.Remote})
 	}
 	procs := c.scan()
-	now := time.Now()
+	now := c.now()
 	busyHere := procs.GitIn(repoDirs)
 	busyRemote := localRemote && procs.GitIn([]string{remoteDir})
 	for _, l := range locks {
@@ -198,7 +198,7 @@ func (c *checker) scratchItems(repoDirs []string, procs Processes) []hygiene {
 	}
 	defer unlock()
 	var items []hygiene
-	now := time.Now()
+	now := c.now()
 	// A ringflow working on this repository may be using any checkout.
 	busy := procs.RingflowIn(repoDirs) || c.repo.LockHeld("cycle")
 	entries := c.repo.ScratchEntries()
