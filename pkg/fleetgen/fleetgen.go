@@ -47,6 +47,10 @@ type Host struct {
 	// as a NixOS assertion would.
 	FailAssertion bool `json:"failAssertion,omitempty"`
 	Work          int  `json:"work,omitempty"` // extra evaluation work (length of a fold)
+	// Memory is how many host-unique strings of ~220 bytes the host's
+	// configuration keeps while it is evaluated (600 000 ≈ a NixOS host's
+	// 170 MB), for benchmarks of evaluator memory.
+	Memory int `json:"memory,omitempty"`
 }
 
 // Options describe the fleet Generate makes.
@@ -557,8 +561,8 @@ func checkHosts(hosts []Host) error {
 		if seen[h.Name] {
 			return fmt.Errorf("fleetgen: host %q is listed twice", h.Name)
 		}
-		if h.Work < 0 {
-			return fmt.Errorf("fleetgen: host %q: negative work %d", h.Name, h.Work)
+		if h.Work < 0 || h.Memory < 0 {
+			return fmt.Errorf("fleetgen: host %q: negative work %d or memory %d", h.Name, h.Work, h.Memory)
 		}
 		seen[h.Name] = true
 	}

@@ -59,6 +59,8 @@ let
     in
     builtins.substring 0 180 (builtins.concatStringsSep "" (map (c: if ok c then c else "_") chars));
 
+  padding = builtins.concatStringsSep "" (builtins.genList (i: "0123456789") 20);
+
   builderScript = ''
     if [ -n "$ringflowBuildFail" ]; then
       printf 'error: host %s failed to build\n' "$ringflowHost" >&2
@@ -84,6 +86,11 @@ let
         work = rf.work or 0;
         # Per-host evaluation work, for benchmarks.
         workResult = builtins.foldl' (acc: i: acc + i * i) 0 (builtins.genList (i: i) work);
+        # Per-host evaluator memory, for benchmarks: a NixOS configuration
+        # keeps hundreds of MB of values of its own alive while the host is
+        # evaluated; so does this, with host-unique strings of ~220 bytes.
+        memory = rf.memory or 0;
+        blob = builtins.genList (i: hostName + "-" + toString i + "-" + padding) memory;
         toplevel =
           if evalError != null then throw evalError
           else assert hostAssertionHolds; derivation {
@@ -95,6 +102,7 @@ let
             ringflowVersion = version;
             ringflowSalt = salt;
             ringflowWork = toString workResult;
+            ringflowMemory = if memory == 0 then "" else builtins.hashString "sha256" (builtins.concatStringsSep "" config.ringflowBlob);
             ringflowPkgs = pkgsDigest;
             # Any configuration change changes the toplevel, as on NixOS.
             # Module values must therefore be JSON-serialisable.
@@ -104,7 +112,7 @@ let
         config = merge user {
           networking.hostName = hostName;
           system.build.toplevel = toplevel;
-        };
+        } // { ringflowBlob = blob; };
       in
       { inherit config pkgs; options = { }; _type = "configuration"; };
   };
@@ -141,6 +149,7 @@ func fleetFlake(nixpkgsURL, system string, subFlakes []string) string {
               buildFail = h.buildFail or false;
               failAssertion = h.failAssertion or false;
               work = h.work or 0;
+              memory = h.memory or 0;
             };
           }
         ];

@@ -1,6 +1,7 @@
 package nix
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,24 +63,26 @@ func TestNixString(t *testing.T) {
 	}
 }
 
-func TestSliceExprShape(t *testing.T) {
-	got := sliceExpr([]string{"a", `b"c`}, []string{"config", "system"})
-	want := `cs: let sel = (c: builtins.foldl' (a: k: a.${k}) c [ "config" "system" ]); ` +
-		`one = h: let t = sel cs.${h}; r = { drv = t.drvPath; out = (t.out or t).outPath; }; ` +
-		`in builtins.tryEval (builtins.deepSeq r r); in map one [ "a" "b\"c" ]`
+func TestStreamExprShape(t *testing.T) {
+	ref := FlakeRef{Repo: "/r", Rev: strings.Repeat("a", 40)}
+	got := streamExpr(ref, "mark", []string{"a", `b"c`}, []string{"config", "system"})
+	want := `let sel = (c: builtins.foldl' (a: k: a.${k}) c [ "config" "system" ]); ` +
+		`one = h: let t = sel (builtins.getFlake "git+file:///r?rev=` + ref.Rev + `").nixosConfigurations.${h}; ` +
+		`r = { drv = t.drvPath; out = (t.out or t).outPath; }; ` +
+		`in builtins.trace ("mark " + builtins.toJSON (builtins.tryEval (builtins.deepSeq r r))) null; in map one [ "a" "b\"c" ]`
 	if got != want {
-		t.Errorf("sliceExpr =\n%s\nwant\n%s", got, want)
+		t.Errorf("streamExpr =\n%s\nwant\n%s", got, want)
 	}
 	if got := hostExpr(`x${y}`, []string{"config"}); !strings.Contains(got, `cs.${"x\${y}"}`) {
 		t.Errorf("hostExpr does not quote the host: %s", got)
 	}
 }
 
-// TestSliceExprParsesRealNix has nix parse the expressions and read the
+// TestStreamExprParsesRealNix has nix parse the expressions and read the
 // literals back: each must be exactly the host name again.
-func TestSliceExprParsesRealNix(t *testing.T) {
+func TestStreamExprParsesRealNix(t *testing.T) {
 	env := requireNix(t)
-	for _, expr := range []string{sliceExpr(awkward, []string{"config", "system", "build", "toplevel"}), hostExpr(awkward[3], []string{"a"})} {
+	for _, expr := range []string{streamExpr(FlakeRef{Repo: "/r", Rev: strings.Repeat("a", 40)}, "m", awkward, []string{"config", "system", "build", "toplevel"}), hostExpr(awkward[3], []string{"a"})} {
 		cmd := exec.Command("nix-instantiate", "--parse", "-E", expr)
 		cmd.Env = env
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -112,30 +115,34 @@ func TestSplitAttr(t *testing.T) {
 	}
 }
 
-func TestCutSlices(t *testing.T) {
-	items := func(n int) []evalItem { return make([]evalItem, n) }
-	sizes := func(s [][]evalItem) []int {
-		var out []int
-		for _, x := range s {
-			out = append(out, len(x))
+func TestCutShares(t *testing.T) {
+	items := func(n int) []evalItem {
+		out := make([]evalItem, n)
+		for i := range out {
+			out[i].index = i
 		}
 		return out
 	}
 	tests := []struct {
-		n, workers, min int
-		want            []int
+		n, workers int
+		want       [][]int
 	}{
-		{1, 4, 8, []int{1}},
-		{7, 4, 8, []int{7}},
-		{16, 4, 8, []int{8, 8}},
-		{17, 4, 8, []int{5, 6, 6}},
-		{100, 4, 8, []int{25, 25, 25, 25}},
-		{12, 2, 2, []int{6, 6}},
-		{30, 1, 8, []int{30}},
+		{1, 4, [][]int{{0}}},
+		{5, 2, [][]int{{0, 2, 4}, {1, 3}}},
+		{3, 3, [][]int{{0}, {1}, {2}}},
+		{4, 1, [][]int{{0, 1, 2, 3}}},
 	}
 	for _, tt := range tests {
-		if got := sizes(cutSlices(items(tt.n), tt.workers, tt.min)); !slices.Equal(got, tt.want) {
-			t.Errorf("cutSlices(%d, workers %d, min %d) = %v, want %v", tt.n, tt.workers, tt.min, got, tt.want)
+		var got [][]int
+		for _, share := range cutShares(items(tt.n), tt.workers) {
+			var idx []int
+			for _, it := range share {
+				idx = append(idx, it.index)
+			}
+			got = append(got, idx)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("cutShares(%d, workers %d) = %v, want %v", tt.n, tt.workers, got, tt.want)
 		}
 	}
 }
@@ -280,10 +287,11 @@ func TestEvalHostsBisectsUncatchableErrors(t *testing.T) {
 	env := requireNix(t)
 	ref := brokenFlake(t)
 	hosts := []string{"good1", "bad", "good2", "bad2", `odd "q" $(x) ${y}`, "thrower", "asserter", "needsdep", "fails", "missing"}
-	// One slice for all, where every uncatchable error must be bisected
-	// out; and slices in parallel, bisected by whichever worker is free.
-	for _, o := range []EvalOptions{{Workers: 1, MinSlice: 100}, {Workers: 3, MinSlice: 2}} {
-		t.Run(fmt.Sprintf("workers=%d", o.Workers), func(t *testing.T) {
+	// One process for all, where every uncatchable error ends it and the
+	// rest go on in a new one; three in parallel; and a memory limit so low
+	// that every host gets a process of its own.
+	for _, o := range []EvalOptions{{Workers: 1}, {Workers: 3}, {Workers: 2, MaxMemory: 1}} {
+		t.Run(fmt.Sprintf("workers=%d,mem=%d", o.Workers, o.MaxMemory), func(t *testing.T) {
 			testEvalHostsBisects(t, New(Options{Env: env}), ref, hosts, o)
 		})
 	}
@@ -330,6 +338,33 @@ func testEvalHostsBisects(t *testing.T, n *Nix, ref FlakeRef, hosts []string, o 
 	sorted := slices.Sorted(slices.Values(hosts))
 	if !slices.Equal(seen, sorted) {
 		t.Errorf("OnResult saw %q, want each host once", seen)
+	}
+}
+
+// One process evaluates a worker's hosts in turn, unless its memory passes
+// the limit: then it is replaced after each host, and no host fails for it.
+func TestEvalHostsReplacesProcessPastMemory(t *testing.T) {
+	env := requireNix(t)
+	ref := brokenFlake(t)
+	hosts := []string{"good1", "good2", "needsdep", "fails"}
+	for _, tt := range []struct {
+		max       int64
+		processes int
+	}{{0, 1}, {1, len(hosts)}} {
+		var debug bytes.Buffer
+		n := New(Options{Env: env, Debug: &debug})
+		got, err := n.EvalHosts(context.Background(), ref, hosts, EvalOptions{Workers: 1, MaxMemory: tt.max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, he := range got {
+			if he.Err != "" || he.Drv == "" {
+				t.Errorf("limit %d: %+v", tt.max, he)
+			}
+		}
+		if runs := strings.Count(debug.String(), " --expr "); runs != tt.processes {
+			t.Errorf("limit %d: %d evaluator processes, want %d\n%s", tt.max, runs, tt.processes, debug.String())
+		}
 	}
 }
 

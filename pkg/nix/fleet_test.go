@@ -74,7 +74,7 @@ func TestFleetEvalRealiseCopy(t *testing.T) {
 	for i, h := range hosts {
 		names[i] = h.Name
 	}
-	evals, err := n.EvalHosts(ctx, ref, names, nix.EvalOptions{Attr: "config.system.build.toplevel", Workers: 2, MinSlice: 2})
+	evals, err := n.EvalHosts(ctx, ref, names, nix.EvalOptions{Attr: "config.system.build.toplevel", Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func BenchmarkEvalHosts(b *testing.B) {
 		for _, workers := range []int{1, 2} {
 			b.Run(fmt.Sprintf("work=%d/workers=%d", work, workers), func(b *testing.B) {
 				for b.Loop() {
-					res, err := n.EvalHosts(context.Background(), ref, names, nix.EvalOptions{Workers: workers, MinSlice: 8})
+					res, err := n.EvalHosts(context.Background(), ref, names, nix.EvalOptions{Workers: workers})
 					if err != nil {
 						b.Fatal(err)
 					}

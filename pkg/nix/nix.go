@@ -226,6 +226,12 @@ func (n *Nix) output(ctx context.Context, args []string) ([]byte, error) {
 // caller then keeps what a failure should report; otherwise a failure
 // carries all of stderr.
 func (n *Nix) run(ctx context.Context, bin string, args []string, stderr io.Writer) ([]byte, error) {
+	return n.runWith(ctx, bin, args, stderr, nil)
+}
+
+// runWith is run, telling started the process ID once it runs (so that
+// its memory can be watched).
+func (n *Nix) runWith(ctx context.Context, bin string, args []string, stderr io.Writer, started func(pid int)) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = n.opts.Env
 	var stdout, errBuf bytes.Buffer
@@ -237,7 +243,13 @@ func (n *Nix) run(ctx context.Context, bin string, args []string, stderr io.Writ
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		if started != nil {
+			started(cmd.Process.Pid)
+		}
+		err = cmd.Wait()
+	}
 	if n.opts.Debug != nil {
 		fmt.Fprintf(n.opts.Debug, "nix: %s %s (%s)\n", bin, strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
 	}

@@ -64,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&buildFails, "build-fail", "host `NAME` fails to build (repeatable; adds NAME if missing)")
 	fs.Var(&wrk, "work", "`NAME=N`: host NAME costs N steps of extra evaluation (repeatable; adds NAME if missing)")
 	fs.Var(&subFlakes, "sub-flake", "host `NAME` gets a sub-flake hosts/NAME with its own input (repeatable; adds NAME if missing)")
+	memory := fs.Int("memory", 0, "every host keeps `N` host-unique strings of ~220 bytes in its configuration while evaluated (600000 ≈ a NixOS host's 170 MB)")
 	fs.StringVar(&o.FlakeDir, "flake-dir", "", "put the flake in this subdirectory of the repository")
 	fs.IntVar(&o.PkgsFiles, "pkgs-files", 0, "number of package-set files every host imports")
 	fs.IntVar(&o.PkgsFileBytes, "pkgs-bytes", 0, "approximate size of each package-set file")
@@ -125,6 +126,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if len(o.Hosts) == 0 {
 		return usagef("no hosts: give -hosts N or -host NAME")
+	}
+	if *memory < 0 {
+		return usagef("-memory %d is negative", *memory)
+	}
+	for i := range o.Hosts {
+		o.Hosts[i].Memory = *memory
 	}
 
 	f, err := fleetgen.Generate(ctx, o)
