@@ -14,6 +14,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ringflow/ringflow/pkg/evidence"
@@ -33,8 +34,8 @@ type Options struct {
 // Event is one step of a build, for progress lines.
 type Event struct {
 	Host string
-	// "evaluated", "eval-failed", "finished" (its build stopped; the outcome
-	// follows), "built", "build-failed", "reused"
+	// "evaluating", "evaluated", "eval-failed", "building", "finished" (its
+	// build stopped; the outcome follows), "built", "build-failed", "reused"
 	Phase string
 }
 
@@ -45,9 +46,13 @@ type HostOutcome struct {
 	Phase   string  `json:"phase"`  // eval or build
 	Drv     string  `json:"drv"`
 	Out     string  `json:"out"`
-	Seconds float64 `json:"seconds"`
-	Reused  bool    `json:"reused"`
-	Error   string  `json:"error"`
+	Seconds float64 `json:"seconds"` // EvalSeconds + BuildSeconds
+	// EvalSeconds is this host's own evaluation; BuildSeconds its
+	// toplevel's build here (0 when reused or never built).
+	EvalSeconds  float64 `json:"eval_seconds"`
+	BuildSeconds float64 `json:"build_seconds"`
+	Reused       bool    `json:"reused"`
+	Error        string  `json:"error"`
 }
 
 // Report is the outcome of one build.
@@ -135,6 +140,10 @@ type Settings struct {
 	Jobs      string // nix --max-jobs
 	Builders  string // nix --builders
 	Cache     string // store green outputs are copied to; "" = none
+	// EvalWorkers and EvalMemory bound evaluation: processes at once (0 =
+	// one per core) and the memory past which one is replaced.
+	EvalWorkers int
+	EvalMemory  int64
 }
 
 // Builder test-builds hosts.
@@ -150,7 +159,8 @@ type Builder struct {
 func New(fl *fleet.Fleet) *Builder {
 	b := fl.Config.Build
 	return &Builder{Target: fl, Evidence: fl.Evidence, Nix: fl.Nix, Now: fl.Now,
-		Settings: Settings{Attribute: b.Attribute, Jobs: b.Jobs, Builders: b.Builders, Cache: b.Cache}}
+		Settings: Settings{Attribute: b.Attribute, Jobs: b.Jobs, Builders: b.Builders, Cache: b.Cache,
+			EvalWorkers: b.EvalWorkers, EvalMemory: b.EvalMemory}}
 }
 
 // Run test-builds the hosts at a commit straight from git and records
@@ -213,17 +223,28 @@ type run struct {
 	*Builder
 	nixVersion string // the Nix that judges, for the evidence
 	now        time.Time
-	progress   func(Event)
 	outcomes   map[string]HostOutcome
 	fresh      map[string]evidence.Host // the outcomes judged now, to record
+	greenDrvs  map[string]bool          // read once, when first needed
+
+	// Evaluation and building report progress at the same time: the
+	// listener hears one event at a time.
+	progressMu sync.Mutex
+	onProgress func(Event)
 }
 
 func (b *Builder) newRun(nixVersion string, progress func(Event)) *run {
 	if progress == nil {
 		progress = func(Event) {}
 	}
-	return &run{Builder: b, nixVersion: nixVersion, now: b.Now().UTC(), progress: progress,
+	return &run{Builder: b, nixVersion: nixVersion, now: b.Now().UTC(), onProgress: progress,
 		outcomes: map[string]HostOutcome{}, fresh: map[string]evidence.Host{}}
+}
+
+func (r *run) progress(ev Event) {
+	r.progressMu.Lock()
+	defer r.progressMu.Unlock()
+	r.onProgress(ev)
 }
 
 // reuseGreen answers the hosts already green in the note and returns the
@@ -242,34 +263,84 @@ func (r *run) reuseGreen(note *evidence.Note, hosts []string) (toEval []string) 
 
 // judge is a fresh outcome: reported, and recorded as evidence.
 func (r *run) judge(oc HostOutcome) {
+	oc.Seconds = oc.EvalSeconds + oc.BuildSeconds
 	r.outcomes[oc.Host] = oc
 	r.fresh[oc.Host] = evidence.Host{Status: oc.Status, Phase: oc.Phase, Drv: oc.Drv, Out: oc.Out,
-		Seconds: oc.Seconds, Reused: oc.Reused, Error: oc.Error, Nix: r.nixVersion, Time: r.now}
+		Seconds: oc.Seconds, EvalSeconds: oc.EvalSeconds, BuildSeconds: oc.BuildSeconds,
+		Reused: oc.Reused, Error: oc.Error, Nix: r.nixVersion, Time: r.now}
 }
 
-// evalAndRealise evaluates hosts, judges those that fail red, and realises
-// the rest.
+// evalAndRealise evaluates hosts and, while evaluation goes on, realises
+// what it has given so far: each round takes every host evaluated since the
+// last one, so the first hosts are green long before the last one is
+// evaluated. Hosts that fail to evaluate are judged red at once. Realise
+// calls never overlap: builds of shared dependencies by two nix processes
+// can deadlock before Nix 2.9 (NixOS/nix#6468).
 func (r *run) evalAndRealise(ctx context.Context, ref nix.FlakeRef, hosts []string) error {
 	if len(hosts) == 0 {
 		return nil
 	}
-	evals, err := r.Nix.EvalHosts(ctx, ref, hosts, nix.EvalOptions{
-		Attr: r.Settings.Attribute,
-		OnResult: func(he nix.HostEval) {
-			if he.Err != "" {
-				r.progress(Event{Host: he.Host, Phase: "eval-failed"})
-			} else {
-				r.progress(Event{Host: he.Host, Phase: "evaluated"})
-			}
-		},
-	})
-	if err != nil {
-		return err
+	ectx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	evaluated := make(chan nix.HostEval, len(hosts)) // never blocks the evaluator
+	evalDone := make(chan error, 1)
+	go func() {
+		_, err := r.Nix.EvalHosts(ectx, ref, hosts, nix.EvalOptions{
+			Attr: r.Settings.Attribute, Workers: r.Settings.EvalWorkers, MaxMemory: r.Settings.EvalMemory,
+			OnStart: func(host string) { r.progress(Event{Host: host, Phase: "evaluating"}) },
+			OnResult: func(he nix.HostEval) {
+				if he.Err != "" {
+					r.progress(Event{Host: he.Host, Phase: "eval-failed"})
+				} else {
+					r.progress(Event{Host: he.Host, Phase: "evaluated"})
+				}
+				evaluated <- he
+			},
+		})
+		close(evaluated)
+		evalDone <- err
+	}()
+	for {
+		batch, more := takeReady(evaluated)
+		if err := r.judgeEvaluated(ctx, batch); err != nil {
+			cancel()
+			<-evalDone
+			return err
+		}
+		if !more {
+			return <-evalDone
+		}
 	}
+}
+
+// takeReady waits for one evaluated host, then takes every other one that
+// is ready; more is false once evaluation has ended.
+func takeReady(ch <-chan nix.HostEval) (batch []nix.HostEval, more bool) {
+	he, ok := <-ch
+	if !ok {
+		return nil, false
+	}
+	batch = append(batch, he)
+	for {
+		select {
+		case he, ok := <-ch:
+			if !ok {
+				return batch, false
+			}
+			batch = append(batch, he)
+		default:
+			return batch, true
+		}
+	}
+}
+
+// judgeEvaluated judges the hosts that failed to evaluate red and
+// realises the rest.
+func (r *run) judgeEvaluated(ctx context.Context, evals []nix.HostEval) error {
 	var evaluated []nix.HostEval
 	for _, he := range evals {
 		if he.Err != "" {
-			r.judge(HostOutcome{Host: he.Host, Status: evidence.Red, Phase: evidence.PhaseEval, Seconds: he.Seconds, Error: he.Err})
+			r.judge(HostOutcome{Host: he.Host, Status: evidence.Red, Phase: evidence.PhaseEval, EvalSeconds: he.Seconds, Error: he.Err})
 			continue
 		}
 		evaluated = append(evaluated, he)
@@ -291,22 +362,21 @@ func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
 	if err != nil {
 		return err
 	}
-	var greenDrvs map[string]bool
 	var toBuild []nix.HostEval
 	for _, he := range evaluated {
 		if !valid[he.Out] {
 			// Read only when needed: it walks every note.
-			if greenDrvs == nil {
-				if greenDrvs, err = r.Evidence.GreenDrvs(); err != nil {
+			if r.greenDrvs == nil {
+				if r.greenDrvs, err = r.Evidence.GreenDrvs(); err != nil {
 					return err
 				}
 			}
-			if !greenDrvs[he.Drv] {
+			if !r.greenDrvs[he.Drv] {
 				toBuild = append(toBuild, he)
 				continue
 			}
 		}
-		r.judge(HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, Seconds: he.Seconds, Reused: true})
+		r.judge(HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, EvalSeconds: he.Seconds, Reused: true})
 		r.progress(Event{Host: he.Host, Phase: "reused"})
 	}
 	if len(toBuild) == 0 {
@@ -315,6 +385,7 @@ func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
 	byDrv := map[string][]nix.HostEval{}
 	var drvs []nix.DrvOut
 	for _, he := range toBuild {
+		r.progress(Event{Host: he.Host, Phase: "building"})
 		if _, dup := byDrv[he.Drv]; !dup {
 			drvs = append(drvs, nix.DrvOut{Drv: he.Drv, Out: he.Out})
 		}
@@ -342,7 +413,7 @@ func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
 	}
 	for _, br := range results {
 		for _, he := range byDrv[br.Drv] {
-			oc := HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, Seconds: he.Seconds + br.Seconds}
+			oc := HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, EvalSeconds: he.Seconds, BuildSeconds: br.Seconds}
 			if !br.OK {
 				oc.Status, oc.Error = evidence.Red, br.Err
 			}

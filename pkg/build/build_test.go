@@ -38,7 +38,7 @@ func TestRunReusesGreenNote(t *testing.T) {
 	}
 	want := []HostOutcome{
 		{Host: "a", Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/old-a.drv", Out: "/nix/store/old-a", Reused: true},
-		{Host: "b", Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/b.drv", Out: "/nix/store/b", Seconds: 1 + buildSeconds},
+		{Host: "b", Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/b.drv", Out: "/nix/store/b", Seconds: 1 + buildSeconds, EvalSeconds: 1, BuildSeconds: buildSeconds},
 	}
 	if !reflect.DeepEqual(rep.Hosts, want) {
 		t.Errorf("hosts %+v, want %+v", rep.Hosts, want)
@@ -73,7 +73,7 @@ func TestRunEvalFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := outcomes(rep)
-	if want := (HostOutcome{Host: "b", Status: evidence.Red, Phase: evidence.PhaseEval, Seconds: 0.5, Error: "error: boom"}); got["b"] != want {
+	if want := (HostOutcome{Host: "b", Status: evidence.Red, Phase: evidence.PhaseEval, Seconds: 0.5, EvalSeconds: 0.5, Error: "error: boom"}); got["b"] != want {
 		t.Errorf("b = %+v, want %+v", got["b"], want)
 	}
 	if got["a"].Status != evidence.Green {
@@ -105,7 +105,7 @@ func TestRunReusesValidOutputOrGreenDrv(t *testing.T) {
 	}
 	got := outcomes(rep)
 	for _, h := range []string{"a", "b"} {
-		want := HostOutcome{Host: h, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/" + h + ".drv", Out: "/nix/store/" + h, Seconds: 1, Reused: true}
+		want := HostOutcome{Host: h, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/" + h + ".drv", Out: "/nix/store/" + h, Seconds: 1, EvalSeconds: 1, Reused: true}
 		if got[h] != want {
 			t.Errorf("%s = %+v, want %+v", h, got[h], want)
 		}
@@ -150,7 +150,7 @@ func TestRunBuildFailure(t *testing.T) {
 	got := outcomes(rep)
 	for _, h := range []string{"a", "b"} {
 		want := HostOutcome{Host: h, Status: evidence.Red, Phase: evidence.PhaseBuild, Drv: same.Drv, Out: same.Out,
-			Seconds: 1 + buildSeconds, Error: "builder for bad.drv failed\nlast log line"}
+			Seconds: 1 + buildSeconds, EvalSeconds: 1, BuildSeconds: buildSeconds, Error: "builder for bad.drv failed\nlast log line"}
 		if got[h] != want {
 			t.Errorf("%s = %+v, want %+v", h, got[h], want)
 		}
@@ -214,7 +214,7 @@ func TestRunRecordsFreshEvidence(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := evidence.Host{Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/a.drv", Out: "/nix/store/a",
-		Seconds: 1 + buildSeconds, Nix: "nix 2.8.0", Time: clockTime.UTC()}
+		Seconds: 1 + buildSeconds, EvalSeconds: 1, BuildSeconds: buildSeconds, Nix: "nix 2.8.0", Time: clockTime.UTC()}
 	got := f.evidence.recorded["c1"]["a"]
 	if !reflect.DeepEqual(got, want) || got.Time.Location() != time.UTC {
 		t.Errorf("recorded %+v, want %+v", got, want)
@@ -313,6 +313,41 @@ func TestErrors(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+// Building starts while evaluation goes on: the first host is realised
+// before the second is evaluated, each in a round of its own, and the
+// per-host figures are each host's own.
+func TestRunBuildsWhileEvaluating(t *testing.T) {
+	f := newFakes("a", "b")
+	f.nix.evals = map[string]nix.HostEval{"b": {Drv: "/nix/store/b.drv", Out: "/nix/store/b", Seconds: 4}}
+	f.nix.realisedCh = make(chan string, 2)
+	f.nix.afterResult = func(host string) {
+		if host != "a" {
+			return
+		}
+		select {
+		case drv := <-f.nix.realisedCh:
+			if drv != "/nix/store/a.drv" {
+				t.Errorf("realised %s first, want a", drv)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("a was not built while b was still to be evaluated")
+		}
+	}
+	rep, err := f.builder.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.nix.realised) != 2 || f.nix.realised[0][0].Drv != "/nix/store/a.drv" || f.nix.realised[1][0].Drv != "/nix/store/b.drv" {
+		t.Errorf("realise rounds = %v, want [a] then [b]", f.nix.realised)
+	}
+	for _, h := range rep.Hosts {
+		wantEval := map[string]float64{"a": 1, "b": 4}[h.Host]
+		if h.EvalSeconds != wantEval || h.BuildSeconds != buildSeconds || h.Seconds != wantEval+buildSeconds {
+			t.Errorf("%s: eval %v build %v total %v, want %v, %v, %v", h.Host, h.EvalSeconds, h.BuildSeconds, h.Seconds, wantEval, buildSeconds, wantEval+buildSeconds)
 		}
 	}
 }

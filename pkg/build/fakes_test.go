@@ -67,6 +67,11 @@ type fakeNix struct {
 	valid   map[string]bool         // outputs in the store
 	fail    map[string]string       // drv → nix's error
 	copyErr error
+	// afterResult, when set, runs after each host's result is handed on,
+	// before the next host is evaluated.
+	afterResult func(host string)
+	// realisedCh, when set, hears each derivation Realise built.
+	realisedCh chan string
 
 	evaluated [][]string
 	realised  [][]nix.DrvOut
@@ -95,6 +100,9 @@ func (n *fakeNix) EvalHosts(_ context.Context, _ nix.FlakeRef, hosts []string, o
 		}
 		he.Host = h
 		o.OnResult(he)
+		if n.afterResult != nil {
+			n.afterResult(h)
+		}
 		out = append(out, he)
 	}
 	return out, nil
@@ -118,6 +126,9 @@ func (n *fakeNix) Realise(_ context.Context, drvs []nix.DrvOut, o nix.RealiseOpt
 		o.OnFinished(d.Drv)
 		o.OnBuilt(d.Drv, !failed)
 		results = append(results, nix.BuildResult{Drv: d.Drv, Out: d.Out, OK: !failed, Err: msg, Seconds: buildSeconds})
+		if n.realisedCh != nil {
+			n.realisedCh <- d.Drv
+		}
 		if !failed {
 			if n.valid == nil {
 				n.valid = map[string]bool{}

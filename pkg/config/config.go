@@ -76,7 +76,17 @@ type Build struct {
 	Builders  string   // handed to nix --builders
 	Cache     string   // store to `nix copy --to` after a green build
 	NixArgs   []string // extra arguments for every nix call
+	// EvalWorkers is how many evaluator processes run at once; 0 = one
+	// per core.
+	EvalWorkers int
+	// EvalMemory is the resident memory (bytes) past which an evaluator
+	// process is replaced after its current host.
+	EvalMemory int64
 }
+
+// DefaultEvalMemory is build.eval-memory when the config does not set it:
+// nix-eval-jobs' default too.
+const DefaultEvalMemory = 4 << 30
 
 // Gates configures promotion gates.
 type Gates struct {

@@ -17,7 +17,7 @@ import (
 var (
 	topKeys    = []string{"repo", "remote", "flake-dir", "dev", "branch-prefix", "rings", "update", "build", "gates"}
 	updateKeys = []string{"inputs", "author"}
-	buildKeys  = []string{"attribute", "jobs", "builders", "cache", "nix-args"}
+	buildKeys  = []string{"attribute", "jobs", "builders", "cache", "nix-args", "eval-workers", "eval-memory"}
 	gatesKeys  = []string{"signed-by"}
 	ringKeys   = []string{"name", "hosts", "share", "soak", "auto", "verify", "verify-timeout", "freeze", "pin", "groups"}
 	groupKeys  = []string{"name", "hosts", "share", "pin"}
@@ -162,6 +162,22 @@ func (d *decoder) decode(settings map[string]any, needRings bool) *Config {
 		if v, ok := m["nix-args"]; ok {
 			if l, ok := d.strList("build.nix-args", v, "[--option, cores, \"4\"]"); ok {
 				c.Build.NixArgs = l
+			}
+		}
+		if v, ok := m["eval-workers"]; ok {
+			if s, ok := jobs(v); !ok {
+				d.addf("build.eval-workers", "want auto or a positive integer, got %s", show(v))
+			} else if s == "auto" {
+				c.Build.EvalWorkers = 0
+			} else {
+				c.Build.EvalWorkers, _ = strconv.Atoi(s)
+			}
+		}
+		if v, ok := m["eval-memory"]; ok {
+			if n, ok := size(v); ok && n >= minEvalMemory {
+				c.Build.EvalMemory = n
+			} else {
+				d.addf("build.eval-memory", "want a size of at least 64MiB such as 4GiB or 512MiB, got %s", show(v))
 			}
 		}
 	}
@@ -507,6 +523,41 @@ func (d *decoder) duration(key string, v any) (time.Duration, bool) {
 		d.addf(key, "want a duration such as 90m, 24h or 3d, got %s", show(v))
 	}
 	return 0, false
+}
+
+// minEvalMemory is the least build.eval-memory: below it an evaluator
+// would be replaced after every host, which only costs time.
+const minEvalMemory = 64 << 20
+
+// size reads a size in bytes: a plain number, or a number with one of the
+// units K, M, G, T (and KiB…TiB), which count in 1024s, or KB, MB, GB, TB,
+// which count in 1000s.
+func size(v any) (int64, bool) {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = strings.TrimSpace(x)
+	case int, int64, uint64:
+		f, _ := number(x)
+		return int64(f), f > 0
+	default:
+		return 0, false
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	mult := map[string]int64{"": 1, "B": 1,
+		"K": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MIB": 1 << 20, "G": 1 << 30, "GIB": 1 << 30, "T": 1 << 40, "TIB": 1 << 40,
+		"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}[strings.ToUpper(strings.TrimSpace(s[i:]))]
+	if mult == 0 || n > (1<<62)/mult {
+		return 0, false
+	}
+	return n * mult, true
 }
 
 // jobs accepts "auto" or a positive integer, as a YAML int or a string

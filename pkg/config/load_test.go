@@ -122,7 +122,7 @@ func TestLoadSpecExample(t *testing.T) {
 			}},
 		},
 		Update: Update{Author: "ringflow <ringflow@localhost>"},
-		Build:  Build{Attribute: "config.system.build.toplevel", Jobs: "auto"},
+		Build:  Build{Attribute: "config.system.build.toplevel", Jobs: "auto", EvalMemory: DefaultEvalMemory},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load:\ngot  %+v\nwant %+v", got, want)
@@ -171,6 +171,8 @@ build:
   builders: ssh://builder x86_64-linux
   cache: s3://cache?region=eu-west-1
   nix-args: [--option, cores, "4"]
+  eval-workers: 3
+  eval-memory: 1536MiB
 gates:
   signed-by: keys/fleet.asc
 `)
@@ -204,7 +206,8 @@ gates:
 	wantBuild := Build{
 		Attribute: "config.system.build.toplevel", Jobs: "8",
 		Builders: "ssh://builder x86_64-linux", Cache: "s3://cache?region=eu-west-1",
-		NixArgs: []string{"--option", "cores", "4"},
+		NixArgs:     []string{"--option", "cores", "4"},
+		EvalWorkers: 3, EvalMemory: 1536 << 20,
 	}
 	if !reflect.DeepEqual(c.Build, wantBuild) {
 		t.Errorf("build = %+v", c.Build)
@@ -259,7 +262,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown update key", ok + "update: {input: [x]}\n", "update.input", "unknown key (did you mean inputs?)", false},
 		{"unknown build key", ok + "build: {nixargs: []}\n", "build.nixargs", "unknown key (did you mean nix-args?)", false},
 		{"unknown gates key", ok + "gates: {signed: x}\n", "gates.signed", "unknown key", false},
-		{"section not a mapping", ok + "build: 3\n", "build", "want a mapping of attribute, jobs, builders, cache, nix-args, got 3", false},
+		{"section not a mapping", ok + "build: 3\n", "build", "want a mapping of attribute, jobs, builders, cache, nix-args, eval-workers, eval-memory, got 3", false},
 		{"string key not a string", ok + "repo: 3\n", "repo", "want a string, got 3", false},
 		{"remote not a string", ok + "remote: [a]\n", "remote", "want a string, got a list", false},
 		{"auto not a bool", "rings: [{name: a, hosts: [x], auto: yes}]\n", "rings[0].auto", `want true or false, got "yes"`, false},
@@ -327,6 +330,9 @@ func TestLoadErrors(t *testing.T) {
 		{"jobs zero", ok + "build: {jobs: 0}\n", "build.jobs", "want auto or a positive integer, got 0", false},
 		{"jobs words", ok + "build: {jobs: many}\n", "build.jobs", `got "many"`, false},
 		{"jobs float", ok + "build: {jobs: 2.5}\n", "build.jobs", "got 2.5", false},
+		{"eval-workers zero", ok + "build: {eval-workers: 0}\n", "build.eval-workers", "want auto or a positive integer, got 0", false},
+		{"eval-memory too small", ok + "build: {eval-memory: 10MiB}\n", "build.eval-memory", "want a size of at least 64MiB such as 4GiB or 512MiB, got \"10MiB\"", false},
+		{"eval-memory unit", ok + "build: {eval-memory: 4 parsecs}\n", "build.eval-memory", `got "4 parsecs"`, false},
 		{"nix-args string", ok + "build: {nix-args: --impure}\n", "build.nix-args", "want a list, e.g. [--impure]", false},
 		{"nix-args number", ok + "build: {nix-args: [--cores, 4]}\n", "build.nix-args[1]", "want a string, got 4 (quote it)", false},
 		{"inputs scalar", ok + "update: {inputs: nixpkgs}\n", "update.inputs", "want a list, e.g. [nixpkgs]", false},
@@ -651,6 +657,23 @@ func TestEnvName(t *testing.T) {
 	} {
 		if got := EnvName(key); got != want {
 			t.Errorf("EnvName(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
+
+func TestSize(t *testing.T) {
+	for _, tt := range []struct {
+		in   any
+		want int64
+		ok   bool
+	}{
+		{"4GiB", 4 << 30, true}, {"4G", 4 << 30, true}, {"4GB", 4e9, true}, {"512 MiB", 512 << 20, true},
+		{"1073741824", 1 << 30, true}, {2048, 2048, true}, {"2k", 2048, true},
+		{"", 0, false}, {"-1G", 0, false}, {"1.5G", 0, false}, {"9999999999T", 0, false}, {true, 0, false},
+	} {
+		got, ok := size(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("size(%v) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
 	}
 }

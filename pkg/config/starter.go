@@ -74,6 +74,8 @@ build:
   builders: ""          # nix --builders, for remote builders
   cache: ""             # "nix copy --to" this store after a green build
   nix-args: []          # extra arguments for every nix call
+  eval-workers: auto    # evaluator processes at once: auto (one per core) or a number
+  eval-memory: 4GiB     # an evaluator past this much memory is replaced after its current host
 gates:
   signed-by: ""         # armored OpenPGP keyring: candidates must be signed by one of its keys
 `, strconv.Quote(def.Update.Author), def.Build.Attribute, def.Build.Jobs)

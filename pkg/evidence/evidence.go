@@ -36,16 +36,20 @@ type Note struct {
 
 // Host is the result of test-building one host at the note's commit.
 type Host struct {
-	Status  string    `json:"status"`          // green or red
-	Phase   string    `json:"phase"`           // eval or build: how far it got
-	Drv     string    `json:"drv,omitempty"`   // the derivation, when evaluation succeeded
-	Out     string    `json:"out,omitempty"`   // its output path
-	Seconds float64   `json:"seconds"`         // evaluation plus build time spent here
-	Reused  bool      `json:"reused"`          // not built: the output was valid, or the drv green before
-	Error   string    `json:"error,omitempty"` // the evaluation error, or the build log's last lines
-	Nix     string    `json:"nix"`             // the Nix that judged it, e.g. "nix 2.8.0"
-	Time    time.Time `json:"time"`
-	Cache   string    `json:"cache,omitempty"` // the store the output was copied to after a green build
+	Status  string  `json:"status"`        // green or red
+	Phase   string  `json:"phase"`         // eval or build: how far it got
+	Drv     string  `json:"drv,omitempty"` // the derivation, when evaluation succeeded
+	Out     string  `json:"out,omitempty"` // its output path
+	Seconds float64 `json:"seconds"`       // evaluation plus build time spent here
+	// EvalSeconds and BuildSeconds split Seconds: the host's own
+	// evaluation, and its toplevel's build here.
+	EvalSeconds  float64   `json:"eval_seconds,omitempty"`
+	BuildSeconds float64   `json:"build_seconds,omitempty"`
+	Reused       bool      `json:"reused"`          // not built: the output was valid, or the drv green before
+	Error        string    `json:"error,omitempty"` // the evaluation error, or the build log's last lines
+	Nix          string    `json:"nix"`             // the Nix that judged it, e.g. "nix 2.8.0"
+	Time         time.Time `json:"time"`
+	Cache        string    `json:"cache,omitempty"` // the store the output was copied to after a green build
 }
 
 // Decode reads a note; an empty or missing note is an empty Note. A note

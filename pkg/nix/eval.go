@@ -43,9 +43,12 @@ type EvalOptions struct {
 	// DefaultEvalMemory. A host that alone needs more is still evaluated.
 	MaxMemory int64
 	// OnResult, when set, hears of each host as soon as its result is
-	// final. Calls never overlap (EvalHosts serialises them), but they come
-	// from EvalHosts' worker goroutines and in no particular order.
+	// final. Calls never overlap (EvalHosts serialises them, with OnStart),
+	// but they come from EvalHosts' worker goroutines and in no particular
+	// order.
 	OnResult func(HostEval)
+	// OnStart, when set, hears of each host as an evaluator starts on it.
+	OnStart func(host string)
 }
 
 // EvalHosts evaluates the derivation and output path of attribute o.Attr of
@@ -87,7 +90,7 @@ func (n *Nix) EvalHosts(ctx context.Context, ref FlakeRef, hosts []string, o Eva
 	if _, err := rand.Read(tok[:]); err != nil {
 		return nil, err
 	}
-	e := &evaluator{n: n, ref: ref, attr: attr, maxMem: maxMem, onResult: o.OnResult,
+	e := &evaluator{n: n, ref: ref, attr: attr, maxMem: maxMem, onResult: o.OnResult, onStart: o.OnStart,
 		mark: "ringflow-eval-" + hex.EncodeToString(tok[:]), results: make([]HostEval, len(hosts))}
 	items := make([]evalItem, len(hosts))
 	for i, h := range hosts {
@@ -126,6 +129,7 @@ type evaluator struct {
 	maxMem   int64
 	mark     string // starts the trace lines that carry results
 	onResult func(HostEval)
+	onStart  func(host string)
 
 	mu      sync.Mutex // guards results and serialises onResult
 	results []HostEval
@@ -142,6 +146,15 @@ func (e *evaluator) done(it evalItem, he HostEval) {
 	if e.onResult != nil {
 		e.onResult(he)
 	}
+}
+
+func (e *evaluator) started(it evalItem) {
+	if e.onStart == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.onStart(it.host)
 }
 
 // evalShare evaluates items in as few processes as memory and failures
@@ -222,6 +235,9 @@ func (e *evaluator) runProcess(ctx context.Context, items []evalItem) (processRu
 			return
 		}
 		run.reported++
+		if run.reported < len(items) {
+			e.started(items[run.reported])
+		}
 		if !r.Success {
 			run.caught = append(run.caught, it)
 		} else {
@@ -234,6 +250,7 @@ func (e *evaluator) runProcess(ctx context.Context, items []evalItem) (processRu
 			stop()
 		}
 	}}
+	e.started(items[0])
 	var tail bytes.Buffer // what a failure reports: the end of stderr
 	both := multiLine{stderr, &tail}
 	_, err := e.n.runWith(pctx, e.n.opts.Binary, e.n.flakeArgs("eval", "--json", "--expr", streamExpr(e.ref, e.mark, hostNames(items), e.attr)),
@@ -309,6 +326,7 @@ func residentBytes(pid int) int64 {
 // in the installable's attribute path, because that path has no escapes and
 // is percent-decoded: a host named `a"b` or `50%` could not be reached.
 func (e *evaluator) evalAlone(ctx context.Context, it evalItem) error {
+	e.started(it)
 	start := time.Now()
 	// --show-trace: from Nix 2.20 on, what failed (an assertion's
 	// condition, say) may sit in a frame that the short trace leaves out.

@@ -36,6 +36,11 @@ type options struct {
 	pkgsBytes  int
 	work       int
 	dir        string
+
+	light       bool   // the light-evaluation table
+	nixosSizes  string // host counts of the NixOS-sized table, e.g. "16,32,64,128"; "" skips it
+	nixosMemory int    // strings each NixOS-sized host keeps (600000 ≈ 170 MB)
+	nixosLimit  int64  // memory cgroup limit of the largest NixOS-sized build; 0 skips that run
 }
 
 func main() {
@@ -47,6 +52,10 @@ func main() {
 	flag.IntVar(&o.pkgsFiles, "pkgs-files", 400, "package-set files every host imports")
 	flag.IntVar(&o.pkgsBytes, "pkgs-bytes", 12500, "bytes per package-set file (400 × 12500 = 5 MB)")
 	flag.IntVar(&o.work, "work", 50000, "evaluation steps per host")
+	flag.BoolVar(&o.light, "light", true, "run the light-evaluation table")
+	flag.StringVar(&o.nixosSizes, "nixos", "16,32,64,128", "host counts of the NixOS-sized table (\"\" skips it)")
+	flag.IntVar(&o.nixosMemory, "nixos-memory", 600000, "strings of ~220 B each NixOS-sized host keeps while evaluated")
+	flag.Int64Var(&o.nixosLimit, "nixos-limit", 4<<30, "memory cgroup limit (bytes) of a last build at the largest size; 0 skips it")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchbuild:", err)
@@ -81,6 +90,14 @@ func run(o options) error {
 	}
 	nixVersion, _ := exec.Command("nix", "--version").Output()
 	fmt.Printf("machine: %d cores, %s; %s", runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH, nixVersion)
+	if o.nixosSizes != "" {
+		if err := o.nixosTable(); err != nil {
+			return err
+		}
+	}
+	if !o.light {
+		return nil
+	}
 	fmt.Printf("fleet: %d hosts, %d package files × %d B shared by every host, %d evaluation steps per host\n\n",
 		o.hosts, o.pkgsFiles, o.pkgsBytes, o.work)
 
@@ -159,8 +176,13 @@ func (o options) fleet(ctx context.Context, name string) (*fleetgen.Fleet, error
 	for i := range hosts {
 		hosts[i] = fleetgen.Host{Name: fmt.Sprintf("host-%03d", i+1), Work: o.work}
 	}
+	return o.generate(ctx, name, hosts, o.pkgsFiles, o.pkgsBytes)
+}
+
+// generate makes a fleet with fresh derivations and a one-ring config.
+func (o options) generate(ctx context.Context, name string, hosts []fleetgen.Host, pkgsFiles, pkgsBytes int) (*fleetgen.Fleet, error) {
 	dir := filepath.Join(o.dir, name)
-	f, err := fleetgen.Generate(ctx, fleetgen.Options{Dir: dir, Hosts: hosts, PkgsFiles: o.pkgsFiles, PkgsFileBytes: o.pkgsBytes,
+	f, err := fleetgen.Generate(ctx, fleetgen.Options{Dir: dir, Hosts: hosts, PkgsFiles: pkgsFiles, PkgsFileBytes: pkgsBytes,
 		Salt: fmt.Sprintf("%s-%d", dir, time.Now().UnixNano())})
 	if err != nil {
 		return nil, err
@@ -186,13 +208,9 @@ func (o options) ringflowBuild(f *fleetgen.Fleet, extra ...string) (sample, erro
 }
 
 func (o options) nixBuild(f *fleetgen.Fleet) (sample, error) {
-	rev, err := exec.Command("git", "-C", f.Repo, "rev-parse", "dev").Output()
+	args, err := nixBuildArgs(f)
 	if err != nil {
 		return sample{}, err
-	}
-	args := []string{"build", "--no-link", "--keep-going"}
-	for _, h := range f.Hosts {
-		args = append(args, fmt.Sprintf("git+file://%s?rev=%s#nixosConfigurations.%s.config.system.build.toplevel", f.Repo, strings.TrimSpace(string(rev)), h.Name))
 	}
 	s, out, err := timed(f.Repo, "nix", args...)
 	if err != nil {
@@ -290,4 +308,113 @@ func yes(b bool) string {
 		return "yes"
 	}
 	return "NO"
+}
+
+// nixBuildArgs is one `nix build --keep-going` of every host's toplevel at
+// dev: what an operator would run by hand.
+func nixBuildArgs(f *fleetgen.Fleet) ([]string, error) {
+	rev, err := exec.Command("git", "-C", f.Repo, "rev-parse", "dev").Output()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"build", "--no-link", "--keep-going"}
+	for _, h := range f.Hosts {
+		args = append(args, fmt.Sprintf("git+file://%s?rev=%s#nixosConfigurations.%s.config.system.build.toplevel", f.Repo, strings.TrimSpace(string(rev)), h.Name))
+	}
+	return args, nil
+}
+
+// nixosTable builds fleets of NixOS-sized hosts — each keeps
+// o.nixosMemory host-unique strings in its configuration while evaluated,
+// as a NixOS host keeps hundreds of MB — with ringflow and with one nix
+// build --keep-going, fresh derivations each, and reports wall time,
+// whole-process-tree peak memory and when ringflow's first host was green.
+func (o options) nixosTable() error {
+	var sizes []int
+	for _, f := range strings.Split(o.nixosSizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("-nixos %q: want host counts such as 16,32,64", o.nixosSizes)
+		}
+		sizes = append(sizes, n)
+	}
+	fmt.Printf("NixOS-sized fleet: every host keeps %d strings of ~220 B (~%d MB) while evaluated; fresh derivations; peak = whole process tree, /proc sampled every 50 ms\n",
+		o.nixosMemory, o.nixosMemory*285/1000000)
+	fmt.Printf("%6s %12s %10s %12s %12s %10s %8s\n", "hosts", "ringflow", "peak", "first green", "nix build", "peak", "ratio")
+	type result struct{ rf, nb treeRun }
+	res := map[int]result{}
+	ctx := context.Background()
+	built := func(l string) bool { return strings.HasSuffix(l, ": built") }
+	for _, n := range sizes {
+		hosts := make([]fleetgen.Host, n)
+		for i := range hosts {
+			hosts[i] = fleetgen.Host{Name: fmt.Sprintf("host-%03d", i+1), Memory: o.nixosMemory}
+		}
+		a, err := o.generate(ctx, fmt.Sprintf("nixos-a%d", n), hosts, 0, 0)
+		if err != nil {
+			return err
+		}
+		rf, err := runTree(a.Repo, "", built, o.ringflow, "--config", filepath.Join(a.Dir, "ringflow.yaml"), "build")
+		if err != nil {
+			return fmt.Errorf("ringflow build of %d NixOS-sized hosts: %w\n%s", n, err, rf.out)
+		}
+		b, err := o.generate(ctx, fmt.Sprintf("nixos-b%d", n), hosts, 0, 0)
+		if err != nil {
+			return err
+		}
+		args, err := nixBuildArgs(b)
+		if err != nil {
+			return err
+		}
+		nb, err := runTree(b.Repo, "", nil, "nix", args...)
+		if err != nil {
+			return fmt.Errorf("nix build of %d NixOS-sized hosts: %w\n%s", n, err, nb.out)
+		}
+		res[n] = result{rf, nb}
+		fmt.Printf("%6d %12s %10s %12s %12s %10s %8.2f\n", n, secs(rf.secs), kib(rf.peakKiB),
+			fmt.Sprintf("%s (%.0f%%)", secs(rf.firstSecs), 100*rf.firstSecs/rf.secs), secs(nb.secs), kib(nb.peakKiB), rf.secs/nb.secs)
+		os.RemoveAll(a.Dir)
+		os.RemoveAll(b.Dir)
+	}
+	lo, hi := sizes[0], sizes[len(sizes)-1]
+	if lo != hi {
+		growth := float64(res[hi].rf.peakKiB) / float64(res[lo].rf.peakKiB)
+		fmt.Printf("target: ringflow's peak at %d hosts ≤ 1.25× at %d and ≤ 2 GiB: %.2f×, %s: %s\n", hi, lo, growth, kib(res[hi].rf.peakKiB),
+			yes(growth <= 1.25 && res[hi].rf.peakKiB <= 2<<20))
+	}
+	if r, ok := res[64]; ok {
+		fmt.Printf("target: wall ≤ 0.6× nix build at 64 hosts: %.2f: %s\n", r.rf.secs/r.nb.secs, yes(r.rf.secs/r.nb.secs <= 0.6))
+		fmt.Printf("target: first green within 25%% of the wall time at 64 hosts: %.0f%%: %s\n", 100*r.rf.firstSecs/r.rf.secs, yes(r.rf.firstSecs >= 0 && r.rf.firstSecs <= 0.25*r.rf.secs))
+	}
+	if o.nixosLimit <= 0 {
+		fmt.Println()
+		return nil
+	}
+	hosts := make([]fleetgen.Host, hi)
+	for i := range hosts {
+		hosts[i] = fleetgen.Host{Name: fmt.Sprintf("host-%03d", i+1), Memory: o.nixosMemory}
+	}
+	c, err := o.generate(ctx, fmt.Sprintf("nixos-c%d", hi), hosts, 0, 0)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(c.Dir)
+	cg, peak, remove, err := memoryCgroup(fmt.Sprintf("ringflow-bench-%d", os.Getpid()), o.nixosLimit)
+	if err != nil {
+		return err
+	}
+	defer remove()
+	r, err := runTree(c.Repo, cg, built, o.ringflow, "--config", filepath.Join(c.Dir, "ringflow.yaml"), "build")
+	usage, failcnt := peak()
+	fmt.Printf("%d hosts under a %s memory cgroup: %s in %s (cgroup peak %s, limit hit %d times)\n\n", hi, kib(o.nixosLimit>>10),
+		map[bool]string{true: "all green", false: "FAILED"}[err == nil], secs(r.secs), kib(usage>>10), failcnt)
+	if err != nil {
+		return fmt.Errorf("ringflow build under the cgroup: %w\n%s", err, lastLines(r.out, 20))
+	}
+	return nil
+}
+
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

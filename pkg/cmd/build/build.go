@@ -6,6 +6,7 @@ package build
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -103,7 +104,7 @@ func buildRun(ctx context.Context, opts *BuildOptions) error {
 
 func printReport(io *iostreams.IOStreams, rep *build.Report) error {
 	cs := io.ColorScheme()
-	tp := tableprinter.New(io.Out, io.IsStdoutTTY(), "HOST", "STATUS", "PHASE", "SECONDS", "REUSED", "OUTPUT")
+	tp := tableprinter.New(io.Out, io.IsStdoutTTY(), "HOST", "STATUS", "PHASE", "EVAL", "BUILD", "REUSED", "OUTPUT")
 	for _, h := range rep.Hosts {
 		color := cs.Green
 		detail := h.Out
@@ -115,7 +116,7 @@ func printReport(io *iostreams.IOStreams, rep *build.Report) error {
 		if h.Reused {
 			reused = "reused"
 		}
-		tp.AddColoredRow([]string{h.Host, h.Status, h.Phase, fmt.Sprintf("%.2f", h.Seconds), reused, detail},
+		tp.AddColoredRow([]string{h.Host, h.Status, h.Phase, fmt.Sprintf("%.2f", h.EvalSeconds), fmt.Sprintf("%.2f", h.BuildSeconds), reused, detail},
 			[]func(string) string{nil, color})
 	}
 	if err := tp.Render(); err != nil {
@@ -127,8 +128,9 @@ func printReport(io *iostreams.IOStreams, rep *build.Report) error {
 	return nil
 }
 
-// progress draws one live line on a terminal, and otherwise one plain
-// line per host once its outcome is known.
+// progress draws one live line on a terminal, redrawn at every event and
+// every second, saying what is being evaluated and built; otherwise one
+// plain line per host once its outcome is known.
 type progress struct {
 	io    *iostreams.IOStreams
 	start time.Time
@@ -138,10 +140,32 @@ type progress struct {
 	mu    sync.Mutex
 	state map[string]string // host → its latest phase
 	drawn bool
+	stop  chan struct{} // ends the ticker
 }
 
 func newProgress(io *iostreams.IOStreams, start time.Time, now func() time.Time) *progress {
-	return &progress{io: io, start: start, now: now, live: io.ProgressEnabled(), state: map[string]string{}}
+	p := &progress{io: io, start: start, now: now, live: io.ProgressEnabled(), state: map[string]string{}, stop: make(chan struct{})}
+	if p.live {
+		go p.tick()
+	}
+	return p
+}
+
+// tick redraws every second, so that a long evaluation or build shows
+// time passing.
+func (p *progress) tick() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			p.mu.Lock()
+			p.draw()
+			p.mu.Unlock()
+		}
+	}
 }
 
 // final phases are a host's outcome; the others are steps on the way.
@@ -157,11 +181,21 @@ func (p *progress) event(ev build.Event) {
 		}
 		return
 	}
+	p.draw()
+}
+
+func (p *progress) draw() {
 	var evaluated, built, reused, failed int
-	for _, ph := range p.state {
+	var evaluating, building []string
+	for h, ph := range p.state {
 		switch ph {
+		case "evaluating":
+			evaluating = append(evaluating, h)
 		case "evaluated":
 			evaluated++
+		case "building":
+			evaluated++
+			building = append(building, h)
 		case "finished", "built":
 			// A finished build counts as built until nix says otherwise.
 			evaluated++
@@ -172,17 +206,40 @@ func (p *progress) event(ev build.Event) {
 			failed++
 		}
 	}
-	fmt.Fprintf(p.io.ErrOut, "\r\x1b[Kevaluated %d · built %d · reused %d · failed %d · %s",
+	line := fmt.Sprintf("evaluated %d · built %d · reused %d · failed %d · %s",
 		evaluated, built, reused, failed, p.now().Sub(p.start).Round(100*time.Millisecond))
+	if len(evaluating) > 0 {
+		line += " · evaluating " + names(evaluating)
+	}
+	if len(building) > 0 {
+		line += " · building " + names(building)
+	}
+	fmt.Fprint(p.io.ErrOut, "\r\x1b[K"+line)
 	p.drawn = true
 }
 
+// names lists up to two hosts, sorted, and how many more.
+func names(hosts []string) string {
+	slices.Sort(hosts)
+	shown := hosts[:min(2, len(hosts))]
+	for i, h := range shown {
+		shown[i] = tableprinter.Escape(h)
+	}
+	s := strings.Join(shown, ", ")
+	if more := len(hosts) - len(shown); more > 0 {
+		s += fmt.Sprintf(" (+%d)", more)
+	}
+	return s
+}
+
 func (p *progress) done() {
+	close(p.stop)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.drawn {
 		fmt.Fprint(p.io.ErrOut, "\r\x1b[K")
 	}
+	p.live = false // a late event no longer draws
 }
 
 func firstLine(s string) string {

@@ -50,7 +50,8 @@ func TestNewCmdBuild(t *testing.T) {
 
 func TestProgress(t *testing.T) {
 	events := []build.Event{
-		{Host: "a", Phase: "evaluated"}, {Host: "b", Phase: "eval-failed"},
+		{Host: "a", Phase: "evaluating"}, {Host: "b", Phase: "evaluating"}, {Host: "d", Phase: "evaluating"}, {Host: "e", Phase: "evaluating"},
+		{Host: "a", Phase: "evaluated"}, {Host: "b", Phase: "eval-failed"}, {Host: "a", Phase: "building"},
 		{Host: "a", Phase: "finished"}, {Host: "a", Phase: "built"}, {Host: "c", Phase: "reused"},
 	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -66,8 +67,14 @@ func TestProgress(t *testing.T) {
 	}
 	p.done()
 	got := errOut.String()
-	if !strings.Contains(got, "\r\x1b[Kevaluated 1 · built 1 · reused 1 · failed 1 · 1.5s") || !strings.HasSuffix(got, "\r\x1b[K") {
+	if !strings.Contains(got, "\r\x1b[Kevaluated 1 · built 1 · reused 1 · failed 1 · 1.5s · evaluating d, e\r") || !strings.HasSuffix(got, "\r\x1b[K") {
 		t.Errorf("terminal progress = %q", got)
+	}
+	// What is being evaluated and built is named, two at most.
+	for _, want := range []string{"evaluating a, b (+2)\r", "evaluated 1 · built 0 · reused 0 · failed 1 · 1.5s · evaluating d, e · building a\r"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("terminal progress = %q, want it to contain %q", got, want)
+		}
 	}
 
 	// Through a pipe: one plain line per host outcome, no redraws.
