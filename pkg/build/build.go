@@ -144,7 +144,14 @@ type Settings struct {
 	// one per core) and the memory past which one is replaced.
 	EvalWorkers int
 	EvalMemory  int64
+	// RoundEvery is how often a realise round starts at most while
+	// evaluation goes on; 0 = DefaultRoundEvery.
+	RoundEvery time.Duration
 }
+
+// DefaultRoundEvery spaces realise rounds: the first host is built at once,
+// later ones in rounds of what evaluation gave meanwhile.
+const DefaultRoundEvery = 5 * time.Second
 
 // Builder test-builds hosts.
 type Builder struct {
@@ -284,6 +291,7 @@ func (r *run) evalAndRealise(ctx context.Context, ref nix.FlakeRef, hosts []stri
 	defer cancel()
 	evaluated := make(chan nix.HostEval, len(hosts)) // never blocks the evaluator
 	evalDone := make(chan error, 1)
+	finished := make(chan struct{})
 	go func() {
 		_, err := r.Nix.EvalHosts(ectx, ref, hosts, nix.EvalOptions{
 			Attr: r.Settings.Attribute, Workers: r.Settings.EvalWorkers, MaxMemory: r.Settings.EvalMemory,
@@ -298,9 +306,11 @@ func (r *run) evalAndRealise(ctx context.Context, ref nix.FlakeRef, hosts []stri
 			},
 		})
 		close(evaluated)
+		close(finished)
 		evalDone <- err
 	}()
 	for {
+		roundStart := time.Now()
 		batch, more := takeReady(evaluated)
 		if err := r.judgeEvaluated(ctx, batch); err != nil {
 			cancel()
@@ -310,7 +320,25 @@ func (r *run) evalAndRealise(ctx context.Context, ref nix.FlakeRef, hosts []stri
 		if !more {
 			return <-evalDone
 		}
+		// Each round is a nix process of its own, taking a core from the
+		// evaluators: after the first, let hosts gather for a while.
+		if wait := r.roundEvery() - time.Since(roundStart); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-finished:
+			case <-ctx.Done():
+			}
+		}
 	}
+}
+
+// roundEvery is how often realise rounds start at most while evaluation
+// goes on.
+func (r *run) roundEvery() time.Duration {
+	if r.Settings.RoundEvery > 0 {
+		return r.Settings.RoundEvery
+	}
+	return DefaultRoundEvery
 }
 
 // takeReady waits for one evaluated host, then takes every other one that

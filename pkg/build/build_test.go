@@ -291,8 +291,8 @@ func TestRunProgress(t *testing.T) {
 	want := map[string][]string{
 		"note":     {"reused"},
 		"evalred":  {"eval-failed"},
-		"built":    {"evaluated", "finished", "built"},
-		"buildred": {"evaluated", "finished", "build-failed"},
+		"built":    {"evaluated", "building", "finished", "built"},
+		"buildred": {"evaluated", "building", "finished", "build-failed"},
 		"valid":    {"evaluated", "reused"},
 	}
 	if !reflect.DeepEqual(got, want) {
