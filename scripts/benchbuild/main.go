@@ -346,10 +346,7 @@ func (o options) nixosTable() error {
 	ctx := context.Background()
 	built := func(l string) bool { return strings.HasSuffix(l, ": built") }
 	for _, n := range sizes {
-		hosts := make([]fleetgen.Host, n)
-		for i := range hosts {
-			hosts[i] = fleetgen.Host{Name: fmt.Sprintf("host-%03d", i+1), Memory: o.nixosMemory}
-		}
+		hosts := o.nixosHosts(n)
 		a, err := o.generate(ctx, fmt.Sprintf("nixos-a%d", n), hosts, 0, 0)
 		if err != nil {
 			return err
@@ -390,11 +387,7 @@ func (o options) nixosTable() error {
 		fmt.Println()
 		return nil
 	}
-	hosts := make([]fleetgen.Host, hi)
-	for i := range hosts {
-		hosts[i] = fleetgen.Host{Name: fmt.Sprintf("host-%03d", i+1), Memory: o.nixosMemory}
-	}
-	c, err := o.generate(ctx, fmt.Sprintf("nixos-c%d", hi), hosts, 0, 0)
+	c, err := o.generate(ctx, fmt.Sprintf("nixos-c%d", hi), o.nixosHosts(hi), 0, 0)
 	if err != nil {
 		return err
 	}
@@ -412,6 +405,15 @@ func (o options) nixosTable() error {
 		return fmt.Errorf("ringflow build under the cgroup: %w\n%s", err, lastLines(r.out, 20))
 	}
 	return nil
+}
+
+// nixosHosts are n NixOS-sized hosts.
+func (o options) nixosHosts(n int) []fleetgen.Host {
+	hosts := make([]fleetgen.Host, n)
+	for i := range hosts {
+		hosts[i] = fleetgen.Host{Name: fmt.Sprintf("host-%03d", i+1), Memory: o.nixosMemory}
+	}
+	return hosts
 }
 
 func lastLines(b []byte, n int) string {
