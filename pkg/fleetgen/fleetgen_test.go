@@ -298,6 +298,23 @@ func TestSaltChangesDerivations(t *testing.T) {
 	}
 }
 
+// A host that keeps memory in its configuration has a toplevel of its own
+// (the kept strings go into it), and builds like any other.
+func TestHostMemory(t *testing.T) {
+	f := generate(t, Options{Hosts: []Host{{Name: "light"}, {Name: "heavy", Memory: 2000}}, Salt: "mem"})
+	dev := gitRev(t, f.Repo, "dev")
+	light := mustNix(t, f, drvPathArgs(f, dev, "light")...)
+	heavy := mustNix(t, f, drvPathArgs(f, dev, "heavy")...)
+	if light == heavy {
+		t.Fatalf("the heavy host's derivation is the light one's: %s", heavy)
+	}
+	out := mustNix(t, f, "eval", "--raw", "--no-update-lock-file", f.FlakeURL(dev)+"#nixosConfigurations.heavy.config.system.build.toplevel.ringflowMemory")
+	if len(out) != 64 {
+		t.Errorf("ringflowMemory = %q, want a sha256 of the kept strings", out)
+	}
+	mustNix(t, f, "build", "--no-link", toplevel(f, dev, "heavy"))
+}
+
 func TestNixStringRoundTrips(t *testing.T) {
 	f := generate(t, Options{})
 	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "${interp}", "$(cmd) $x", "line\nbreak\ttab", "ünï"} {
@@ -316,12 +333,13 @@ func TestGenerateRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, o := range map[string]Options{
-		"no dir":         {},
-		"non-empty dir":  {Dir: full},
-		"duplicate host": {Dir: t.TempDir(), Hosts: []Host{{Name: "a"}, {Name: "a"}}},
-		"unnamed host":   {Dir: t.TempDir(), Hosts: []Host{{}}},
-		"escaping flake": {Dir: t.TempDir(), FlakeDir: "../up"},
-		"absolute flake": {Dir: t.TempDir(), FlakeDir: "/abs"},
+		"no dir":          {},
+		"non-empty dir":   {Dir: full},
+		"duplicate host":  {Dir: t.TempDir(), Hosts: []Host{{Name: "a"}, {Name: "a"}}},
+		"unnamed host":    {Dir: t.TempDir(), Hosts: []Host{{}}},
+		"negative memory": {Dir: t.TempDir(), Hosts: []Host{{Name: "a", Memory: -1}}},
+		"escaping flake":  {Dir: t.TempDir(), FlakeDir: "../up"},
+		"absolute flake":  {Dir: t.TempDir(), FlakeDir: "/abs"},
 	} {
 		if _, err := Generate(ctx, o); err == nil {
 			t.Errorf("%s: Generate succeeded", name)
