@@ -19,6 +19,13 @@ type Landing struct {
 	Why         string // the reflog message
 }
 
+// Lander is how an operation moves refs: the ledger entry it records and
+// Land (*Fleet). Operations take it rather than the whole core.
+type Lander interface {
+	NewEntry(event, ringName string) ledger.Entry
+	Land(ctx context.Context, l Landing) ([]ring.Move, error)
+}
+
 // Land moves the branches and appends the entries, all or none, through
 // the one ref mover (refmove). Moves that land as tree copies (after a
 // rollback) get their commits first. It returns the moves as they landed.

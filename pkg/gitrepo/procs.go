@@ -154,40 +154,26 @@ func (t Procs) Visible() bool { return t.ok }
 // GitIn says whether a git process may be working in one of dirs (real
 // paths). One that cannot be looked into counts as working there; so does
 // everything when processes cannot be seen at all.
-func (t Procs) GitIn(dirs []string) bool {
-	if !t.ok {
-		return true
-	}
-	for _, p := range t.procs {
-		if p.git() && (!p.readable || p.mentions(dirs)) {
-			return true
-		}
-	}
-	return false
-}
+func (t Procs) GitIn(dirs []string) bool { return t.anyIn(dirs, proc.git, true) }
 
 // RingflowIn says whether another ringflow process may be working in one
 // of dirs (by its working directory, arguments, environment or open
 // files).
-func (t Procs) RingflowIn(dirs []string) bool {
-	if !t.ok {
-		return true
-	}
-	for _, p := range t.procs {
-		if p.ringflow() && (!p.readable || p.mentions(dirs)) {
-			return true
-		}
-	}
-	return false
-}
+func (t Procs) RingflowIn(dirs []string) bool { return t.anyIn(dirs, proc.ringflow, true) }
 
 // UsedBy says whether any process at all works in one of dirs.
 func (t Procs) UsedBy(dirs []string) bool {
+	return t.anyIn(dirs, func(proc) bool { return true }, false)
+}
+
+// anyIn says whether a process of kind works in one of dirs; unreadable
+// says whether one that cannot be looked into counts as working there.
+func (t Procs) anyIn(dirs []string, kind func(proc) bool, unreadable bool) bool {
 	if !t.ok {
 		return true
 	}
 	for _, p := range t.procs {
-		if p.mentions(dirs) {
+		if kind(p) && ((unreadable && !p.readable) || p.mentions(dirs)) {
 			return true
 		}
 	}

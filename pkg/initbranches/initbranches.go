@@ -27,19 +27,13 @@ type LocalRefs interface {
 	Ref(name string) (commit string, ok bool, err error)
 }
 
-// Lander moves refs with their ledger entries (*fleet.Fleet).
-type Lander interface {
-	NewEntry(event, ringName string) ledger.Entry
-	Land(ctx context.Context, l fleet.Landing) ([]ring.Move, error)
-}
-
 // Initializer creates the missing branches of one fleet.
 type Initializer struct {
 	Remote    string        // "" = the local branches are the truth
 	Rings     []config.Ring // in promotion order
 	Positions Positions
 	Local     LocalRefs
-	Lander    Lander
+	Lander    fleet.Lander
 }
 
 // New is the initializer of a fleet.

@@ -95,6 +95,12 @@ func Decode(commit, message string) (Entry, error) {
 	return e, nil
 }
 
+// Reader reads the ledger, newest first (*Store); operations that only
+// read it take this.
+type Reader interface {
+	Entries(max int) ([]Entry, error)
+}
+
 // Store reads and appends the ledger of one repository.
 type Store struct {
 	Repo     *gitrepo.Repo

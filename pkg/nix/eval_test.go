@@ -283,7 +283,7 @@ func brokenFlake(t *testing.T) FlakeRef {
 	return FlakeRef{Repo: dir, Rev: git(t, dir, "rev-parse", "HEAD")}
 }
 
-func TestEvalHostsBisectsUncatchableErrors(t *testing.T) {
+func TestEvalHostsIsolatesUncatchableErrors(t *testing.T) {
 	env := requireNix(t)
 	ref := brokenFlake(t)
 	hosts := []string{"good1", "bad", "good2", "bad2", `odd "q" $(x) ${y}`, "thrower", "asserter", "needsdep", "fails", "missing"}
@@ -292,12 +292,12 @@ func TestEvalHostsBisectsUncatchableErrors(t *testing.T) {
 	// that every host gets a process of its own.
 	for _, o := range []EvalOptions{{Workers: 1}, {Workers: 3}, {Workers: 2, MaxMemory: 1}} {
 		t.Run(fmt.Sprintf("workers=%d,mem=%d", o.Workers, o.MaxMemory), func(t *testing.T) {
-			testEvalHostsBisects(t, New(Options{Env: env}), ref, hosts, o)
+			testEvalHostsIsolates(t, New(Options{Env: env}), ref, hosts, o)
 		})
 	}
 }
 
-func testEvalHostsBisects(t *testing.T, n *Nix, ref FlakeRef, hosts []string, o EvalOptions) {
+func testEvalHostsIsolates(t *testing.T, n *Nix, ref FlakeRef, hosts []string, o EvalOptions) {
 	var seen []string
 	o.OnResult = func(he HostEval) { seen = append(seen, he.Host) } // EvalHosts serialises calls
 	got, err := n.EvalHosts(context.Background(), ref, hosts, o)

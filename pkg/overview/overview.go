@@ -46,11 +46,6 @@ type CommitReader interface {
 	ring.Ancestry
 }
 
-// LedgerReader reads the ledger, newest first (ledger.Store).
-type LedgerReader interface {
-	Entries(max int) ([]ledger.Entry, error)
-}
-
 // InputReader reads the key inputs pinned at a commit
 // (fleet.Fleet.KeyInputs).
 type InputReader interface {
@@ -63,7 +58,7 @@ type Reader struct {
 	Hosts    HostLister
 	Evidence EvidenceReader
 	Commits  CommitReader
-	Ledger   LedgerReader
+	Ledger   ledger.Reader
 	Inputs   InputReader
 	Now      func() time.Time // ages, soak left and freezes are read at Now
 }

@@ -43,17 +43,6 @@ type EvidenceReader interface {
 	Get(commit string) (*evidence.Note, error)
 }
 
-// LedgerReader reads the ledger, newest first (*ledger.Store).
-type LedgerReader interface {
-	Entries(max int) ([]ledger.Entry, error)
-}
-
-// Lander moves refs with their ledger entries (*fleet.Fleet).
-type Lander interface {
-	NewEntry(event, ringName string) ledger.Entry
-	Land(ctx context.Context, l fleet.Landing) ([]ring.Move, error)
-}
-
 // SignatureVerifier checks a commit's signature (*gitrepo.Repo).
 type SignatureVerifier interface {
 	VerifySignature(commit string, armoredKeyRing []byte) (gitrepo.Signer, error)
@@ -70,8 +59,8 @@ type Promoter struct {
 	Positions  Positions
 	Hosts      HostLister
 	Evidence   EvidenceReader
-	Ledger     LedgerReader
-	Lander     Lander
+	Ledger     ledger.Reader
+	Lander     fleet.Lander
 	Ancestry   ring.Ancestry
 	Signatures SignatureVerifier
 	RunHook    HookRunner

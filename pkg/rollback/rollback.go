@@ -21,22 +21,11 @@ type Positions interface {
 	RingIndex(name string) (int, error)
 }
 
-// LedgerReader reads the ledger, newest first (*ledger.Store).
-type LedgerReader interface {
-	Entries(max int) ([]ledger.Entry, error)
-}
-
-// Lander moves refs with their ledger entries (*fleet.Fleet).
-type Lander interface {
-	NewEntry(event, ringName string) ledger.Entry
-	Land(ctx context.Context, l fleet.Landing) ([]ring.Move, error)
-}
-
 // Rollbacker rolls rings of one fleet back.
 type Rollbacker struct {
 	Positions Positions
-	Ledger    LedgerReader
-	Lander    Lander
+	Ledger    ledger.Reader
+	Lander    fleet.Lander
 }
 
 // New is the rollbacker of a fleet.
