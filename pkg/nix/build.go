@@ -2,6 +2,7 @@ package nix
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,8 +41,15 @@ type BuildResult struct {
 	Drv, Out string
 	OK       bool
 	Err      string  // nix's error and the last lines of the build log; "" when OK
-	Seconds  float64 // time its build ran; 0 when nix did not build it here
+	Seconds  float64 // time its build ran; 0 when nix did not build it
+	// Builder is where nix built it: LocalBuilder, or the store URI of the
+	// remote builder (build.builders) it went to, e.g. ssh-ng://builder;
+	// "" when nix did not build it in this run (its output was valid).
+	Builder string
 }
+
+// LocalBuilder is BuildResult.Builder of a build on this machine.
+const LocalBuilder = "local"
 
 // logTailLines is how much of a failed build's log a BuildResult keeps.
 const logTailLines = 20
@@ -127,6 +135,11 @@ func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]B
 		if missing, err := n.missingPaths(ctx, drvsOf(drvs)); err == nil && len(missing) > 0 {
 			return nil, &MissingDerivationsError{Drvs: missing}
 		}
+		if o.Jobs == "0" {
+			// Nothing may build here, and nothing was built: no
+			// builder took the work (unreachable, wrong system, full).
+			return nil, &NoBuilderError{Builders: o.Builders, Nix: m.stderrTail()}
+		}
 		ne.Stderr = m.stderrTail()
 		return nil, fmt.Errorf("nix: realise %d derivations: %w", len(drvs), ne)
 	}
@@ -135,6 +148,7 @@ func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]B
 	for i, d := range drvs {
 		r := BuildResult{Drv: d.Drv, Out: d.Out, OK: valid[d.Out]}
 		r.Seconds = m.seconds(d.Drv, r.OK, end)
+		r.Builder = m.builder(d.Drv)
 		if !r.OK {
 			r.Err = n.failureText(ctx, m, d.Drv, runErr)
 		}
@@ -299,6 +313,49 @@ func (e *MissingDerivationsError) Error() string {
 		len(e.Drvs), strings.Join(e.Drvs, ", "))
 }
 
+// NoBuilderError is a realisation with --max-jobs 0 that no remote builder
+// took: nothing was built.
+type NoBuilderError struct {
+	Builders string // --builders as given; "" = nix.conf's
+	Nix      string // what nix said, its last lines
+}
+
+func (e *NoBuilderError) Error() string {
+	return fmt.Sprintf("nix: no remote builder took the build (--max-jobs 0: nothing may build here): %s", e.Reason())
+}
+
+// noBuilderLineRE picks nix's lines that say why a builder failed, out of
+// its table of machines and features.
+var noBuilderLineRE = regexp.MustCompile(`(?i)^\s*(ssh:|cannot |error:|.*(permission denied|connection refused|host key|timed out))`)
+
+// Reason is what nix said of the builders: its error lines, or its last
+// lines when none reads as one.
+func (e *NoBuilderError) Reason() string {
+	var picked []string
+	for _, l := range strings.Split(e.Nix, "\n") {
+		if noBuilderLineRE.MatchString(l) {
+			picked = append(picked, strings.TrimSpace(l))
+		}
+	}
+	if len(picked) == 0 {
+		return lastLines(e.Nix, 8)
+	}
+	return strings.Join(picked, "\n")
+}
+
+// Machines are the store URIs of the builders: the first word of each
+// machine of a --builders value ("uri systems key jobs …", separated by
+// newlines or ';'); an "@file" is named as it is.
+func (e *NoBuilderError) Machines() []string {
+	var uris []string
+	for _, m := range strings.FieldsFunc(e.Builders, func(r rune) bool { return r == ';' || r == '\n' }) {
+		if f := strings.Fields(m); len(f) > 0 && !strings.HasPrefix(f[0], "#") {
+			uris = append(uris, f[0])
+		}
+	}
+	return uris
+}
+
 // missingPaths returns the paths that are not valid in the store, in order.
 func (n *Nix) missingPaths(ctx context.Context, paths []string) ([]string, error) {
 	valid, err := n.ValidPaths(ctx, paths)
@@ -386,6 +443,9 @@ type logEvent struct {
 	Text   string            `json:"text"`
 	Msg    string            `json:"msg"`
 	Fields []json.RawMessage `json:"fields"`
+	// Machine is the remote builder an event was relayed from; newer Nix
+	// (2.33+) adds it to what a remote daemon's log relays.
+	Machine string `json:"machine"`
 }
 
 // buildMonitor follows nix build's internal-json log.
@@ -402,6 +462,8 @@ type buildMonitor struct {
 	failCount int64                // builds failed so far, by their progress
 	failedAt  map[string]time.Time // derivation → first build failure after its last log line
 	started   map[string]time.Time // derivation → when its build started
+	machine   map[string]string    // derivation → the remote builder it went to
+	told      map[string]bool      // top-level derivations sent on finishedTop
 	lastLine  map[string]time.Time // derivation → its last log line
 	finished  map[string]time.Time // derivation → its build activity stopped
 	logs      map[string][]string  // derivation → last log lines
@@ -422,6 +484,8 @@ func newBuildMonitor(drvs []DrvOut, debug io.Writer) *buildMonitor {
 		acts:        map[uint64]string{},
 		buildsAct:   map[uint64]bool{},
 		started:     map[string]time.Time{},
+		machine:     map[string]string{},
+		told:        map[string]bool{},
 		lastLine:    map[string]time.Time{},
 		failedAt:    map[string]time.Time{},
 		finished:    map[string]time.Time{},
@@ -457,10 +521,19 @@ func (m *buildMonitor) line(l string) {
 	case "start":
 		switch ev.Type {
 		case actBuild:
+			// fields: drv, machine ("" here), round, rounds. A build
+			// sent to a remote builder starts twice: here, naming the
+			// builder, then as the builder's own build, relayed with
+			// machine "" (and, from Nix 2.33, the event's "machine").
+			// The second start is when building began, after the
+			// upload; the first names where.
 			drv := fieldString(ev.Fields, 0)
 			m.acts[ev.ID] = drv
 			m.started[drv] = now
 			m.attempted = true
+			if where := cmp.Or(fieldString(ev.Fields, 1), ev.Machine); where != "" && m.machine[drv] == "" {
+				m.machine[drv] = where
+			}
 		case actBuilds:
 			m.buildsAct[ev.ID] = true
 		case actSubstitute, actCopyPath:
@@ -472,8 +545,10 @@ func (m *buildMonitor) line(l string) {
 	case "stop":
 		if drv, ok := m.acts[ev.ID]; ok {
 			m.finished[drv] = now
-			if _, top := m.top[drv]; top {
-				// Buffered for every top-level derivation: never blocks.
+			if _, top := m.top[drv]; top && !m.told[drv] {
+				// Buffered for every top-level derivation, each told
+				// once (a remote build stops twice): never blocks.
+				m.told[drv] = true
 				m.finishedTop <- drv
 			}
 		}
@@ -599,6 +674,17 @@ func (m *buildMonitor) seconds(drv string, ok bool, end time.Time) float64 {
 		}
 	}
 	return stop.Sub(start).Seconds()
+}
+
+// builder is where drv was built: LocalBuilder, a remote builder's store
+// URI, or "" when its build never started.
+func (m *buildMonitor) builder(drv string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.started[drv]; !ok {
+		return ""
+	}
+	return cmp.Or(m.machine[drv], LocalBuilder)
 }
 
 // about returns nix's messages naming drv, its last log lines, and whether

@@ -549,6 +549,82 @@ func TestBuildMonitor(t *testing.T) {
 	}
 }
 
+// TestBuildMonitorRemote replays nix build's log of two derivations sent
+// to a remote builder over ssh-ng (captured with testdata/capture-remote.sh
+// from Nix 2.8, 2.26 and 2.34 clients): ok builds, fa fails. Each build
+// starts twice in the log (here, naming the builder; then the builder's
+// own, relayed with no machine): the monitor must name the builder, keep
+// the relayed log lines, and tell each stop once.
+func TestBuildMonitorRemote(t *testing.T) {
+	files, err := filepath.Glob("testdata/remote-nix-*.jsonl")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("want captures of three Nix versions, found %q (%v)", files, err)
+	}
+	drvRE := regexp.MustCompile(`/nix/store/[a-z0-9]{32}-(ok|fa)\.drv`)
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			drv := map[string]string{}
+			for _, m := range drvRE.FindAllStringSubmatch(string(b), -1) {
+				drv[m[1]] = m[0]
+			}
+			ok, fa := drv["ok"], drv["fa"]
+			if ok == "" || fa == "" {
+				t.Fatalf("the capture names no ok or fa derivation: %v", drv)
+			}
+			m := newBuildMonitor([]DrvOut{{Drv: ok, Out: "/nix/store/x-ok"}, {Drv: fa, Out: "/nix/store/x-fa"}}, nil)
+			w := &lineWriter{line: m.line}
+			for chunk := range slices.Chunk(b, 97) {
+				if _, err := w.Write(chunk); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w.flush()
+			for _, d := range []string{ok, fa} {
+				if got := m.builder(d); got != "ssh-ng://ringflow-builder" {
+					t.Errorf("builder of %s = %q, want ssh-ng://ringflow-builder", drvName(d), got)
+				}
+			}
+			if _, tail, _ := m.about(ok); !slices.Equal(tail, []string{"line1", "line2"}) {
+				t.Errorf("ok: log tail %q, want the builder's two lines", tail)
+			}
+			if _, tail, _ := m.about(fa); len(tail) == 0 || tail[len(tail)-1] != "oops" {
+				t.Errorf("fa: log tail %q, want it to end with oops", tail)
+			}
+			if got := m.failedBuilds(); !slices.Equal(got, []string{fa}) {
+				t.Errorf("failed builds %q, want %s", got, fa)
+			}
+			close(m.finishedTop)
+			told := map[string]int{}
+			for d := range m.finishedTop {
+				told[d]++
+			}
+			if told[ok] != 1 || told[fa] != 1 {
+				t.Errorf("finished told %v, want ok and fa once each", told)
+			}
+			if m.builder("/nix/store/00000000000000000000000000000000-never.drv") != "" {
+				t.Error("a derivation never built has a builder")
+			}
+		})
+	}
+	// A build here names this machine.
+	local, err := os.ReadFile("testdata/realise-nix-2.8.0.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newBuildMonitor(nil, nil)
+	w := &lineWriter{line: m.line}
+	w.Write(local)
+	w.flush()
+	fa := regexp.MustCompile(`/nix/store/[a-z0-9]{32}-fa\.drv`).FindString(string(local))
+	if got := m.builder(fa); got != LocalBuilder {
+		t.Errorf("builder of a local build = %q, want %q", got, LocalBuilder)
+	}
+}
+
 func TestDrvName(t *testing.T) {
 	if got := drvName("/nix/store/ibwvkzjqmc2lwm1nnrh04h61qss9p3f2-nixos-system-web.drv"); got != "nixos-system-web" {
 		t.Errorf("drvName = %q", got)

@@ -145,3 +145,23 @@ func TestHostNamesRealNix(t *testing.T) {
 		t.Errorf("Version = %v, %v", v, err)
 	}
 }
+
+func TestNoBuilderError(t *testing.T) {
+	e := &NoBuilderError{
+		Builders: "ssh-ng://a x86_64-linux - 2 1; ssh://b aarch64-linux\n# a comment\n\nssh-ng://c",
+		Nix: "ssh: connect to host a port 22: Connection refused\n" +
+			"Failed to find a machine for remote build!\n(systems, maxjobs, supportedFeatures, mandatoryFeatures)\n(x86_64-linux, 2, , )\n" +
+			"error: unable to start any build",
+	}
+	if got, want := e.Machines(), []string{"ssh-ng://a", "ssh://b", "ssh-ng://c"}; !slices.Equal(got, want) {
+		t.Errorf("Machines = %q, want %q", got, want)
+	}
+	if got, want := e.Reason(), "ssh: connect to host a port 22: Connection refused\nerror: unable to start any build"; got != want {
+		t.Errorf("Reason = %q, want %q", got, want)
+	}
+	// Nothing that reads as an error: the last lines, as they are.
+	e = &NoBuilderError{Nix: "one\ntwo"}
+	if got := e.Reason(); got != "one\ntwo" || len(e.Machines()) != 0 {
+		t.Errorf("Reason = %q, Machines = %q", got, e.Machines())
+	}
+}
