@@ -10,6 +10,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -51,8 +52,35 @@ type HostOutcome struct {
 	// toplevel's build here (0 when reused or never built).
 	EvalSeconds  float64 `json:"eval_seconds"`
 	BuildSeconds float64 `json:"build_seconds"`
-	Reused       bool    `json:"reused"`
-	Error        string  `json:"error"`
+	// Builder is where its toplevel was built in this run: "local", or
+	// the remote builder of build.builders (ssh-ng://…); "" when not built.
+	Builder string `json:"builder"`
+	Reused  bool   `json:"reused"`
+	Error   string `json:"error"`
+}
+
+// BuiltRemotely says whether the host's toplevel went to a remote builder.
+func (h HostOutcome) BuiltRemotely() bool {
+	return h.Builder != "" && h.Builder != nix.LocalBuilder
+}
+
+// NoBuilderError: build.jobs is 0, so nothing may build here, and no remote
+// builder took the build. Nothing was built or recorded; it exits 1, not 4:
+// the hosts are not red, the builders are out of reach.
+type NoBuilderError struct {
+	Machines []string // the builders' store URIs; none = nix.conf's
+	Reason   string   // what nix said of them
+}
+
+func (e *NoBuilderError) Error() string {
+	which, ping := "the builders of nix.conf", "<uri>"
+	if len(e.Machines) > 0 {
+		which, ping = strings.Join(e.Machines, ", "), e.Machines[0]
+	}
+	return fmt.Sprintf("no remote builder took the build (%s), and build.jobs is 0, so nothing may build here; nix said:\n  %s\n"+
+		"check that each builder answers as this user: nix store ping --store %s (ssh options from NIX_SSHOPTS or ~/.ssh/config), "+
+		"or set build.jobs: auto to build here too",
+		which, strings.ReplaceAll(e.Reason, "\n", "\n  "), ping)
 }
 
 // Report is the outcome of one build.
@@ -273,7 +301,7 @@ func (r *run) judge(oc HostOutcome) {
 	oc.Seconds = oc.EvalSeconds + oc.BuildSeconds
 	r.outcomes[oc.Host] = oc
 	r.fresh[oc.Host] = evidence.Host{Status: oc.Status, Phase: oc.Phase, Drv: oc.Drv, Out: oc.Out,
-		Seconds: oc.Seconds, EvalSeconds: oc.EvalSeconds, BuildSeconds: oc.BuildSeconds,
+		Seconds: oc.Seconds, EvalSeconds: oc.EvalSeconds, BuildSeconds: oc.BuildSeconds, Builder: oc.Builder,
 		Reused: oc.Reused, Error: oc.Error, Nix: r.nixVersion, Time: r.now}
 }
 
@@ -436,12 +464,16 @@ func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
 			}
 		},
 	})
+	var nb *nix.NoBuilderError
+	if errors.As(err, &nb) {
+		return &NoBuilderError{Machines: nb.Machines(), Reason: nb.Reason()}
+	}
 	if err != nil {
 		return err
 	}
 	for _, br := range results {
 		for _, he := range byDrv[br.Drv] {
-			oc := HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, EvalSeconds: he.Seconds, BuildSeconds: br.Seconds}
+			oc := HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, EvalSeconds: he.Seconds, BuildSeconds: br.Seconds, Builder: br.Builder}
 			if !br.OK {
 				oc.Status, oc.Error = evidence.Red, br.Err
 			}

@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -38,7 +39,7 @@ func TestRunReusesGreenNote(t *testing.T) {
 	}
 	want := []HostOutcome{
 		{Host: "a", Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/old-a.drv", Out: "/nix/store/old-a", Reused: true},
-		{Host: "b", Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/b.drv", Out: "/nix/store/b", Seconds: 1 + buildSeconds, EvalSeconds: 1, BuildSeconds: buildSeconds},
+		{Host: "b", Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/b.drv", Out: "/nix/store/b", Seconds: 1 + buildSeconds, EvalSeconds: 1, BuildSeconds: buildSeconds, Builder: nix.LocalBuilder},
 	}
 	if !reflect.DeepEqual(rep.Hosts, want) {
 		t.Errorf("hosts %+v, want %+v", rep.Hosts, want)
@@ -150,7 +151,7 @@ func TestRunBuildFailure(t *testing.T) {
 	got := outcomes(rep)
 	for _, h := range []string{"a", "b"} {
 		want := HostOutcome{Host: h, Status: evidence.Red, Phase: evidence.PhaseBuild, Drv: same.Drv, Out: same.Out,
-			Seconds: 1 + buildSeconds, EvalSeconds: 1, BuildSeconds: buildSeconds, Error: "builder for bad.drv failed\nlast log line"}
+			Seconds: 1 + buildSeconds, EvalSeconds: 1, BuildSeconds: buildSeconds, Builder: nix.LocalBuilder, Error: "builder for bad.drv failed\nlast log line"}
 		if got[h] != want {
 			t.Errorf("%s = %+v, want %+v", h, got[h], want)
 		}
@@ -214,13 +215,37 @@ func TestRunRecordsFreshEvidence(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := evidence.Host{Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/a.drv", Out: "/nix/store/a",
-		Seconds: 1 + buildSeconds, EvalSeconds: 1, BuildSeconds: buildSeconds, Nix: "nix 2.8.0", Time: clockTime.UTC()}
+		Seconds: 1 + buildSeconds, EvalSeconds: 1, BuildSeconds: buildSeconds, Builder: nix.LocalBuilder, Nix: "nix 2.8.0", Time: clockTime.UTC()}
 	got := f.evidence.recorded["c1"]["a"]
 	if !reflect.DeepEqual(got, want) || got.Time.Location() != time.UTC {
 		t.Errorf("recorded %+v, want %+v", got, want)
 	}
 	if rep.Commit != "c1" || rep.Nix != "nix 2.8.0" {
 		t.Errorf("report commit %q nix %q", rep.Commit, rep.Nix)
+	}
+}
+
+// Where nix built each toplevel is in the report and the evidence: a remote
+// builder's store URI, "local", and nothing for a host not built.
+func TestRunRecordsWhereBuilt(t *testing.T) {
+	f := newFakes("a", "b", "c")
+	f.nix.builtOn = map[string]string{"/nix/store/a.drv": "ssh-ng://builder"}
+	f.nix.valid = map[string]bool{"/nix/store/c": true}
+	rep, err := f.builder.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a": "ssh-ng://builder", "b": nix.LocalBuilder, "c": ""}
+	for _, h := range rep.Hosts {
+		if h.Builder != want[h.Host] {
+			t.Errorf("report: %s built on %q, want %q", h.Host, h.Builder, want[h.Host])
+		}
+		if h.BuiltRemotely() != (h.Host == "a") {
+			t.Errorf("report: %s BuiltRemotely = %v", h.Host, h.BuiltRemotely())
+		}
+		if got := f.evidence.recorded["c1"][h.Host].Builder; got != want[h.Host] {
+			t.Errorf("evidence: %s built on %q, want %q", h.Host, got, want[h.Host])
+		}
 	}
 }
 
@@ -349,5 +374,25 @@ func TestRunBuildsWhileEvaluating(t *testing.T) {
 		if h.EvalSeconds != wantEval || h.BuildSeconds != buildSeconds || h.Seconds != wantEval+buildSeconds {
 			t.Errorf("%s: eval %v build %v total %v, want %v, %v, %v", h.Host, h.EvalSeconds, h.BuildSeconds, h.Seconds, wantEval, buildSeconds, wantEval+buildSeconds)
 		}
+	}
+}
+
+// No builder took the build with build.jobs 0: an error naming the builders
+// and the next command, not red hosts; no evidence is recorded.
+func TestRunNoBuilder(t *testing.T) {
+	f := newFakes("a")
+	f.nix.realiseErr = fmt.Errorf("nix: realise: %w", &nix.NoBuilderError{Builders: "ssh-ng://b x86_64-linux", Nix: "ssh: Could not resolve hostname b\nerror: unable to start any build"})
+	_, err := f.builder.Run(context.Background(), Options{})
+	var nb *NoBuilderError
+	if !errors.As(err, &nb) {
+		t.Fatalf("err = %v, want a NoBuilderError", err)
+	}
+	for _, want := range []string{"(ssh-ng://b)", "build.jobs is 0", "ssh: Could not resolve hostname b", "nix store ping --store ssh-ng://b", "build.jobs: auto"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if len(f.evidence.recorded) != 0 {
+		t.Errorf("recorded %v after nothing was built", f.evidence.recorded)
 	}
 }

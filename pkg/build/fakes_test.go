@@ -63,10 +63,12 @@ func (e *fakeEvidence) Record(_ context.Context, commit string, hosts map[string
 // derivations in buildSeconds unless fail names them, and keeps a store of
 // valid paths that a successful build adds to.
 type fakeNix struct {
-	evals   map[string]nix.HostEval // by host, when not drvOf's
-	valid   map[string]bool         // outputs in the store
-	fail    map[string]string       // drv → nix's error
-	copyErr error
+	evals      map[string]nix.HostEval // by host, when not drvOf's
+	valid      map[string]bool         // outputs in the store
+	fail       map[string]string       // drv → nix's error
+	builtOn    map[string]string       // drv → where it was built, when not here
+	realiseErr error                   // Realise fails with it, building nothing
+	copyErr    error
 	// afterResult, when set, runs after each host's result is handed on,
 	// before the next host is evaluated.
 	afterResult func(host string)
@@ -120,12 +122,19 @@ func (n *fakeNix) ValidPaths(_ context.Context, paths []string) (map[string]bool
 
 func (n *fakeNix) Realise(_ context.Context, drvs []nix.DrvOut, o nix.RealiseOptions) ([]nix.BuildResult, error) {
 	n.realised = append(n.realised, append([]nix.DrvOut(nil), drvs...))
+	if n.realiseErr != nil {
+		return nil, n.realiseErr
+	}
 	var results []nix.BuildResult
 	for _, d := range drvs {
 		msg, failed := n.fail[d.Drv]
 		o.OnFinished(d.Drv)
 		o.OnBuilt(d.Drv, !failed)
-		results = append(results, nix.BuildResult{Drv: d.Drv, Out: d.Out, OK: !failed, Err: msg, Seconds: buildSeconds})
+		where := n.builtOn[d.Drv]
+		if where == "" {
+			where = nix.LocalBuilder
+		}
+		results = append(results, nix.BuildResult{Drv: d.Drv, Out: d.Out, OK: !failed, Err: msg, Seconds: buildSeconds, Builder: where})
 		if n.realisedCh != nil {
 			n.realisedCh <- d.Drv
 		}

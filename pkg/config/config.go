@@ -72,7 +72,7 @@ type Update struct {
 // Build configures `ringflow build`.
 type Build struct {
 	Attribute string   // attribute under nixosConfigurations.<host>
-	Jobs      string   // "auto" or a positive integer, handed to nix --max-jobs
+	Jobs      string   // "auto" or a number (0: only remote builders), handed to nix --max-jobs
 	Builders  string   // handed to nix --builders
 	Cache     string   // store to `nix copy --to` after a green build
 	NixArgs   []string // extra arguments for every nix call

@@ -143,10 +143,12 @@ func (d *decoder) decode(settings map[string]any, needRings bool) *Config {
 			}
 		}
 		if v, ok := m["jobs"]; ok {
-			if s, ok := jobs(v); ok {
+			// 0 is nix's "build nothing here": every build goes to
+			// a remote builder (build.builders or nix.conf's).
+			if s, ok := jobs(v, 0); ok {
 				c.Build.Jobs = s
 			} else {
-				d.addf("build.jobs", "want auto or a positive integer, got %s", show(v))
+				d.addf("build.jobs", "want auto or a number of jobs (0: build only on build.builders), got %s", show(v))
 			}
 		}
 		if v, ok := m["builders"]; ok {
@@ -165,7 +167,7 @@ func (d *decoder) decode(settings map[string]any, needRings bool) *Config {
 			}
 		}
 		if v, ok := m["eval-workers"]; ok {
-			if s, ok := jobs(v); !ok {
+			if s, ok := jobs(v, 1); !ok {
 				d.addf("build.eval-workers", "want auto or a positive integer, got %s", show(v))
 			} else if s == "auto" {
 				c.Build.EvalWorkers = 0
@@ -560,20 +562,20 @@ func size(v any) (int64, bool) {
 	return n * mult, true
 }
 
-// jobs accepts "auto" or a positive integer, as a YAML int or a string
-// (env values are always strings).
-func jobs(v any) (string, bool) {
+// jobs accepts "auto" or an integer of at least `least`, as a YAML int or a
+// string (env values are always strings).
+func jobs(v any, least int) (string, bool) {
 	switch x := v.(type) {
 	case string:
 		if x == "auto" {
 			return x, true
 		}
 		n, err := strconv.Atoi(x)
-		if err == nil && n > 0 {
+		if err == nil && n >= least {
 			return strconv.Itoa(n), true
 		}
 	case int, int64, uint64:
-		if f, _ := number(x); f >= 1 {
+		if f, _ := number(x); f >= float64(least) {
 			return fmt.Sprint(x), true
 		}
 	}

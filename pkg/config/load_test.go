@@ -327,7 +327,7 @@ func TestLoadErrors(t *testing.T) {
 		{"dev is a group branch", "dev: all\n" + ok, "dev", `dev branch "all" is also the branch of group "all" (rings[0])`, false},
 		{"branch inside branch", "rings: [{name: a, groups: [{name: x, hosts: [x]}]}, {name: b, groups: [{name: x/y, hosts: [y]}]}]\n", "rings[1].groups[0].name", `branch "x/y" cannot exist next to branch "x" of rings[0].groups[0].name`, false},
 		{"branch inside dev", "dev: deploy\nbranch-prefix: deploy/\n" + ok, "rings[0].name", `branch "deploy/all" cannot exist next to branch "deploy" of dev`, false},
-		{"jobs zero", ok + "build: {jobs: 0}\n", "build.jobs", "want auto or a positive integer, got 0", false},
+		{"jobs negative", ok + "build: {jobs: -1}\n", "build.jobs", "want auto or a number of jobs (0: build only on build.builders), got -1", false},
 		{"jobs words", ok + "build: {jobs: many}\n", "build.jobs", `got "many"`, false},
 		{"jobs float", ok + "build: {jobs: 2.5}\n", "build.jobs", "got 2.5", false},
 		{"eval-workers zero", ok + "build: {eval-workers: 0}\n", "build.eval-workers", "want auto or a positive integer, got 0", false},
@@ -675,5 +675,18 @@ func TestSize(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("size(%v) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+// build.jobs 0 is nix's "build nothing here": every build goes to a remote
+// builder. From the file and from the environment alike.
+func TestLoadJobsZero(t *testing.T) {
+	c := mustLoad(t, "build: {jobs: 0, builders: 'ssh-ng://b x86_64-linux'}\nrings: [{name: a, hosts: [x]}]\n")
+	if c.Build.Jobs != "0" || c.Build.Builders != "ssh-ng://b x86_64-linux" {
+		t.Errorf("jobs, builders = %q, %q", c.Build.Jobs, c.Build.Builders)
+	}
+	c = mustLoad(t, "rings: [{name: a, hosts: [x]}]\n", "RINGFLOW_BUILD_JOBS=0")
+	if c.Build.Jobs != "0" {
+		t.Errorf("jobs from env = %q, want 0", c.Build.Jobs)
 	}
 }

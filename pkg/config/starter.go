@@ -70,7 +70,7 @@ branch-prefix: ""       # prefix of every group branch, e.g. "deploy/"
   author: %s
 build:
   attribute: %s
-  jobs: %s            # nix --max-jobs: auto or a number
+  jobs: %s            # nix --max-jobs: auto or a number (0: only on builders)
   builders: ""          # nix --builders, for remote builders
   cache: ""             # "nix copy --to" this store after a green build
   nix-args: []          # extra arguments for every nix call

@@ -43,13 +43,16 @@ type Host struct {
 	Seconds float64 `json:"seconds"`       // evaluation plus build time spent here
 	// EvalSeconds and BuildSeconds split Seconds: the host's own
 	// evaluation, and its toplevel's build here.
-	EvalSeconds  float64   `json:"eval_seconds,omitempty"`
-	BuildSeconds float64   `json:"build_seconds,omitempty"`
-	Reused       bool      `json:"reused"`          // not built: the output was valid, or the drv green before
-	Error        string    `json:"error,omitempty"` // the evaluation error, or the build log's last lines
-	Nix          string    `json:"nix"`             // the Nix that judged it, e.g. "nix 2.8.0"
-	Time         time.Time `json:"time"`
-	Cache        string    `json:"cache,omitempty"` // the store the output was copied to after a green build
+	EvalSeconds  float64 `json:"eval_seconds,omitempty"`
+	BuildSeconds float64 `json:"build_seconds,omitempty"`
+	// Builder is where the toplevel was built: "local", or the remote
+	// builder's store URI (ssh-ng://…); absent when it was not built.
+	Builder string    `json:"builder,omitempty"`
+	Reused  bool      `json:"reused"`          // not built: the output was valid, or the drv green before
+	Error   string    `json:"error,omitempty"` // the evaluation error, or the build log's last lines
+	Nix     string    `json:"nix"`             // the Nix that judged it, e.g. "nix 2.8.0"
+	Time    time.Time `json:"time"`
+	Cache   string    `json:"cache,omitempty"` // the store the output was copied to after a green build
 }
 
 // Decode reads a note; an empty or missing note is an empty Note. A note

@@ -4,6 +4,7 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -104,7 +105,14 @@ func buildRun(ctx context.Context, opts *BuildOptions) error {
 
 func printReport(io *iostreams.IOStreams, rep *build.Report) error {
 	cs := io.ColorScheme()
-	tp := tableprinter.New(io.Out, io.IsStdoutTTY(), "HOST", "STATUS", "PHASE", "EVAL", "BUILD", "REUSED", "OUTPUT")
+	// Where each host was built matters only once some went to a remote
+	// builder (build.builders); a local-only build keeps the short table.
+	remote := slices.ContainsFunc(rep.Hosts, build.HostOutcome.BuiltRemotely)
+	head := []string{"HOST", "STATUS", "PHASE", "EVAL", "BUILD", "REUSED", "OUTPUT"}
+	if remote {
+		head = slices.Insert(head, 5, "BUILT ON")
+	}
+	tp := tableprinter.New(io.Out, io.IsStdoutTTY(), head...)
 	for _, h := range rep.Hosts {
 		color := cs.Green
 		detail := h.Out
@@ -116,8 +124,11 @@ func printReport(io *iostreams.IOStreams, rep *build.Report) error {
 		if h.Reused {
 			reused = "reused"
 		}
-		tp.AddColoredRow([]string{h.Host, h.Status, h.Phase, fmt.Sprintf("%.2f", h.EvalSeconds), fmt.Sprintf("%.2f", h.BuildSeconds), reused, detail},
-			[]func(string) string{nil, color})
+		row := []string{h.Host, h.Status, h.Phase, fmt.Sprintf("%.2f", h.EvalSeconds), fmt.Sprintf("%.2f", h.BuildSeconds), reused, detail}
+		if remote {
+			row = slices.Insert(row, 5, cmp.Or(h.Builder, "-"))
+		}
+		tp.AddColoredRow(row, []func(string) string{nil, color})
 	}
 	if err := tp.Render(); err != nil {
 		return err

@@ -88,3 +88,42 @@ func TestProgress(t *testing.T) {
 		t.Errorf("plain progress = %q, want %q", got, want)
 	}
 }
+
+// The table gains a BUILT ON column only when some host went to a remote
+// builder; on a terminal and through a pipe alike.
+func TestPrintReport(t *testing.T) {
+	local := &build.Report{Commit: "c1", Hosts: []build.HostOutcome{
+		{Host: "a", Status: "green", Phase: "build", Out: "/nix/store/a", EvalSeconds: 1, BuildSeconds: 2, Builder: "local"},
+	}}
+	remote := &build.Report{Commit: "c1", Hosts: []build.HostOutcome{
+		{Host: "a", Status: "green", Phase: "build", Out: "/nix/store/a", EvalSeconds: 1, BuildSeconds: 2, Builder: "ssh-ng://builder"},
+		{Host: "b", Status: "green", Phase: "build", Out: "/nix/store/b", Reused: true},
+	}}
+	tests := []struct {
+		name     string
+		rep      *build.Report
+		tty      bool
+		want     []string
+		wantNone string
+	}{
+		{name: "local, pipe", rep: local, want: []string{"a\tgreen\tbuild\t1.00\t2.00\t-\t/nix/store/a"}, wantNone: "ssh-ng"},
+		{name: "local, terminal", rep: local, tty: true, want: []string{"HOST", "REUSED"}, wantNone: "BUILT ON"},
+		{name: "remote, pipe", rep: remote, want: []string{"a\tgreen\tbuild\t1.00\t2.00\tssh-ng://builder\t-\t/nix/store/a", "b\tgreen\tbuild\t0.00\t0.00\t-\treused\t/nix/store/b"}},
+		{name: "remote, terminal", rep: remote, tty: true, want: []string{"BUILT ON", "ssh-ng://builder"}},
+	}
+	for _, tt := range tests {
+		ios, _, out, _ := iostreams.Test()
+		ios.SetStdoutTTY(tt.tty)
+		if err := printReport(ios, tt.rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%s: table\n%s\nwant it to contain %q", tt.name, out, w)
+			}
+		}
+		if tt.wantNone != "" && strings.Contains(out.String(), tt.wantNone) {
+			t.Errorf("%s: table\n%s\nhas %q", tt.name, out, tt.wantNone)
+		}
+	}
+}
