@@ -28,7 +28,10 @@ build:
 
 # The whole suite on this machine's Nix, then the Nix-facing tests on Nix
 # 2.26 and 2.34 in Debian roots made on first use (README: Nix versions).
+# The trixie root is made first: it is the remote builder of
+# test/remotebuilder on this machine's Nix.
 test: deps lint
+	scripts/nix-matrix.sh --setup trixie
 	$(GO) test -count=1 ./...
 	scripts/nix-matrix.sh
 

@@ -12,8 +12,10 @@
 # The roots live in $RINGFLOW_CHROOT_DIR (default ~/.cache/ringflow/chroots),
 # outside the clone, so that a fresh clone on the same machine reuses them.
 # A root is made with debootstrap (minbase) and Debian's nix-bin, git, gnupg,
-# prometheus (promtool), util-linux (flock) and openssh-server, the same tools
-# scripts/install-deps.sh puts on the machine itself; nix-setup-systemd makes
+# prometheus (promtool), util-linux (flock), util-linux-extra (pivot_root, which
+# sid moved there; test/remotebuilder enters a root from inside another) and
+# openssh-server, the same tools scripts/install-deps.sh puts on the machine
+# itself; nix-setup-systemd makes
 # the nixbld group Nix builds as. A root that is complete carries a stamp file;
 # one that is not (a killed setup) is made again from scratch.
 #
@@ -22,7 +24,9 @@
 # mount namespace (nothing leaks into the machine's mounts, even on a kill),
 # and runs CMD as root with HOME=/root, the caller's NIX_CONFIG and CI,
 # GOPROXY=off (every module is already in the cache) and CGO off (the root
-# has no C compiler).
+# has no C compiler). With RINGFLOW_BUILDER_ROOT set to another root, that
+# root is bound in too and the variable names it inside, for
+# test/remotebuilder's builder.
 #
 # Needs root (debootstrap, chroot, mount) and debootstrap (installed here if
 # missing). Exit codes: CMD's own with run; 2 bad usage; 3 the root could not
@@ -33,8 +37,8 @@ root_dir=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib/debian-root.sh
 . "$root_dir/scripts/lib/debian-root.sh"
 chroots=${RINGFLOW_CHROOT_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ringflow/chroots}
-packages=(nix-bin nix-setup-systemd git gnupg prometheus util-linux openssh-server openssh-client ca-certificates)
-stamp_version=2 # bump when the package list changes
+packages=(nix-bin nix-setup-systemd git gnupg prometheus util-linux util-linux-extra openssh-server openssh-client ca-certificates)
+stamp_version=3 # bump when the package list changes
 
 usage() {
 	sed -n '2,10s/^# \{0,1\}//p' "$0"
@@ -99,13 +103,18 @@ in_root() {
 	gomodcache=$(go env GOMODCACHE)
 	gocache=$chroots/$rel.gocache
 	mkdir -p "$gocache" "$gomodcache"
-	debian_root_run "$dir" "$goroot:/usr/local/go $gomodcache:$gomodcache $gocache:/root/.cache/go-build $root_dir:$root_dir" -- \
+	local binds="$goroot:/usr/local/go $gomodcache:$gomodcache $gocache:/root/.cache/go-build $root_dir:$root_dir"
+	# Another root, for the remote builder tests (test/remotebuilder).
+	local builder_root=${RINGFLOW_BUILDER_ROOT:-} builder_inside=/var/lib/ringflow/builder-root
+	[[ -n $builder_root ]] && binds+=" $builder_root:$builder_inside"
+	debian_root_run "$dir" "$binds" -- \
 		PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/root USER=root LOGNAME=root TERM=dumb LANG=C.UTF-8 TMPDIR=/tmp \
 		CI="${CI:-}" NIX_CONFIG="${NIX_CONFIG:-}" \
 		GOMODCACHE="$gomodcache" GOCACHE=/root/.cache/go-build \
 		GOTOOLCHAIN=local GOFLAGS= GOPROXY=off GOSUMDB=off CGO_ENABLED=0 \
 		RINGFLOW_CRASH_SEED="${RINGFLOW_CRASH_SEED:-}" \
+		RINGFLOW_BUILDER_ROOT="${builder_root:+$builder_inside}" \
 		bash -c 'cd "$0" && exec "$@"' "$root_dir" "$@"
 }
 

@@ -2,6 +2,7 @@
 # The Nix matrix: ringflow's Nix-facing tests against other Nix versions.
 #
 #   scripts/nix-matrix.sh [RELEASE...]
+#   scripts/nix-matrix.sh --setup [RELEASE...]   only make the roots
 #
 # After `go test ./...` has passed on this machine's Nix (Debian 12's 2.8),
 # `make test` runs this: every test that runs nix — the end-to-end scripts
@@ -12,7 +13,10 @@
 # (kill -9 of git and of whole process groups; nix is incidental there, and
 # it takes minutes) and ./configs (systemd-analyze, which the roots lack).
 # It prints each release's Nix version, go test's output and one line per
-# release, and exits 1 if any failed.
+# release, and exits 1 if any failed. ./test/remotebuilder runs in each
+# root with the other root (trixie for sid, sid for trixie) as the remote
+# builder, so each Nix is the client once; `make test` runs it on the
+# machine's Nix against the trixie root, which --setup makes first.
 #
 # RINGFLOW_NIX_MATRIX="trixie" (or "sid", or "none") narrows it; the roots
 # need root to make and enter: without root it fails when CI is set and is
@@ -20,6 +24,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+setup_only=
+if [[ ${1:-} == --setup ]]; then
+	setup_only=1
+	shift
+fi
 releases=("$@")
 if [[ ${#releases[@]} -eq 0 ]]; then
 	read -r -a releases <<<"${RINGFLOW_NIX_MATRIX:-trixie sid}"
@@ -28,7 +37,10 @@ fi
 	echo "nix-matrix: skipped (RINGFLOW_NIX_MATRIX=none)"
 	exit 0
 }
-packages=(./cmd/ringflow ./pkg/nix ./test/race ./test/sshremote ./pkg/fleetgen ./scripts/fleetgen)
+packages=(./cmd/ringflow ./pkg/nix ./test/race ./test/sshremote ./test/remotebuilder ./pkg/fleetgen ./scripts/fleetgen)
+
+# builder_of RELEASE: the release whose root is RELEASE's remote builder.
+builder_of() { if [[ $1 == sid ]]; then echo trixie; else echo sid; fi; }
 
 if [[ $(id -u) -ne 0 ]]; then
 	if [[ -n ${CI:-} ]]; then
@@ -43,6 +55,13 @@ fi
 : "${NIX_CONFIG:=$'experimental-features = nix-command flakes\nsubstituters =\nsandbox = false'}"
 export NIX_CONFIG
 
+if [[ -n $setup_only ]]; then
+	for rel in "${releases[@]}"; do
+		scripts/nix-chroot.sh setup "$rel"
+	done
+	exit 0
+fi
+
 # Every module the tests need must be in the cache: inside, GOPROXY=off.
 go mod download
 
@@ -50,12 +69,15 @@ failed=()
 summary=()
 for rel in "${releases[@]}"; do
 	scripts/nix-chroot.sh setup "$rel"
+	builder=$(builder_of "$rel")
+	scripts/nix-chroot.sh setup "$builder"
 	version=$(scripts/nix-chroot.sh version "$rel")
-	echo "=== nix-matrix: $rel, $version: go test ${packages[*]}"
+	echo "=== nix-matrix: $rel, $version (remote builder: the $builder root): go test ${packages[*]}"
 	start=$SECONDS
 	# CI=true inside: the roots have every tool the tests use, so a test that
 	# skips for a missing one would hide a gap in nix-chroot.sh.
-	if CI=true scripts/nix-chroot.sh run "$rel" go test -count=1 "${packages[@]}"; then
+	if CI=true RINGFLOW_BUILDER_ROOT=$(scripts/nix-chroot.sh path "$builder") \
+		scripts/nix-chroot.sh run "$rel" go test -count=1 "${packages[@]}"; then
 		summary+=("nix-matrix: $rel ($version): ok in $((SECONDS - start)) s")
 	else
 		summary+=("nix-matrix: $rel ($version): FAILED after $((SECONDS - start)) s")
