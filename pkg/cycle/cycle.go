@@ -14,6 +14,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/promote"
 	"github.com/ringflow/ringflow/pkg/ring"
 	"github.com/ringflow/ringflow/pkg/update"
@@ -69,6 +70,9 @@ type RingOutcome struct {
 	From, To string         // position before and after, when it moved
 	Refusals []ring.Refusal // the gates that held it
 	Waiting  string         // why it did not move, in words
+	// DoneBy: another run moved the ring to this cycle's candidate while
+	// it was deciding (this cycle lost the race, with nothing left to do).
+	DoneBy *ledger.Entry
 }
 
 // Refused lists the refusals of every ring a gate held.
@@ -131,8 +135,12 @@ func (c *Cycle) Run(ctx context.Context, o Options) (*Report, error) {
 			out.Refusals = refused.Refusals
 			out.Waiting = "held by " + gateNames(refused.Refusals)
 		case err != nil:
+			out.Waiting = "not moved: see the error below"
 			rep.Rings = append(rep.Rings, out)
 			return rep, fmt.Errorf("cycle: promote %s: %w", r.Name, err)
+		case pr.DoneBy != nil:
+			out.Waiting = fmt.Sprintf("up to date at %s: another run got there first (%s)", ring.Short(pr.Candidate), pr.DoneBy.Who())
+			out.DoneBy = pr.DoneBy
 		case pr.NothingToDo():
 			out.Waiting = "up to date at " + ring.Short(pr.Candidate)
 		default:

@@ -67,13 +67,16 @@ type Promoter struct {
 	Now        func() time.Time
 	Env        []string  // the environment verify hooks inherit
 	Log        io.Writer // one line per step worth telling
+	// Fresh fetches again after a lost race, to see whether the work is
+	// done already (race.go); nil: a lost race is returned as it is.
+	Fresh Refresher
 }
 
 // New is the promoter of a fleet.
 func New(fl *fleet.Fleet) *Promoter {
 	return &Promoter{Rings: fl.Config.Rings, SignedBy: fl.Config.Gates.SignedBy,
 		Positions: fl, Hosts: fl, Evidence: fl.Evidence, Ledger: fl.Ledger, Lander: fl,
-		Ancestry: fl.Repo, Signatures: fl.Repo, RunHook: hook.Run, Now: fl.Now, Env: fl.Env, Log: fl.Log}
+		Ancestry: fl.Repo, Signatures: fl.Repo, RunHook: hook.Run, Now: fl.Now, Env: fl.Env, Log: fl.Log, Fresh: fl}
 }
 
 // Options says what to promote.
@@ -95,12 +98,18 @@ type Promotion struct {
 	NoImpact bool
 	From     string        // the ring's position before
 	Entry    *ledger.Entry // the ledger entry written, when something moved
+	// DoneBy is the ledger entry of another run that moved the ring to
+	// the candidate while this one was deciding: this one lost the race,
+	// and has nothing left to do.
+	DoneBy *ledger.Entry
 }
 
 // Run decides a promotion and, unless it is refused or a dry run, moves
 // the ring's unpinned group branches and records it in the ledger, all in
 // one atomic change. A refusal returns the plan and a
-// *ring.GateRefusedError.
+// *ring.GateRefusedError. A promotion that lost a race to another run
+// has nothing to do (DoneBy) when that run moved the ring to the same
+// candidate, and is a *LostRaceError otherwise.
 func (p *Promoter) Run(ctx context.Context, o Options) (*Promotion, error) {
 	pr, err := p.Plan(ctx, o)
 	if err != nil {
@@ -123,6 +132,9 @@ func (p *Promoter) Run(ctx context.Context, o Options) (*Promotion, error) {
 	}
 	moves, err := p.Lander.Land(ctx, fleet.Landing{Moves: pr.Moves, Entries: []ledger.Entry{e},
 		Why: fmt.Sprintf("ringflow: promote %s to %s", pr.Ring, ring.Short(pr.Candidate))})
+	if p.lostRace(err) {
+		return p.afterLostRace(ctx, pr, err)
+	}
 	if err != nil {
 		return nil, err
 	}

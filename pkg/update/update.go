@@ -40,6 +40,10 @@ type Result struct {
 	Changes   []flakelock.Change
 	Message   string
 	Attempts  int
+	// DoneBy is the ledger entry of another run that updated the lock on
+	// dev while this one was updating: this one lost the race, and found
+	// nothing left to commit.
+	DoneBy *ledger.Entry
 }
 
 // UnknownInputError names an --input the flake does not have. It exits 2.
@@ -113,28 +117,39 @@ type Updater struct {
 	Now      func() time.Time // the commit's time
 	Log      io.Writer        // why an attempt is redone
 	Settings Settings
+	// Ledger tells who updated dev when a lost race left nothing to do;
+	// nil: not said.
+	Ledger ledger.Reader
 }
 
 // New is the updater of a fleet.
 func New(fl *fleet.Fleet) *Updater {
 	return &Updater{Dev: fl, Locks: fl, Repo: fl.Repo, Nix: fl.Nix, Now: fl.Now, Log: fl.Log,
-		Settings: Settings{Dev: fl.Config.Dev, Author: fl.Config.Update.Author}}
+		Settings: Settings{Dev: fl.Config.Dev, Author: fl.Config.Update.Author}, Ledger: fl.Ledger}
 }
 
 // Run refreshes flake.lock on dev's head in a scratch checkout (never the
 // operator's work tree), commits the changed lock files as update.author,
 // and lands dev by compare-and-swap. If dev moved meanwhile the update is
-// redone on the new head.
+// redone on the new head; when that finds the lock current, the run that
+// moved dev is named (DoneBy).
 func (u *Updater) Run(ctx context.Context, o Options) (*Result, error) {
 	var lastErr error
+	first := ""
 	for attempt := 1; attempt <= attempts; attempt++ {
 		// Every attempt starts from the remote's dev.
 		if err := u.Dev.Refresh(ctx); err != nil {
 			return nil, err
 		}
+		if attempt == 1 {
+			first, _ = u.Dev.DevCommit()
+		}
 		res, err := u.once(ctx, o)
 		if err == nil {
 			res.Attempts = attempt
+			if attempt > 1 && !res.Committed && !o.DryRun {
+				res.DoneBy = u.updatedBy(first, res.Base)
+			}
 			return res, nil
 		}
 		if !lostRace(err) {
@@ -152,6 +167,30 @@ func lostRace(err error) bool {
 	var rejected *gitrepo.PushRejectedError
 	return errors.As(err, &conflict) || (errors.As(err, &rejected) && rejected.Stale())
 }
+
+// updatedBy is the newest update entry of the ledger that moved dev from
+// first (where this run started) or to dev (where it is now): the run
+// that did this one's work. nil when none says so (dev was updated
+// outside ringflow) or the ledger cannot be read.
+func (u *Updater) updatedBy(first, dev string) *ledger.Entry {
+	if u.Ledger == nil {
+		return nil
+	}
+	entries, err := u.Ledger.Entries(recentEntries)
+	if err != nil {
+		return nil
+	}
+	for _, e := range entries {
+		if e.Event == ledger.EventUpdate && (e.To == dev || (first != "" && e.From == first)) {
+			return &e
+		}
+	}
+	return nil
+}
+
+// recentEntries bounds how far back the ledger is read for who updated
+// dev: that entry landed moments ago.
+const recentEntries = 50
 
 // once is one attempt on dev's head as last fetched.
 func (u *Updater) once(ctx context.Context, o Options) (*Result, error) {

@@ -85,6 +85,7 @@ type UpdateJSON struct {
 	Committed bool                  `json:"committed"`
 	Commit    string                `json:"commit"`
 	Inputs    []flakelock.InputJSON `json:"inputs"`
+	DoneBy    *cmdutil.DoneByJSON   `json:"done_by,omitempty"` // another run updated dev first
 }
 
 // BuildJSON is the build step.
@@ -103,6 +104,8 @@ type RingJSON struct {
 	To      string         `json:"to,omitempty"`
 	Waiting string         `json:"waiting,omitempty"`
 	Refused []ring.Refusal `json:"refused"`
+	// DoneBy: another run moved the ring to this cycle's candidate first.
+	DoneBy *cmdutil.DoneByJSON `json:"done_by,omitempty"`
 }
 
 func cycleRun(ctx context.Context, opts *CycleOptions) error {
@@ -173,7 +176,7 @@ func toJSON(rep *cycle.Report, err error, d time.Duration) CycleJSON {
 		out.Error = err.Error()
 	}
 	if u := rep.Update; u != nil {
-		out.Update.Committed, out.Update.Commit = u.Committed, u.Commit
+		out.Update.Committed, out.Update.Commit, out.Update.DoneBy = u.Committed, u.Commit, cmdutil.DoneBy(u.DoneBy)
 		for _, c := range u.Changes {
 			out.Update.Inputs = append(out.Update.Inputs, c.JSON())
 		}
@@ -185,7 +188,8 @@ func toJSON(rep *cycle.Report, err error, d time.Duration) CycleJSON {
 		}
 	}
 	for _, r := range rep.Rings {
-		rj := RingJSON{Name: r.Name, Auto: r.Auto, Moved: r.Moved, From: r.From, To: r.To, Waiting: r.Waiting, Refused: r.Refusals}
+		rj := RingJSON{Name: r.Name, Auto: r.Auto, Moved: r.Moved, From: r.From, To: r.To, Waiting: r.Waiting, Refused: r.Refusals,
+			DoneBy: cmdutil.DoneBy(r.DoneBy)}
 		if rj.Refused == nil {
 			rj.Refused = []ring.Refusal{}
 		}
@@ -201,6 +205,8 @@ func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *cycle.Report) {
 		switch {
 		case u.Committed:
 			fmt.Fprintf(w, "update  committed %s on %s: %s\n", ring.Short(u.Commit), fl.Config.Dev, firstLine(u.Message))
+		case u.DoneBy != nil:
+			fmt.Fprintf(w, "update  lock is current (%s at %s): another run got there first (%s)\n", fl.Config.Dev, ring.Short(u.Base), u.DoneBy.Who())
 		default:
 			fmt.Fprintf(w, "update  lock is current (%s at %s)\n", fl.Config.Dev, ring.Short(u.Base))
 		}

@@ -82,6 +82,9 @@ type PromoteJSON struct {
 	Moved     []ring.Move    `json:"moved"`
 	Held      []ring.Held    `json:"held"`
 	Refused   []ring.Refusal `json:"refused"`
+	// DoneBy: another run moved the ring to the candidate while this one
+	// was deciding (it lost the race; nothing left to do).
+	DoneBy *cmdutil.DoneByJSON `json:"done_by,omitempty"`
 }
 
 func promoteRun(ctx context.Context, opts *PromoteOptions) error {
@@ -99,7 +102,7 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 	}
 	if opts.JSON {
 		out := PromoteJSON{Ring: plan.Ring, Candidate: plan.Candidate, DryRun: opts.DryRun, NoImpact: plan.NoImpact,
-			Moved: plan.Moves, Held: plan.Held, Refused: plan.Refusals}
+			Moved: plan.Moves, Held: plan.Held, Refused: plan.Refusals, DoneBy: cmdutil.DoneBy(plan.DoneBy)}
 		if out.Moved == nil {
 			out.Moved = []ring.Move{}
 		}
@@ -118,7 +121,11 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 		return err
 	}
 	cs := opts.IO.ColorScheme()
-	if plan.NothingToDo() {
+	switch {
+	case plan.DoneBy != nil:
+		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: ring %s already holds %s: another run got there first (%s)\n",
+			plan.Ring, ring.Short(plan.Candidate), plan.DoneBy.Who())
+	case plan.NothingToDo():
 		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: ring %s already holds %s\n", plan.Ring, ring.Short(plan.Candidate))
 	}
 	verb := "moved"

@@ -74,6 +74,9 @@ type UpdateJSON struct {
 	DryRun    bool                  `json:"dry_run"`
 	Inputs    []flakelock.InputJSON `json:"inputs"`
 	Message   string                `json:"message,omitempty"`
+	// DoneBy: another run updated the lock on dev while this one was
+	// updating (it lost the race; nothing left to commit).
+	DoneBy *cmdutil.DoneByJSON `json:"done_by,omitempty"`
 }
 
 func updateRun(ctx context.Context, opts *UpdateOptions) error {
@@ -87,13 +90,16 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 	}
 	if opts.JSON {
 		out := UpdateJSON{Committed: res.Committed, Commit: res.Commit, Base: res.Base, DryRun: opts.DryRun,
-			Inputs: []flakelock.InputJSON{}, Message: res.Message}
+			Inputs: []flakelock.InputJSON{}, Message: res.Message, DoneBy: cmdutil.DoneBy(res.DoneBy)}
 		for _, c := range res.Changes {
 			out.Inputs = append(out.Inputs, c.JSON())
 		}
 		return cmdutil.WriteJSON(opts.IO.Out, out)
 	}
 	switch {
+	case res.DoneBy != nil:
+		fmt.Fprintf(opts.IO.ErrOut, "lock is current: nothing to commit on %s (at %s): another run got there first (%s)\n",
+			fl.Config.Dev, ring.Short(res.Base), res.DoneBy.Who())
 	case res.Message == "":
 		fmt.Fprintf(opts.IO.ErrOut, "lock is current: nothing to commit on %s (at %s)\n", fl.Config.Dev, ring.Short(res.Base))
 	case opts.DryRun:
