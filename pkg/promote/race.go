@@ -117,6 +117,10 @@ func (p *Promoter) afterLostRace(ctx context.Context, pr *Promotion, lost error)
 				}
 			}
 		}
+		if now == m.From {
+			done = false // still where this run found it: only the ledger moved
+			continue
+		}
 		e, recorded := ledger.MovedTo(entries, m.Branch, now)
 		if carried != pr.Candidate || !recorded {
 			done = false
@@ -124,10 +128,8 @@ func (p *Promoter) afterLostRace(ctx context.Context, pr *Promotion, lost error)
 		if recorded && by == nil {
 			by = &e
 		}
-		if now != m.From {
-			lre.Moved = append(lre.Moved, BranchMoved{Branch: m.Branch, From: m.From, To: now})
-			lre.Outside = lre.Outside || !recorded
-		}
+		lre.Moved = append(lre.Moved, BranchMoved{Branch: m.Branch, From: m.From, To: now})
+		lre.Outside = lre.Outside || !recorded
 	}
 	if done && by != nil {
 		pr.Moves, pr.DoneBy = nil, by

@@ -140,3 +140,18 @@ func TestPromoteLandFailureNotARace(t *testing.T) {
 		t.Errorf("without a Refresher: err = %v, want the lost push as it is", err)
 	}
 }
+
+// Only the ledger moved, and the ring's branch is where an older entry
+// put it: the message names the newest entry (what moved), not that one.
+func TestPromoteLostRaceLedgerOnlyNamesNewest(t *testing.T) {
+	r, p := newRacing()
+	older := entryBy("alice@lab", ledger.EventPromote, "stable", "stable", "", "a", r.now.Add(-time.Hour))
+	r.entries = append([]ledger.Entry{older}, r.entries...)
+	r.winner = func(f *fakes) {
+		f.entries = append([]ledger.Entry{entryBy("carol@ci", ledger.EventUpdate, "", "dev", "d", "e", f.now)}, f.entries...)
+	}
+	_, err := p.Run(context.Background(), Options{Ring: "stable"})
+	if err == nil || !strings.Contains(err.Error(), "the ledger took another entry (update to e by carol@ci") {
+		t.Errorf("err = %v, want carol's update named", err)
+	}
+}
