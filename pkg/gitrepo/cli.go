@@ -20,6 +20,9 @@ type gitCmd struct {
 	args  []string // after "git"
 	stdin []byte
 	env   []string // added to the environment
+	// killTree: when ctx ends, end git and every process under it, not
+	// only git (see interrupt.go).
+	killTree bool
 }
 
 // cmdError is a failed git run: its exit code and its stderr, with
@@ -91,6 +94,9 @@ func (r *Repo) runFull(ctx context.Context, c gitCmd) (stdout, stderr []byte, er
 	cmd.Stderr = &se
 	// ssh or a credential helper may outlive a killed git and hold its pipes.
 	cmd.WaitDelay = 5 * time.Second
+	if c.killTree {
+		cmd.Cancel = func() error { return killTree(cmd.Process.Pid) }
+	}
 	err = cmd.Run()
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {

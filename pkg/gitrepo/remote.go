@@ -127,7 +127,8 @@ func (r *Repo) remoteBranches(ctx context.Context, remote string) (map[string]bo
 // Push sends all updates in one `git push --atomic`, each with
 // --force-with-lease=<ref>:<old>, so the remote moves every ref or none, and
 // only from the values we expect (Old "" = the ref must not exist there).
-// A refusal yields *PushRejectedError. After success the remote-tracking
+// A refusal yields *PushRejectedError; an interruption (ctx cancelled) an
+// *InterruptedPushError that says whether the push landed. After success the remote-tracking
 // refs refs/remotes/<remote>/<branch> match what was pushed.
 func (r *Repo) Push(ctx context.Context, remote string, updates []RefUpdate) (err error) {
 	label, redacted, err := r.remoteLabel(remote)
@@ -151,8 +152,11 @@ func (r *Repo) Push(ctx context.Context, remote string, updates []RefUpdate) (er
 	for _, u := range updates {
 		args = append(args, u.New+":"+u.Ref)
 	}
-	stdout, stderr, err := r.runFull(ctx, gitCmd{args: args})
+	stdout, stderr, err := r.runFull(ctx, gitCmd{args: args, killTree: true})
 	if err != nil {
+		if interrupted(ctx) {
+			return r.interruptedPush(ctx, remote, redacted, updates, ctx.Err())
+		}
 		if ctx != nil && ctx.Err() != nil {
 			return fmt.Errorf("gitrepo: push to %s: %w", label, err)
 		}
