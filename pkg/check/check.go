@@ -18,6 +18,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/leftover"
 	"github.com/ringflow/ringflow/pkg/membership"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
@@ -140,11 +141,14 @@ type Target struct {
 	ScanProcs func() Processes
 	// Now is the clock lock files and checkouts are aged by; nil = time.Now.
 	Now func() time.Time
+	// TempDirs are the temporary directories of evidence writes in
+	// $TMPDIR; nil: not looked at.
+	TempDirs leftover.TempDirs
 }
 
 // ForFleet is the Target of an opened fleet.
 func ForFleet(f *fleet.Fleet) Target {
-	return Target{Fleet: fleetCore{f}, Repo: f.Repo, Now: f.Now}
+	return Target{Fleet: fleetCore{f}, Repo: f.Repo, Now: f.Now, TempDirs: leftover.SystemTempDirs()}
 }
 
 // fleetCore is *fleet.Fleet as a Fleet.
@@ -172,6 +176,7 @@ type checker struct {
 	s    Settings
 	scan func() Processes
 	now  func() time.Time
+	temp leftover.TempDirs
 }
 
 // Check validates the config against the flake at dev's head and the
@@ -183,7 +188,7 @@ func Check(ctx context.Context, t Target, o CheckOptions) (*CheckReport, error) 
 	if err := t.Fleet.RequireRings(); err != nil {
 		return nil, err
 	}
-	c := &checker{fl: t.Fleet, repo: t.Repo, s: t.Fleet.Settings(), scan: t.ScanProcs, now: t.Now}
+	c := &checker{fl: t.Fleet, repo: t.Repo, s: t.Fleet.Settings(), scan: t.ScanProcs, now: t.Now, temp: t.TempDirs}
 	if c.scan == nil {
 		c.scan = func() Processes { return gitrepo.ScanProcs() }
 	}

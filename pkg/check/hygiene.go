@@ -11,6 +11,7 @@ import (
 
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/leftover"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
 
@@ -19,16 +20,6 @@ import (
 // files is gitrepo's (it changes them the way git does); what is decided
 // here is what counts as left behind, what a person has to see, and which
 // fix is safe.
-
-const (
-	// scratchAge: a scratch checkout older than this is stale even while
-	// some ringflow runs (an update holds its checkout for seconds).
-	scratchAge = 24 * time.Hour
-	// emptyScratchAge: an empty ringflow-scratch-* directory in $TMPDIR
-	// (a process killed between creating it and `git worktree add`) older
-	// than this is a problem; --repair removes empty ones of any age.
-	emptyScratchAge = 10 * time.Minute
-)
 
 // hygiene is one thing found: a problem to list, and the fix when one is safe.
 type hygiene struct {
@@ -135,7 +126,7 @@ func (c *checker) preSync(restore *[]gitrepo.BrokenRef) (items []hygiene) {
 		})
 	}
 
-	items = append(items, c.scratchItems(repoDirs[:3], procs)...)
+	items = append(items, c.scratchItems(procs)...)
 
 	for _, b := range c.repo.BrokenRefs() {
 		rel, _ := filepath.Rel(c.repo.Path(), b.Path)
@@ -183,87 +174,18 @@ func (c *checker) preSync(restore *[]gitrepo.BrokenRef) (items []hygiene) {
 	return items
 }
 
-// scratchItems finds scratch checkouts nobody uses any more: an entry whose
-// directory is gone or whose files git never finished writing, a checkout
-// whose process is gone (no process works in it, no other ringflow works
-// in the repository, no cycle holds its lock — or it is older than
-// scratchAge), and a ringflow-scratch-* directory in $TMPDIR
-// whose entry is gone. With repair they are examined under the lock that
-// ringflow holds while it creates or removes one, so none is half made by
-// a live process; while another process holds it, they are not examined.
-func (c *checker) scratchItems(repoDirs []string, procs Processes) []hygiene {
-	unlock, err := c.repo.Lock("scratch", false)
-	if err != nil {
-		return nil // a ringflow is making or removing a checkout right now
-	}
-	defer unlock()
+// scratchItems finds what a killed ringflow left that may be unused —
+// scratch checkouts, scratch directories in $TMPDIR, temporary index
+// directories of evidence writes — as package leftover decides it (every
+// ordinary command sweeps what no process uses through the same
+// decision); check lists it, and --repair also removes what a process may
+// still have open but is old (see leftover.Finder.Find).
+func (c *checker) scratchItems(procs Processes) []hygiene {
+	f := &leftover.Finder{Repo: c.repo, Temp: c.temp, Now: c.now,
+		Scan: func() leftover.Processes { return procs }}
 	var items []hygiene
-	now := c.now()
-	// A ringflow working on this repository may be using any checkout.
-	busy := procs.RingflowIn(repoDirs) || c.repo.LockHeld("cycle")
-	entries := c.repo.ScratchEntries()
-	for _, se := range entries {
-		if se.Kept {
-			continue // `git worktree lock`: someone wants it kept
-		}
-		var why string
-		switch {
-		case se.Unfinished:
-			why = "its entry was never finished (the process creating it was killed)"
-		case se.DirGone:
-			why = "its directory is gone"
-		case !busy && !procs.UsedBy([]string{se.RealDir()}):
-			why = "no process is using it"
-		case !se.AdminTime.IsZero() && now.Sub(se.AdminTime) > scratchAge:
-			why = fmt.Sprintf("it is older than %s", scratchAge)
-		default:
-			continue
-		}
-		name := se.Dir
-		if name == "" {
-			name = se.Admin
-		}
-		items = append(items, hygiene{
-			problem: fmt.Sprintf("stale ringflow scratch checkout %s (work tree entry %s): %s", name, se.Admin, why),
-			fix: func(context.Context) (string, error) {
-				if err := c.repo.RemoveScratchEntry(se); err != nil {
-					return "", err
-				}
-				return fmt.Sprintf("removed stale scratch checkout %s and its work tree entry (%s)", name, why), nil
-			},
-		})
-	}
-
-	// Directories in $TMPDIR whose entry is gone: ours by their .git file,
-	// or empty (a process killed between making the directory and `git
-	// worktree add`). An empty one cannot be told to be ours, but taking
-	// it away (rmdir, which fails on anything in it) harms no one: git
-	// makes the directory again when it adds a work tree there. So with
-	// --repair every empty one goes; only one older than emptyScratchAge
-	// counts as a problem.
-	for _, d := range c.repo.OrphanScratchDirs(entries) {
-		if !d.Empty {
-			items = append(items, hygiene{
-				problem: fmt.Sprintf("stale ringflow scratch directory %s: its work tree entry is gone", d.Path),
-				fix: func(context.Context) (string, error) {
-					if _, err := c.repo.RemoveScratchDir(d); err != nil {
-						return "", err
-					}
-					return fmt.Sprintf("removed stale scratch directory %s (its work tree entry is gone)", d.Path), nil
-				},
-			})
-			continue
-		}
-		it := hygiene{fix: func(context.Context) (string, error) {
-			if removed, _ := c.repo.RemoveScratchDir(d); !removed {
-				return "", nil // gone, or no longer empty: someone's checkout after all
-			}
-			return fmt.Sprintf("removed empty scratch directory %s (its checkout never started)", d.Path), nil
-		}}
-		if now.Sub(d.ModTime) >= emptyScratchAge {
-			it.problem = fmt.Sprintf("stale ringflow scratch directory %s: it is empty (its checkout never started)", d.Path)
-		}
-		items = append(items, it)
+	for _, it := range f.Find() {
+		items = append(items, hygiene{problem: it.Problem, fix: func(context.Context) (string, error) { return it.Remove() }})
 	}
 	return items
 }

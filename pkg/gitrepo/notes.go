@@ -203,7 +203,7 @@ func (r *Repo) WriteNoteCommit(ctx context.Context, base, target string, content
 		add(es[0].mode, es[0].blob.String(), layout[k])
 	}
 
-	tmp, err := os.MkdirTemp("", "ringflow-notes-")
+	tmp, err := os.MkdirTemp("", notesTempPrefix)
 	if err != nil {
 		return fail(err)
 	}

@@ -27,7 +27,15 @@ type CheckOptions struct {
 
 // NewCmdCheck returns `ringflow check`.
 func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
-	opts := &CheckOptions{IO: f.IOStreams, Fleet: f.Fleet}
+	// Not f.Fleet, which sweeps what a killed run left: check lists that
+	// (and --repair removes it), so that `check` alone changes nothing.
+	opts := &CheckOptions{IO: f.IOStreams, Fleet: func() (*fleet.Fleet, error) {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		return f.OpenFleet(cfg)
+	}}
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Validate the config against the flake and the ring branches",

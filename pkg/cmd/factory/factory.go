@@ -46,13 +46,20 @@ func New(ios *iostreams.IOStreams, env []string, version string) *cmdutil.Factor
 		return fl, nil
 	}
 
-	// Depends on Config and OpenFleet.
+	// Depends on Config and OpenFleet. What a killed run left that no
+	// process uses goes on the way (check opens its fleet with OpenFleet:
+	// it lists those, and removes them with --repair).
 	f.Fleet = sync.OnceValues(func() (*fleet.Fleet, error) {
 		cfg, err := f.Config()
 		if err != nil {
 			return nil, err
 		}
-		return f.OpenFleet(cfg)
+		fl, err := f.OpenFleet(cfg)
+		if err != nil {
+			return nil, err
+		}
+		fl.SweepLeftovers()
+		return fl, nil
 	})
 	return f
 }
