@@ -744,8 +744,11 @@ func (w *world) requireGreen(commit string, hosts []string) {
 // push was refused (by its lease, or by the remote finding a ref moved
 // under it), or — in a repository other processes share — its fetch found
 // a tracking ref moved under it.
+// A promotion that lost its push and still has work says so itself,
+// naming what moved and the command to run.
 var lostRace = regexp.MustCompile(`push to remote origin \(.*\) rejected: .*(stale info|atomic push failed|atomic transaction failed|fetch first)` +
-	`|fetch from remote origin \(.*\): .*cannot lock ref 'refs/`)
+	`|fetch from remote origin \(.*\): .*cannot lock ref 'refs/` +
+	"|promotion of \\S+ to [0-9a-f]{12} lost a race: while it was deciding, .*; nothing of this promotion landed: run `ringflow promote \\S+`")
 
 // requireOutcome fails unless r ended in one of the ways a raced process
 // may: exit 0, or exit 1 having lost the race and said so clearly, or a
@@ -784,10 +787,15 @@ type cycleJSON struct {
 		Red    []string `json:"red"`
 	} `json:"build"`
 	Rings []struct {
-		Name  string `json:"name"`
-		Moved bool   `json:"moved"`
-		From  string `json:"from"`
-		To    string `json:"to"`
+		Name   string `json:"name"`
+		Moved  bool   `json:"moved"`
+		From   string `json:"from"`
+		To     string `json:"to"`
+		DoneBy *struct {
+			Actor string    `json:"actor"`
+			Time  time.Time `json:"time"`
+			To    string    `json:"to"`
+		} `json:"done_by"`
 	} `json:"rings"`
 	Error string `json:"error"`
 }

@@ -24,14 +24,25 @@ func TestRacePromoteSameRing(t *testing.T) {
 	t.Logf("outcomes:\n%s", summary(rs))
 
 	movers := 0
+	alone := map[string]int{}
+	for _, d := range dirs {
+		alone[d]++
+	}
 	for _, r := range rs {
 		w.requireOutcome(r)
+		// Alone in its clone, a process can only lose its push to another
+		// one that did the same work: it says so, and exits 0. (Processes
+		// sharing a repository may also collide in its fetch.)
+		if alone[r.dir] == 1 && r.code != 0 {
+			t.Errorf("a promotion alone in its clone exited %d; a lost race with nothing left to do exits 0:\n%s", r.code, r)
+		}
 		if r.code != 0 {
 			continue
 		}
 		switch {
 		case strings.Contains(r.stdout, "moved canary: canary "+canary0[:12]+" -> "+dev):
 			movers++
+		case strings.Contains(r.stderr, "nothing to do: ring canary already holds "+dev[:12]+": another run got there first (promote canary to "+dev[:12]+" by "):
 		case strings.Contains(r.stderr, "nothing to do: ring canary already holds "+dev[:12]):
 		default:
 			t.Errorf("exit 0 but neither moved canary to %.12s nor found nothing to do:\n%s", dev, r)
@@ -239,17 +250,31 @@ func TestRaceCycleClones(t *testing.T) {
 	}
 	rs := w.race(procs)
 	t.Logf("outcomes:\n%s", summary(rs))
-	committed := 0
+	committed, doneBy := 0, 0
 	for _, r := range rs {
 		w.requireOutcome(r)
+		// One cycle per clone, all after the same work: a cycle that lost
+		// a race finds it done, names who did it, and exits 0.
+		if r.code != 0 {
+			t.Errorf("a cycle exited %d; a lost race with nothing left to do exits 0:\n%s", r.code, r)
+		}
 		var c cycleJSON
 		if w.decode(r, &c) && c.Update.Committed {
 			committed++
+		}
+		for _, ring := range c.Rings {
+			if ring.DoneBy != nil {
+				doneBy++
+				if ring.Moved || ring.DoneBy.Actor == "" || ring.DoneBy.Time.IsZero() || ring.DoneBy.To != w.remoteRef("dev") {
+					t.Errorf("ring %s: done_by %+v names no run that moved it to dev's head:\n%s", ring.Name, ring.DoneBy, r)
+				}
+			}
 		}
 	}
 	if committed != 1 {
 		t.Errorf("%d cycles say they committed the update, want exactly 1", committed)
 	}
+	t.Logf("%d rings of losing cycles name the run that moved them first", doneBy)
 	w.requireUpdates(dev0, 1)
 	w.requireRingsAtDev()
 	w.requireGreen(w.remoteRef("dev"), hostNames)
