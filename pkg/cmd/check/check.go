@@ -49,7 +49,9 @@ It also finds what a killed ringflow or git leaves behind: lock files git
 left ("Unable to create '….lock': File exists"), scratch checkouts of
 "ringflow update" nobody uses, ref files cut short, and a local ledger behind
 the remote's. --repair clears what can be cleared safely and says so, one
-"repaired: …" line each on stderr; what needs a person stays a problem.`,
+"repaired: …" line each on stderr; what needs a person stays a problem.
+Scratch checkouts and temporary directories no process uses are also removed
+by the next other command, with a note; check itself changes nothing.`,
 		Example: `  $ ringflow check
   $ ringflow check --repair
   $ ringflow check --config /etc/ringflow/ringflow.yaml`,
