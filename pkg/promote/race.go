@@ -74,7 +74,14 @@ func (e *LostRaceError) Error() string {
 	return b.String()
 }
 
-func (e *LostRaceError) Unwrap() error { return e.Err }
+// Unwrap gives the lost compare-and-swap, and why fetching again failed
+// (an interruption there still exits 130).
+func (e *LostRaceError) Unwrap() []error {
+	if e.FetchErr != nil {
+		return []error{e.Err, e.FetchErr}
+	}
+	return []error{e.Err}
+}
 
 func short(c string) string {
 	if c == "" {

@@ -155,3 +155,25 @@ func TestPromoteLostRaceLedgerOnlyNamesNewest(t *testing.T) {
 		t.Errorf("err = %v, want carol's update named", err)
 	}
 }
+
+// Interrupted while fetching again to see who won: still a lost race in
+// words, and an interruption by its chain (exit 130).
+func TestPromoteLostRaceFetchInterrupted(t *testing.T) {
+	r, p := newRacing()
+	p.Fresh = failingRefresh{context.Canceled}
+	_, err := p.Run(context.Background(), Options{Ring: "stable"})
+	var lre *LostRaceError
+	if !errors.As(err, &lre) || !errors.Is(err, context.Canceled) || !errors.Is(err, stale) {
+		t.Fatalf("err = %v, want a *LostRaceError wrapping the lost push and the cancellation", err)
+	}
+	if !strings.Contains(err.Error(), "a ref it leased moved meanwhile, and fetching again to see where failed (context canceled)") {
+		t.Errorf("err = %v", err)
+	}
+	if len(r.landed) != 0 {
+		t.Errorf("landed %+v", r.landed)
+	}
+}
+
+type failingRefresh struct{ err error }
+
+func (f failingRefresh) Refresh(context.Context) error { return f.err }
