@@ -2,9 +2,11 @@ package promote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/ringflow/ringflow/pkg/gitrepo"
 	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/refmove"
 	"github.com/ringflow/ringflow/pkg/ring"
@@ -39,6 +41,7 @@ type BranchMoved struct {
 type LostRaceError struct {
 	Ring      string
 	Candidate string
+	Remote    string        // where the race was lost; "" = in this repository
 	Moved     []BranchMoved // the ring's branches that moved meanwhile
 	By        *ledger.Entry // the ledger entry that moved them (or the newest one); nil = none known
 	Outside   bool          // a branch moved and no ledger entry records it
@@ -48,7 +51,11 @@ type LostRaceError struct {
 
 func (e *LostRaceError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "promotion of %s to %s lost a race: ", e.Ring, ring.Short(e.Candidate))
+	fmt.Fprintf(&b, "promotion of %s to %s lost a race", e.Ring, ring.Short(e.Candidate))
+	if e.Remote != "" {
+		fmt.Fprintf(&b, " on remote %s", e.Remote)
+	}
+	b.WriteString(": ")
 	switch {
 	case e.FetchErr != nil:
 		fmt.Fprintf(&b, "a ref it leased moved meanwhile, and fetching again to see where failed (%v)", e.FetchErr)
@@ -95,6 +102,10 @@ func short(c string) string {
 // otherwise a *LostRaceError.
 func (p *Promoter) afterLostRace(ctx context.Context, pr *Promotion, lost error) (*Promotion, error) {
 	lre := &LostRaceError{Ring: pr.Ring, Candidate: pr.Candidate, Err: lost}
+	var rejected *gitrepo.PushRejectedError
+	if errors.As(lost, &rejected) {
+		lre.Remote = rejected.Remote
+	}
 	if err := p.Fresh.Refresh(ctx); err != nil {
 		lre.FetchErr = err
 		return nil, lre

@@ -109,7 +109,7 @@ func TestPromoteLostRaceStillToDo(t *testing.T) {
 				t.Fatalf("got %+v, %v; want a *LostRaceError", pr, err)
 			}
 			msg := err.Error()
-			for _, w := range append(tc.want, "promotion of stable to b lost a race: while it was deciding, ",
+			for _, w := range append(tc.want, "promotion of stable to b lost a race on remote origin: while it was deciding, ",
 				"nothing of this promotion landed: run `ringflow promote stable` to decide again from where the rings now stand") {
 				if !strings.Contains(msg, w) {
 					t.Errorf("message %q\nlacks %q", msg, w)
