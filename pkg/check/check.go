@@ -247,7 +247,15 @@ func Check(ctx context.Context, t Target, o CheckOptions) (*CheckReport, error) 
 	for _, rs := range st.Rings {
 		for j, gs := range rs.Groups {
 			cg := rs.Ring.Groups[j]
-			if gs.Commit == "" {
+			d, err := ring.DriftOf(gs, c.repo)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case d != nil:
+				// Moved outside ringflow: a person decides.
+				add("%s%s; %s", d, c.where(), d.Remedy())
+			case gs.Commit == "":
 				add("branch %s of group %s (ring %s) does not exist%s (run `ringflow init`)", gs.Group.Branch, gs.Group.Name, rs.Ring.Name, c.where())
 			}
 			if pin := cg.Pin.Commit; pin != "" {

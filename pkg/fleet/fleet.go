@@ -40,6 +40,10 @@ type Fleet struct {
 	// one commit is asked for by several steps of one operation.
 	hostNames map[string]hostNames
 
+	// recorded caches RecordedHeads for the ledger tip it was read at.
+	recorded    map[string]string
+	recordedTip string
+
 	synced bool
 	// ledgerTip is the ledger's tip as fetched together with the branches:
 	// the expected old value of the next entry. Read later, another

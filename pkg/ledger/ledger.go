@@ -25,6 +25,8 @@ const (
 	EventPromote  = "promote"  // a ring took a candidate
 	EventRollback = "rollback" // a ring went back to a commit it held before
 	EventUpdate   = "update"   // dev took a lock refresh
+	EventAdopt    = "adopt"    // a ring's branches, moved outside ringflow, recorded where they stood
+	EventRestore  = "restore"  // a ring's branches, moved outside ringflow, put back where the ledger had them
 )
 
 // Entry is one record.

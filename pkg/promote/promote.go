@@ -158,7 +158,11 @@ func (p *Promoter) Plan(ctx context.Context, o Options) (*Promotion, error) {
 		return nil, fmt.Errorf("ring %s has no branch to take a candidate from: run `ringflow init` or promote %s first", srcName, srcName)
 	}
 	rs := st.Rings[i]
-	req := &ring.Request{Ring: rs.Ring.Name, Source: srcName, SourceHead: srcHead, Candidate: candidate, Groups: rs.Groups}
+	req := &ring.Request{Ring: rs.Ring.Name, Source: srcName, SourceHead: srcHead, Candidate: candidate, Groups: rs.Groups,
+		Dev: st.Dev, DevHead: st.DevCommit}
+	if i > 0 {
+		req.SourceGroups = st.Rings[i-1].Groups
+	}
 	pr := &Promotion{From: rs.Position}
 	if moving(req) {
 		if pr.NoImpact, err = p.addEvidence(ctx, req, rs.Position); err != nil {

@@ -124,7 +124,7 @@ func TestPromoteMovesAndRecords(t *testing.T) {
 	}
 	e := f.landed[0].Entries[0]
 	if e.Event != ledger.EventPromote || e.Ring != "stable" || e.From != "a" || e.To != "b" || len(e.Skipped) != 0 ||
-		!slices.Equal(e.Gates, []string{"fast-forward", "order", "evidence", "soak", "pin", "signature", "verify"}) {
+		!slices.Equal(e.Gates, []string{"drift", "fast-forward", "order", "evidence", "soak", "pin", "signature", "verify"}) {
 		t.Errorf("entry = %+v", e)
 	}
 	// The verify hook of canary ran with canary's hosts at the candidate.

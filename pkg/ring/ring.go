@@ -7,6 +7,7 @@
 package ring
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -38,6 +39,9 @@ type GroupState struct {
 	Commit string
 	// Head is the branch's raw head; "" means the same as Commit.
 	Head string
+	// Recorded is the head the ledger last recorded for the branch ("" =
+	// never recorded); a head elsewhere moved outside ringflow (DriftOf).
+	Recorded string
 }
 
 // head is the raw branch head.
@@ -56,6 +60,10 @@ type Request struct {
 	SourceHead string // the source's position
 	Candidate  string // the commit offered
 	Groups     []GroupState
+	// SourceGroups are the source ring's groups (none when it is dev), and
+	// DevHead dev's head: a ring only ever holds commits that lie on dev.
+	SourceGroups []GroupState
+	Dev, DevHead string
 
 	// Hosts are the hosts of the ring's unpinned groups at the candidate,
 	// and Evidence what building them there gave (absent = never built).
@@ -215,7 +223,7 @@ func Decide(req *Request, a Ancestry, gates []Gate) (*Plan, error) {
 
 // DefaultGates are the spec's gates, in the order refusals are listed.
 func DefaultGates() []Gate {
-	return []Gate{FastForward{}, Order{}, Evidence{}, Soak{}, Pins{}, Signature{}, Verify{}}
+	return []Gate{DriftGate{}, FastForward{}, Order{}, Evidence{}, Soak{}, Pins{}, Signature{}, Verify{}}
 }
 
 // Soak is gate 4: the candidate has sat on the ring before for that
@@ -373,6 +381,14 @@ func (Order) Check(req *Request, a Ancestry) (string, error) {
 	}
 	if !ok {
 		return fmt.Sprintf("%s is not on %s (at %s): a ring only takes commits its source holds", Short(req.Candidate), req.Source, Short(req.SourceHead)), nil
+	}
+	if req.DevHead != "" && req.DevHead != req.SourceHead {
+		if ok, err = a.IsAncestor(req.Candidate, req.DevHead); err != nil {
+			return "", err
+		} else if !ok {
+			dev := cmp.Or(req.Dev, "dev")
+			return fmt.Sprintf("%s is not on %s (at %s): a ring only holds commits that lie on %s", Short(req.Candidate), dev, Short(req.DevHead), dev), nil
+		}
 	}
 	return "", nil
 }
