@@ -113,7 +113,7 @@ type Ring struct {
 	// Drifts are its branches moved outside ringflow: not where the
 	// ledger last recorded them.
 	Drifts []ring.Drift
-	Groups   []Group
+	Groups []Group
 }
 
 // Group is where one group of a ring stands.
