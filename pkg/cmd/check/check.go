@@ -55,7 +55,9 @@ the remote's. --repair clears what can be cleared safely and says so, one
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Repair, "repair", false, "fix what a killed run left behind: stale git lock files and scratch checkouts, ref files cut short, a ledger copy behind the remote's")
-	return cmdutil.JSONCapable(cmd)
+	// check names what the next ordinary command would heal, and --repair
+	// fixes it: neither heals on the way.
+	return cmdutil.NoHealing(cmdutil.JSONCapable(cmd))
 }
 
 // CheckJSON is `check -o json`.
