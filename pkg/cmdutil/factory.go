@@ -30,11 +30,12 @@ type Globals struct {
 	Output        string // text or json
 	Verbose       bool
 	NoColor       bool
-	RemoteTimeout time.Duration // limit of one fetch or push
+	RemoteTimeout time.Duration  // limit of one fetch or push
+	Flags         *pflag.FlagSet // the persistent flag set: --config, --repo, --remote feed the config
+
 	// NoHeal: the command must not finish what an earlier run left
 	// (fleet.Fleet.NoHeal): check (annotated NoHealing) and dry runs.
 	NoHeal bool
-	Flags  *pflag.FlagSet // the persistent flag set: --config, --repo, --remote feed the config
 }
 
 // JSON says whether -o json was asked for.
