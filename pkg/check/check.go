@@ -170,12 +170,13 @@ func (c fleetCore) RecordEvidence(ctx context.Context, commit string, hosts map[
 
 // checker is one run of Check.
 type checker struct {
-	fl     Fleet
-	repo   Repo
-	ledger Ledger
-	s      Settings
-	scan   func() Processes
-	now    func() time.Time
+	fl   Fleet
+	repo Repo
+	s    Settings
+	scan func() Processes
+	now  func() time.Time
+
+	ledger Ledger // nil: the ledger is not looked at
 }
 
 // Check validates the config against the flake at dev's head and the
