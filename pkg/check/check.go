@@ -43,8 +43,9 @@ type CheckOptions struct {
 	// Repair fixes what a killed ringflow or git can leave behind and
 	// that can be fixed safely (see hygiene.go): stale git lock files,
 	// stale scratch checkouts, unreadable ref files a remote has a copy
-	// of, tracking refs and a local ledger behind the remote. What needs
-	// a person stays a problem.
+	// of, tracking refs and a local ledger behind the remote (never onto
+	// a ledger entry that does not decode). What needs a person stays a
+	// problem.
 	Repair bool
 }
 
@@ -140,11 +141,13 @@ type Target struct {
 	ScanProcs func() Processes
 	// Now is the clock lock files and checkouts are aged by; nil = time.Now.
 	Now func() time.Time
+	// Ledger reads the ledger; nil = it is not looked at.
+	Ledger Ledger
 }
 
 // ForFleet is the Target of an opened fleet.
 func ForFleet(f *fleet.Fleet) Target {
-	return Target{Fleet: fleetCore{f}, Repo: f.Repo, Now: f.Now}
+	return Target{Fleet: fleetCore{f}, Repo: f.Repo, Now: f.Now, Ledger: f.Ledger}
 }
 
 // fleetCore is *fleet.Fleet as a Fleet.
@@ -172,6 +175,8 @@ type checker struct {
 	s    Settings
 	scan func() Processes
 	now  func() time.Time
+
+	ledger Ledger // nil: the ledger is not looked at
 }
 
 // Check validates the config against the flake at dev's head and the
@@ -183,7 +188,7 @@ func Check(ctx context.Context, t Target, o CheckOptions) (*CheckReport, error) 
 	if err := t.Fleet.RequireRings(); err != nil {
 		return nil, err
 	}
-	c := &checker{fl: t.Fleet, repo: t.Repo, s: t.Fleet.Settings(), scan: t.ScanProcs, now: t.Now}
+	c := &checker{fl: t.Fleet, repo: t.Repo, ledger: t.Ledger, s: t.Fleet.Settings(), scan: t.ScanProcs, now: t.Now}
 	if c.scan == nil {
 		c.scan = func() Processes { return gitrepo.ScanProcs() }
 	}
@@ -238,6 +243,7 @@ func Check(ctx context.Context, t Target, o CheckOptions) (*CheckReport, error) 
 		}
 	}
 	apply(c.afterSync(ctx, restore))
+	apply(c.ledgerItems())
 	rep.DevCommit, rep.Rings = st.DevCommit, len(st.Rings)
 
 	if st.DevCommit == "" {

@@ -41,7 +41,7 @@ func (f *Fleet) Sync(ctx context.Context) error {
 		return err
 	}
 	f.synced, f.ledgerTip, f.ledgerTipSet = true, tip, true
-	return nil
+	return f.heal(ctx)
 }
 
 // Refresh fetches again, even when this run already did: an operation

@@ -41,7 +41,12 @@ It also finds what a killed ringflow or git leaves behind: lock files git
 left ("Unable to create '….lock': File exists"), scratch checkouts of
 "ringflow update" nobody uses, ref files cut short, and a local ledger behind
 the remote's. --repair clears what can be cleared safely and says so, one
-"repaired: …" line each on stderr; what needs a person stays a problem.`,
+"repaired: …" line each on stderr; what needs a person stays a problem.
+The local ledger is caught up only over entries that decode, and evidence
+recorded only here is pushed; the next ordinary command does both too.
+
+A ledger commit that holds no entry (written by hand) is named: every
+command passes over it and it stays, as the ledger is append-only.`,
 		Example: `  $ ringflow check
   $ ringflow check --repair
   $ ringflow check --config /etc/ringflow/ringflow.yaml`,
@@ -55,7 +60,9 @@ the remote's. --repair clears what can be cleared safely and says so, one
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Repair, "repair", false, "fix what a killed run left behind: stale git lock files and scratch checkouts, ref files cut short, a ledger copy behind the remote's")
-	return cmdutil.JSONCapable(cmd)
+	// check names what the next ordinary command would heal, and --repair
+	// fixes it: neither heals on the way.
+	return cmdutil.NoHealing(cmdutil.JSONCapable(cmd))
 }
 
 // CheckJSON is `check -o json`.

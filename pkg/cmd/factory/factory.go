@@ -43,6 +43,7 @@ func New(ios *iostreams.IOStreams, env []string, version string) *cmdutil.Factor
 			return nil, err
 		}
 		fl.Repo.SetRemoteTimeout(f.Globals.RemoteTimeout)
+		fl.NoHeal = f.Globals.NoHeal
 		return fl, nil
 	}
 

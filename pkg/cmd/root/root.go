@@ -51,6 +51,7 @@ branches (canary, early, stable, …) that the hosts pull from.`,
 			if f.Globals.NoColor {
 				f.IOStreams.SetColorEnabled(false)
 			}
+			f.Globals.NoHeal = !cmdutil.HealsFor(cmd)
 			return nil
 		},
 	}
