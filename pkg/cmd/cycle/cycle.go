@@ -32,13 +32,14 @@ type CycleOptions struct {
 	Strict      bool
 	Wait        bool
 	MetricsFile string
+	Bounds      cmdutil.BuildBounds // --timeout, --max-silent
 }
 
 // NewCmdCycle returns `ringflow cycle`.
 func NewCmdCycle(f *cmdutil.Factory, runF func(context.Context, *CycleOptions) error) *cobra.Command {
 	opts := &CycleOptions{IO: f.IOStreams, Fleet: f.Fleet, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:   "cycle [--metrics-file PATH] [--strict] [--wait]",
+		Use:   "cycle [--metrics-file PATH] [--strict] [--wait] [--timeout DURATION] [--max-silent DURATION]",
 		Short: "Run the nightly job: update, build, promote the auto rings",
 		Long: `The nightly job, in order: refresh flake.lock on dev (as ringflow update), build
 dev's head (as ringflow build), promote the first ring if it is auto and its
@@ -58,6 +59,9 @@ collector, atomically, also when the cycle fails.`,
   $ ringflow cycle --strict -o json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.Bounds.Parse(cmd); err != nil {
+				return err
+			}
 			opts.JSON = f.Globals.JSON()
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -68,6 +72,7 @@ collector, atomically, also when the cycle fails.`,
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "exit 3 when a gate holds an auto ring")
 	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "wait for a cycle already running on this repository")
 	cmd.Flags().StringVar(&opts.MetricsFile, "metrics-file", "", "write Prometheus metrics to this file (node_exporter textfile collector)")
+	cmdutil.AddBuildBoundFlags(cmd, &opts.Bounds)
 	return cmdutil.JSONCapable(cmd)
 }
 
@@ -113,6 +118,7 @@ func cycleRun(ctx context.Context, opts *CycleOptions) error {
 	if err := fl.RequireRings(); err != nil {
 		return err
 	}
+	opts.Bounds.Apply(&fl.Config.Build)
 	start := opts.Now()
 	rep, err := cycle.New(fl).Run(ctx, cycle.Options{Wait: opts.Wait})
 	var running *cycle.RunningError
