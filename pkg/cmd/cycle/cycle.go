@@ -4,6 +4,7 @@
 package cycle
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,8 +50,9 @@ what moved and what waits and why.
 A gate holding a ring is a normal night: exit 0 with the reasons shown (exit 3
 with --strict). A red host exits 4 after every ring had its chance; a failure
 exits 1. A second cycle on the same repository leaves at once with a message
-(or waits, with --wait); the lock is an flock, so a killed cycle never leaves
-it stuck. A cycle with nothing new changes nothing.
+(or waits, with --wait, until SIGINT or SIGTERM ends the wait: exit 130,
+nothing changed); the lock is an flock, so a killed cycle never leaves it
+stuck. A cycle with nothing new changes nothing.
 
 --metrics-file writes a Prometheus text file for node_exporter's textfile
 collector, atomically, also when the cycle fails.`,
@@ -120,10 +122,13 @@ func cycleRun(ctx context.Context, opts *CycleOptions) error {
 	}
 	opts.Bounds.Apply(&fl.Config.Build)
 	start := opts.Now()
-	rep, err := cycle.New(fl).Run(ctx, cycle.Options{Wait: opts.Wait})
+	rep, err := cycle.New(fl).Run(ctx, cycle.Options{Wait: opts.Wait, OnWait: func(holder string) {
+		fmt.Fprintf(opts.IO.ErrOut, "another ringflow cycle is running on this repository (%s); waiting for it to finish (--wait)\n", cmp.Or(holder, "another process"))
+	}})
 	var running *cycle.RunningError
-	if errors.As(err, &running) {
-		return err // the other cycle writes the metrics
+	var interrupted *cycle.WaitInterruptedError
+	if errors.As(err, &running) || errors.As(err, &interrupted) {
+		return err // the other cycle writes the metrics; this one changed nothing
 	}
 	if opts.MetricsFile != "" {
 		if merr := writeMetrics(ctx, fl, opts, rep, start, err == nil); merr != nil {
