@@ -44,7 +44,7 @@ type Event struct {
 type HostOutcome struct {
 	Host    string  `json:"host"`
 	Status  string  `json:"status"` // green or red
-	Phase   string  `json:"phase"`  // eval or build
+	Phase   string  `json:"phase"`  // eval, build or timeout
 	Drv     string  `json:"drv"`
 	Out     string  `json:"out"`
 	Seconds float64 `json:"seconds"` // EvalSeconds + BuildSeconds
@@ -172,6 +172,10 @@ type Settings struct {
 	// one per core) and the memory past which one is replaced.
 	EvalWorkers int
 	EvalMemory  int64
+	// Timeout and MaxSilent bound each derivation's build (nix --timeout,
+	// --max-silent-time); 0 = none of ringflow's.
+	Timeout   time.Duration
+	MaxSilent time.Duration
 	// RoundEvery is how often a realise round starts at most while
 	// evaluation goes on; 0 = DefaultRoundEvery.
 	RoundEvery time.Duration
@@ -195,7 +199,7 @@ func New(fl *fleet.Fleet) *Builder {
 	b := fl.Config.Build
 	return &Builder{Target: fl, Evidence: fl.Evidence, Nix: fl.Nix, Now: fl.Now,
 		Settings: Settings{Attribute: b.Attribute, Jobs: b.Jobs, Builders: b.Builders, Cache: b.Cache,
-			EvalWorkers: b.EvalWorkers, EvalMemory: b.EvalMemory}}
+			EvalWorkers: b.EvalWorkers, EvalMemory: b.EvalMemory, Timeout: b.Timeout, MaxSilent: b.MaxSilent}}
 }
 
 // Run test-builds the hosts at a commit straight from git and records
@@ -449,6 +453,7 @@ func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
 	}
 	results, err := r.Nix.Realise(ctx, drvs, nix.RealiseOptions{
 		Jobs: r.Settings.Jobs, Builders: r.Settings.Builders,
+		Timeout: r.Settings.Timeout, MaxSilent: r.Settings.MaxSilent,
 		OnFinished: func(drv string) {
 			for _, he := range byDrv[drv] {
 				r.progress(Event{Host: he.Host, Phase: "finished"})
@@ -476,6 +481,9 @@ func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
 			oc := HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, EvalSeconds: he.Seconds, BuildSeconds: br.Seconds, Builder: br.Builder}
 			if !br.OK {
 				oc.Status, oc.Error = evidence.Red, br.Err
+			}
+			if !br.OK && br.TimedOut != "" {
+				oc.Phase, oc.Error = evidence.PhaseTimeout, r.timedOutText(br)+"\n"+br.Err
 			}
 			r.judge(oc)
 		}

@@ -63,11 +63,12 @@ func (e *fakeEvidence) Record(_ context.Context, commit string, hosts map[string
 // derivations in buildSeconds unless fail names them, and keeps a store of
 // valid paths that a successful build adds to.
 type fakeNix struct {
-	evals      map[string]nix.HostEval // by host, when not drvOf's
-	valid      map[string]bool         // outputs in the store
-	fail       map[string]string       // drv → nix's error
-	builtOn    map[string]string       // drv → where it was built, when not here
-	realiseErr error                   // Realise fails with it, building nothing
+	evals      map[string]nix.HostEval    // by host, when not drvOf's
+	valid      map[string]bool            // outputs in the store
+	fail       map[string]string          // drv → nix's error
+	builtOn    map[string]string          // drv → where it was built, when not here
+	stopped    map[string]nix.BuildResult // failed drv → its TimedOut and TimedOutDrv
+	realiseErr error                      // Realise fails with it, building nothing
 	copyErr    error
 	// afterResult, when set, runs after each host's result is handed on,
 	// before the next host is evaluated.
@@ -77,6 +78,7 @@ type fakeNix struct {
 
 	evaluated [][]string
 	realised  [][]nix.DrvOut
+	options   []nix.RealiseOptions // of each Realise
 	copiedTo  string
 	copied    []string
 }
@@ -122,6 +124,7 @@ func (n *fakeNix) ValidPaths(_ context.Context, paths []string) (map[string]bool
 
 func (n *fakeNix) Realise(_ context.Context, drvs []nix.DrvOut, o nix.RealiseOptions) ([]nix.BuildResult, error) {
 	n.realised = append(n.realised, append([]nix.DrvOut(nil), drvs...))
+	n.options = append(n.options, o)
 	if n.realiseErr != nil {
 		return nil, n.realiseErr
 	}
@@ -134,7 +137,11 @@ func (n *fakeNix) Realise(_ context.Context, drvs []nix.DrvOut, o nix.RealiseOpt
 		if where == "" {
 			where = nix.LocalBuilder
 		}
-		results = append(results, nix.BuildResult{Drv: d.Drv, Out: d.Out, OK: !failed, Err: msg, Seconds: buildSeconds, Builder: where})
+		br := nix.BuildResult{Drv: d.Drv, Out: d.Out, OK: !failed, Err: msg, Seconds: buildSeconds, Builder: where}
+		if s, ok := n.stopped[d.Drv]; ok && failed {
+			br.TimedOut, br.TimedOutDrv = s.TimedOut, s.TimedOutDrv
+		}
+		results = append(results, br)
 		if n.realisedCh != nil {
 			n.realisedCh <- d.Drv
 		}

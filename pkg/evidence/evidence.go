@@ -26,6 +26,9 @@ const (
 const (
 	PhaseEval  = "eval"
 	PhaseBuild = "build"
+	// PhaseTimeout: nix stopped its build, or a dependency's, at
+	// build.timeout or build.max-silent.
+	PhaseTimeout = "timeout"
 )
 
 // Note is the evidence of one commit.
@@ -37,7 +40,7 @@ type Note struct {
 // Host is the result of test-building one host at the note's commit.
 type Host struct {
 	Status  string  `json:"status"`        // green or red
-	Phase   string  `json:"phase"`         // eval or build: how far it got
+	Phase   string  `json:"phase"`         // eval, build or timeout: how far it got
 	Drv     string  `json:"drv,omitempty"` // the derivation, when evaluation succeeded
 	Out     string  `json:"out,omitempty"` // its output path
 	Seconds float64 `json:"seconds"`       // evaluation plus build time spent here

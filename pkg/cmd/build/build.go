@@ -30,15 +30,16 @@ type BuildOptions struct {
 	Now   func() time.Time
 	JSON  bool
 
-	Rev   string
-	Hosts []string
+	Rev    string
+	Hosts  []string
+	Bounds cmdutil.BuildBounds // --timeout, --max-silent
 }
 
 // NewCmdBuild returns `ringflow build`.
 func NewCmdBuild(f *cmdutil.Factory, runF func(context.Context, *BuildOptions) error) *cobra.Command {
 	opts := &BuildOptions{IO: f.IOStreams, Fleet: f.Fleet, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:   "build [REV] [--host PATTERN]...",
+		Use:   "build [REV] [--host PATTERN]... [--timeout DURATION] [--max-silent DURATION]",
 		Short: "Test-build every host at a commit and record the evidence",
 		Long: `Build nixosConfigurations.<host>.<build.attribute> for every host (or those
 matching --host) at REV, default dev's head, straight from git: the work tree
@@ -48,11 +49,17 @@ in one nix build --keep-going. Hosts already green at REV are answered from the
 evidence; hosts whose output is already in the store, or whose derivation was
 green at any commit, are reported reused and not built again.
 
+Each build nix runs (a host's toplevel, and each dependency) is bounded by
+build.timeout (default 2h; --timeout for this run) and build.max-silent
+(--max-silent): nix stops a build past either, and its host is red in phase
+timeout.
+
 The result is recorded as a git note on REV (git notes --ref ringflow/evidence
 show REV), pushed to the remote. Exit 4 if any host is red.`,
 		Example: `  $ ringflow build
   $ ringflow build canary --host 'web-*'
-  $ ringflow build 3f2a9c1 -o json | jq '.hosts[] | select(.status=="red")'`,
+  $ ringflow build 3f2a9c1 -o json | jq '.hosts[] | select(.status=="red")'
+  $ ringflow build --host web-3 --timeout 4h`,
 		Args:              cmdutil.RangeArgs(0, 1, ""),
 		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRevs, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -61,6 +68,9 @@ show REV), pushed to the remote. Exit 4 if any host is red.`,
 			}
 			if len(args) == 1 {
 				opts.Rev = args[0]
+			}
+			if err := opts.Bounds.Parse(cmd); err != nil {
+				return err
 			}
 			opts.JSON = f.Globals.JSON()
 			if runF != nil {
@@ -71,6 +81,7 @@ show REV), pushed to the remote. Exit 4 if any host is red.`,
 	}
 	cmd.Flags().StringArrayVar(&opts.Hosts, "host", nil, "build only hosts matching this name or glob (repeatable)")
 	_ = cmd.RegisterFlagCompletionFunc("host", cmdutil.Completer(f, cmdutil.CompleteHosts, 0))
+	cmdutil.AddBuildBoundFlags(cmd, &opts.Bounds)
 	return cmdutil.JSONCapable(cmd)
 }
 
@@ -79,6 +90,7 @@ func buildRun(ctx context.Context, opts *BuildOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.Bounds.Apply(&fl.Config.Build)
 	start := opts.Now()
 	prog := newProgress(opts.IO, start, opts.Now)
 	rep, err := build.New(fl).Run(ctx, build.Options{Rev: opts.Rev, Patterns: opts.Hosts, Progress: prog.event})
