@@ -73,7 +73,8 @@ type Verifier struct {
 
 // Unverified returns, for each of hosts that is green in n but whose entry
 // does not count as built, why not (the words follow "evidence of HOST at
-// COMMIT"). evaluated, when given, maps hosts to what this run's evaluation
+// COMMIT": "has no drv/out path", "has out path …, which is in no store
+// (…)"). evaluated, when given, maps hosts to what this run's evaluation
 // gives them: an entry naming another derivation or output does not count. Only
 // outputs not valid here are asked of build.cache; a cache that cannot be
 // asked leaves those entries unverified, saying so, rather than failing:
@@ -89,9 +90,9 @@ func (v *Verifier) Unverified(ctx context.Context, n *Note, hosts []string, eval
 		case !e.HasPaths():
 			why[h] = NoPaths
 		case evaluated[h].Drv != "" && evaluated[h].Drv != e.Drv:
-			why[h] = fmt.Sprintf("drv %s differs from this evaluation (%s)", e.Drv, evaluated[h].Drv)
+			why[h] = fmt.Sprintf("has drv %s, which differs from this evaluation's (%s)", e.Drv, evaluated[h].Drv)
 		case evaluated[h].Out != "" && evaluated[h].Out != e.Out:
-			why[h] = fmt.Sprintf("out path %s differs from this evaluation (%s)", e.Out, evaluated[h].Out)
+			why[h] = fmt.Sprintf("has out path %s, which differs from this evaluation's (%s)", e.Out, evaluated[h].Out)
 		default:
 			check = append(check, h)
 			outs = append(outs, e.Out)
@@ -120,11 +121,11 @@ func (v *Verifier) Unverified(ctx context.Context, n *Note, hosts []string, eval
 		switch {
 		case here[out], cached[out]:
 		case v.Cache == "":
-			why[h] = fmt.Sprintf("out path %s is in no store (not here, and build.cache is not set)", out)
+			why[h] = fmt.Sprintf("has out path %s, which is in no store (not here, and build.cache is not set)", out)
 		case cacheErr != nil:
-			why[h] = fmt.Sprintf("out path %s is not here, and build.cache %s could not be asked: %s", out, v.Cache, lastLine(cacheErr.Error()))
+			why[h] = fmt.Sprintf("has out path %s, which is not here, and build.cache %s could not be asked: %s", out, v.Cache, lastLine(cacheErr.Error()))
 		default:
-			why[h] = fmt.Sprintf("out path %s is in no store (not here, not in build.cache %s)", out, v.Cache)
+			why[h] = fmt.Sprintf("has out path %s, which is in no store (not here, not in build.cache %s)", out, v.Cache)
 		}
 	}
 	return why, nil

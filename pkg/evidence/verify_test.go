@@ -69,11 +69,11 @@ func TestVerifierUnverified(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"nowhere":  "out path /nix/store/nowhere is in no store (not here, not in build.cache file:///cache)",
+		"nowhere":  "has out path /nix/store/nowhere, which is in no store (not here, not in build.cache file:///cache)",
 		"bare":     "has no drv/out path",
 		"nodrv":    "has no drv/out path",
-		"otherdrv": "drv /nix/store/otherdrv.drv differs from this evaluation (/nix/store/new.drv)",
-		"otherout": "out path /nix/store/otherout differs from this evaluation (/nix/store/new)",
+		"otherdrv": "has drv /nix/store/otherdrv.drv, which differs from this evaluation's (/nix/store/new.drv)",
+		"otherout": "has out path /nix/store/otherout, which differs from this evaluation's (/nix/store/new)",
 	}
 	if !reflect.DeepEqual(why, want) {
 		t.Errorf("Unverified =\n %v\nwant\n %v", why, want)
@@ -89,7 +89,7 @@ func TestVerifierUnverified(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[string]string{"cached": "out path /nix/store/cached is in no store (not here, and build.cache is not set)"}; !reflect.DeepEqual(why, want) {
+	if want := map[string]string{"cached": "has out path /nix/store/cached, which is in no store (not here, and build.cache is not set)"}; !reflect.DeepEqual(why, want) {
 		t.Errorf("without a cache: %v, want %v", why, want)
 	}
 
