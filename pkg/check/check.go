@@ -285,6 +285,7 @@ func Check(ctx context.Context, t Target, o CheckOptions) (*CheckReport, error) 
 		return nil, err
 	}
 	problems = append(problems, order...)
+	problems = append(problems, c.malformedNotes()...)
 
 	if st.DevCommit != "" {
 		ps, err := c.fl.Hosts(ctx, st.DevCommit)

@@ -439,15 +439,53 @@ func TestCheckUnpushedEvidence(t *testing.T) {
 		"lb": note(map[string]evidence.Host{"x": green(t0)}),
 		"lc": []byte("not ringflow's"),
 	}
+	// The note that is not ringflow's is named, never pushed.
+	lc := "the evidence note on c00000000000 in refs/notes/ringflow/evidence (here) is not ringflow's evidence (not valid JSON: invalid character 'o' in literal null (expecting 'u') at byte 2): it counts as no evidence (ringflow build c00000000000 builds the commit's hosts again and replaces it; the old note stays in the notes history)"
 	_, problems := run(t, fl, repo, fakeProcs{}, false)
-	wantProblems(t, problems, "evidence for a00000000000 recorded here was never pushed to remote origin (a build cut short before its push): web-1 (the next ringflow command, or ringflow check --repair, pushes it)")
+	wantProblems(t, problems, "evidence for a00000000000 recorded here was never pushed to remote origin (a build cut short before its push): web-1 (the next ringflow command, or ringflow check --repair, pushes it)", lc)
 	rep, problems := run(t, fl, repo, fakeProcs{}, true)
-	wantProblems(t, problems)
+	wantProblems(t, problems, lc)
 	if got := fl.recorded[cA]; len(fl.recorded) != 1 || len(got) != 1 || !got["web-1"].Time.Equal(t0.Add(time.Hour)) {
 		t.Errorf("recorded %v", fl.recorded)
 	}
 	if want := []string{"pushed the evidence for a00000000000 recorded here to remote origin: web-1"}; !slices.Equal(rep.Repaired, want) {
 		t.Errorf("repaired %q", rep.Repaired)
+	}
+}
+
+// Finding 5 of issue 14: every evidence note that is not ringflow's is a
+// problem naming the commit, the notes ref, where it is (here, on the
+// remote, both) and the build that replaces it; --repair leaves it to that
+// build. Notes that are ringflow's are no problem.
+func TestCheckMalformedNotes(t *testing.T) {
+	fl, repo := healthy("origin")
+	good := (&evidence.Note{Hosts: map[string]evidence.Host{"lab-1": {Status: evidence.Green, Drv: "/nix/store/x.drv", Out: "/nix/store/x"}}}).Encode()
+	repo.refs[evidence.Ref] = "local-notes"
+	repo.refs[fl.Settings().EvidenceTracking] = "remote-notes"
+	repo.notes = map[string]map[string]string{
+		"local-notes":  {cA: "good", cB: "cut"},
+		"remote-notes": {cA: "good", cB: "cut", cC: "other"},
+	}
+	repo.blobs = map[string][]byte{
+		"good":  good,
+		"cut":   good[:len(good)/2],
+		"other": []byte(`{"commit":"` + cA + `","hosts":{}}`),
+	}
+	want := []string{
+		"the evidence note on b00000000000 in refs/notes/ringflow/evidence (here and on remote origin) is not ringflow's evidence (cut short: unexpected end of JSON input): it counts as no evidence (ringflow build b00000000000 builds the commit's hosts again and replaces it; the old note stays in the notes history)",
+		"the evidence note on c00000000000 in refs/notes/ringflow/evidence (on remote origin) is not ringflow's evidence (it is the evidence of " + cA + ", not of this commit): it counts as no evidence (ringflow build c00000000000 builds the commit's hosts again and replaces it; the old note stays in the notes history)",
+	}
+	for _, repair := range []bool{false, true} {
+		rep, problems := run(t, fl, repo, fakeProcs{}, repair)
+		wantProblems(t, problems, want...)
+		if len(rep.Repaired) != 0 || len(fl.recorded) != 0 {
+			t.Errorf("repair %v: repaired %q, recorded %v; want nothing", repair, rep.Repaired, fl.recorded)
+		}
+	}
+	repo.blobs["cut"], repo.blobs["other"] = good, good
+	repo.notes["remote-notes"][cC] = "good"
+	if _, problems := run(t, fl, repo, fakeProcs{}, false); len(problems) != 0 {
+		t.Errorf("notes all ringflow's: problems %q", problems)
 	}
 }
 

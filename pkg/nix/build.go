@@ -299,32 +299,10 @@ func (n *Nix) requisites(ctx context.Context, drv string) (map[string]bool, erro
 // or copied there. It asks `nix-store --check-validity --print-invalid`,
 // whose output is the same on every Nix version (`nix path-info --json`
 // changed shape in Nix 2.19), and which never builds: Nix before 2.15 would
-// build the outputs of a .drv given to `nix path-info`.
+// build the outputs of a .drv given to `nix path-info`. A path that is not
+// a store path at all (see IsStorePath) is invalid, without asking.
 func (n *Nix) ValidPaths(ctx context.Context, paths []string) (map[string]bool, error) {
-	valid := map[string]bool{}
-	var ask []string
-	for _, p := range paths {
-		if p == "" {
-			continue
-		}
-		if _, seen := valid[p]; !seen {
-			valid[p] = true
-			ask = append(ask, p)
-		}
-	}
-	for chunk := range slices.Chunk(ask, 1000) {
-		args := append([]string{"--check-validity", "--print-invalid"}, chunk...)
-		out, err := n.run(ctx, n.legacyBinary("nix-store"), args, nil)
-		if err != nil {
-			return nil, fmt.Errorf("nix: checking store paths: %w", err)
-		}
-		for _, l := range strings.Split(string(out), "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				valid[l] = false
-			}
-		}
-	}
-	return valid, nil
+	return n.validIn(ctx, "", paths)
 }
 
 // MissingDerivationsError is a realisation that could not start because

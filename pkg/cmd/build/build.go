@@ -45,9 +45,13 @@ func NewCmdBuild(f *cmdutil.Factory, runF func(context.Context, *BuildOptions) e
 matching --host) at REV, default dev's head, straight from git: the work tree
 is never read. Evaluation runs in as few nix processes as the cores make
 worthwhile, with failures isolated per host; then every derivation is realised
-in one nix build --keep-going. Hosts already green at REV are answered from the
-evidence; hosts whose output is already in the store, or whose derivation was
-green at any commit, are reported reused and not built again.
+in one nix build --keep-going. A host already green at REV is reused when its
+evidence stands up to the evaluation (the same drv and out path, the output
+valid here or in build.cache), and built again, its entry replaced, when it
+does not; hosts whose output is already in the store, or whose derivation was
+green at any commit with its output in build.cache, are reported reused and not
+built again. A note on REV that is not ringflow's evidence is replaced (the old
+one stays in the history of refs/notes/ringflow/evidence).
 
 Each build nix runs (a host's toplevel, and each dependency) is bounded by
 build.timeout (default 2h; --timeout for this run) and build.max-silent
@@ -105,6 +109,7 @@ func buildRun(ctx context.Context, opts *BuildOptions) error {
 	} else if err := printReport(opts.IO, rep); err != nil {
 		return err
 	}
+	printReplaced(opts.IO, rep)
 	if red := rep.Red(); len(red) > 0 {
 		return &build.RedError{Commit: rep.Commit, Red: red}
 	}
@@ -149,6 +154,23 @@ func printReport(io *iostreams.IOStreams, rep *build.Report) error {
 		fmt.Fprintf(io.ErrOut, "\n%s %s (%s):\n%s\n", cs.Red("✗"), tableprinter.Escape(h.Host), h.Phase, indent(h.Error))
 	}
 	return nil
+}
+
+// printReplaced says which evidence this build replaced because it did not
+// count: green entries that could not be checked, and notes that were not
+// ringflow's evidence.
+func printReplaced(io *iostreams.IOStreams, rep *build.Report) {
+	cs := io.ColorScheme()
+	for _, h := range rep.Hosts {
+		if h.Unverified != "" {
+			fmt.Fprintf(io.ErrOut, "%s %s: its evidence at %s %s, so it did not count: built again, entry replaced\n",
+				cs.Yellow("!"), tableprinter.Escape(h.Host), ring.Short(rep.Commit), h.Unverified)
+		}
+	}
+	for _, m := range rep.Replaced {
+		fmt.Fprintf(io.ErrOut, "%s %s: replaced by this build's; the old note stays in the history of %s\n",
+			cs.Yellow("!"), m, evidence.Ref)
+	}
 }
 
 // progress draws one live line on a terminal, redrawn at every event and

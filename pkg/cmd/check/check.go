@@ -37,6 +37,9 @@ group branch exist, a pinned group is at its pinned commit, a ring's groups
 agree) and the order invariant (each ring's position lies on the ring before
 it, the first ring's on dev). Every problem is listed; exit 2 if there is any.
 
+An evidence note that is not ringflow's evidence (not JSON, cut short) is a
+problem too: it counts as no evidence, and "ringflow build COMMIT" replaces it.
+
 It also finds what a killed ringflow or git leaves behind: lock files git
 left ("Unable to create '….lock': File exists"), scratch checkouts of
 "ringflow update" nobody uses, ref files cut short, and a local ledger behind

@@ -227,6 +227,15 @@ func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *cycle.Report) {
 			line += cs.Red(fmt.Sprintf(", %d red: %s", len(red), strings.Join(names, ", ")))
 		}
 		fmt.Fprintln(w, line)
+		// Evidence that did not count, and was replaced by this build's.
+		for _, h := range b.Hosts {
+			if h.Unverified != "" {
+				fmt.Fprintf(w, "          %s: its evidence %s: built again\n", h.Host, h.Unverified)
+			}
+		}
+		for _, m := range b.Replaced {
+			fmt.Fprintf(w, "          %s: replaced\n", m)
+		}
 	}
 	for _, r := range rep.Rings {
 		switch {
