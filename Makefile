@@ -29,10 +29,11 @@ build:
 # The whole suite on this machine's Nix, then the Nix-facing tests on Nix
 # 2.26 and 2.34 in Debian roots made on first use (README: Nix versions).
 # The trixie root is made first: it is the remote builder of
-# test/remotebuilder on this machine's Nix.
+# test/remotebuilder on this machine's Nix. test/crash's kill -9 loop takes
+# minutes, more on a busy machine: past go test's default 10m per package.
 test: deps lint
 	scripts/nix-matrix.sh --setup trixie
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 	scripts/nix-matrix.sh
 
 test-matrix: deps

@@ -60,7 +60,14 @@ StrictModes no
 UsePAM no
 PidFile none
 SetEnv NIX_CONF_DIR=$inside/nix
+MaxStartups 100
+LoginGraceTime 0
 EOF
+# OpenSSH 9.8+ penalises a source whose connections end before they log
+# in; here every client is 127.0.0.1, and nix opens one per build.
+if grep -qa PerSourcePenalties "$root/usr/sbin/sshd" "$root/usr/lib/openssh/sshd-session" 2>/dev/null; then
+	echo "PerSourcePenalties no" >>"$dir/sshd_config"
+fi
 chmod 600 "$dir/host_key"
 
 # shellcheck source=scripts/lib/debian-root.sh

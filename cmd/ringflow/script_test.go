@@ -77,11 +77,12 @@ func setup(env *testscript.Env) error {
 	return nil
 }
 
-// mkfleet DIR [-flake-dir D] [-eval-error HOST] [-eval-assert HOST] [-build-fail HOST] [-sub-flake HOST] HOST...
+// mkfleet DIR [-flake-dir D] [-eval-error HOST] [-eval-assert HOST] [-build-fail HOST] [-build-hang HOST=SECONDS] [-sub-flake HOST] HOST...
 // generates a fleet under DIR: DIR/nixpkgs (a stand-in input),
 // DIR/origin.git (the bare remote) and DIR/fleet (a clone on branch dev).
 // -sub-flake HOST gives HOST a sub-flake hosts/HOST (input HOST-flake)
-// with its own input DIR/nixpkgs-HOST.
+// with its own input DIR/nixpkgs-HOST. -build-hang HOST=SECONDS makes
+// HOST's build print a line, then sleep that long.
 func cmdMkfleet(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! mkfleet")
@@ -93,12 +94,23 @@ func cmdMkfleet(ts *testscript.TestScript, neg bool, args []string) {
 	fs.Var(&evalErr, "eval-error", "host whose evaluation throws")
 	fs.Var(&evalAssert, "eval-assert", "host whose evaluation fails an assertion")
 	fs.Var(&buildFail, "build-fail", "host whose build fails")
+	var buildHang multiFlag
+	fs.Var(&buildHang, "build-hang", "HOST=SECONDS: host whose build sleeps")
 	if err := fs.Parse(args); err != nil || fs.NArg() < 2 {
-		ts.Fatalf("usage: mkfleet DIR [-flake-dir D] [-eval-error HOST] [-eval-assert HOST] [-build-fail HOST] [-sub-flake HOST] HOST...")
+		ts.Fatalf("usage: mkfleet DIR [-flake-dir D] [-eval-error HOST] [-eval-assert HOST] [-build-fail HOST] [-build-hang HOST=SECONDS] [-sub-flake HOST] HOST...")
+	}
+	hang := map[string]int{}
+	for _, kv := range buildHang {
+		name, secs, _ := strings.Cut(kv, "=")
+		n, err := strconv.Atoi(secs)
+		if err != nil || n <= 0 {
+			ts.Fatalf("mkfleet: -build-hang %q is not HOST=SECONDS", kv)
+		}
+		hang[name] = n
 	}
 	var hosts []fleetgen.Host
 	for _, name := range fs.Args()[1:] {
-		h := fleetgen.Host{Name: name, BuildFail: buildFail.has(name), FailAssertion: evalAssert.has(name)}
+		h := fleetgen.Host{Name: name, BuildFail: buildFail.has(name), FailAssertion: evalAssert.has(name), BuildHang: hang[name]}
 		if evalErr.has(name) {
 			h.EvalError = "host " + name + " is broken on purpose"
 		}

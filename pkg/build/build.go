@@ -44,7 +44,7 @@ type Event struct {
 type HostOutcome struct {
 	Host    string  `json:"host"`
 	Status  string  `json:"status"` // green or red
-	Phase   string  `json:"phase"`  // eval or build
+	Phase   string  `json:"phase"`  // eval, build or timeout
 	Drv     string  `json:"drv"`
 	Out     string  `json:"out"`
 	Seconds float64 `json:"seconds"` // EvalSeconds + BuildSeconds
@@ -57,6 +57,10 @@ type HostOutcome struct {
 	Builder string `json:"builder"`
 	Reused  bool   `json:"reused"`
 	Error   string `json:"error"`
+	// Unverified says why the green entry recorded before at this commit
+	// did not count as built ("has no drv/out path", …), so that the host
+	// was built again and its entry replaced.
+	Unverified string `json:"unverified,omitempty"`
 }
 
 // BuiltRemotely says whether the host's toplevel went to a remote builder.
@@ -88,6 +92,10 @@ type Report struct {
 	Commit string        `json:"commit"`
 	Nix    string        `json:"nix"`
 	Hosts  []HostOutcome `json:"hosts"`
+	// Replaced names each note on the commit that was not ringflow's
+	// evidence and that this build's note replaced (the old one stays in
+	// the notes ref's history).
+	Replaced []string `json:"replaced_notes,omitempty"`
 }
 
 // Red lists the hosts that failed.
@@ -153,6 +161,14 @@ type Evidence interface {
 	Record(ctx context.Context, commit string, hosts map[string]evidence.Host) error
 }
 
+// Verifier checks green entries: those that cannot be checked do not count
+// as built (*evidence.Verifier).
+type Verifier interface {
+	Unverified(ctx context.Context, n *evidence.Note, hosts []string, evaluated map[string]evidence.Evaluated) (map[string]string, error)
+	// InCache says which of outs are valid in build.cache.
+	InCache(ctx context.Context, outs []string) map[string]bool
+}
+
 // Nix evaluates, realises and copies (*nix.Nix).
 type Nix interface {
 	Version(ctx context.Context) (nix.Version, error)
@@ -172,6 +188,10 @@ type Settings struct {
 	// one per core) and the memory past which one is replaced.
 	EvalWorkers int
 	EvalMemory  int64
+	// Timeout and MaxSilent bound each derivation's build (nix --timeout,
+	// --max-silent-time); 0 = none of ringflow's.
+	Timeout   time.Duration
+	MaxSilent time.Duration
 	// RoundEvery is how often a realise round starts at most while
 	// evaluation goes on; 0 = DefaultRoundEvery.
 	RoundEvery time.Duration
@@ -185,6 +205,7 @@ const DefaultRoundEvery = 5 * time.Second
 type Builder struct {
 	Target   Target
 	Evidence Evidence
+	Verify   Verifier
 	Nix      Nix
 	Now      func() time.Time // the time fresh evidence is recorded at
 	Settings Settings
@@ -193,15 +214,19 @@ type Builder struct {
 // New is the builder of a fleet, with the config's build settings.
 func New(fl *fleet.Fleet) *Builder {
 	b := fl.Config.Build
-	return &Builder{Target: fl, Evidence: fl.Evidence, Nix: fl.Nix, Now: fl.Now,
+	return &Builder{Target: fl, Evidence: fl.Evidence, Verify: fl.EvidenceVerifier(), Nix: fl.Nix, Now: fl.Now,
 		Settings: Settings{Attribute: b.Attribute, Jobs: b.Jobs, Builders: b.Builders, Cache: b.Cache,
-			EvalWorkers: b.EvalWorkers, EvalMemory: b.EvalMemory}}
+			EvalWorkers: b.EvalWorkers, EvalMemory: b.EvalMemory, Timeout: b.Timeout, MaxSilent: b.MaxSilent}}
 }
 
 // Run test-builds the hosts at a commit straight from git and records
-// the evidence. Hosts already green at that commit are answered from the
-// evidence without evaluating; hosts whose output is already valid, or
-// whose derivation was green at any commit, are reported reused.
+// the evidence. Every host is evaluated: one already green at that commit
+// is reused when its entry can be checked against the evaluation (the same
+// drv and out path, the output valid here or in build.cache), and built
+// again, its entry replaced, when it cannot. A host whose output is already
+// valid, or whose derivation was green at any commit with its output in
+// build.cache, is reported reused. A note on the commit that is not
+// ringflow's evidence counts as none and is replaced.
 func (b *Builder) Run(ctx context.Context, o Options) (*Report, error) {
 	if err := b.Target.Sync(ctx); err != nil {
 		return nil, err
@@ -232,14 +257,19 @@ func (b *Builder) Run(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	r := b.newRun(v.String(), o.Progress)
-	toEval := r.reuseGreen(note, hosts)
-	if err := r.evalAndRealise(ctx, ref, toEval); err != nil {
+	r.note = note
+	if err := r.evalAndRealise(ctx, ref, hosts); err != nil {
 		return nil, err
 	}
 	if err := r.recordEvidence(ctx, commit); err != nil {
 		return nil, err
 	}
 	rep := &Report{Commit: commit, Nix: r.nixVersion}
+	if len(r.fresh) > 0 {
+		for _, m := range note.Malformed {
+			rep.Replaced = append(rep.Replaced, m.String())
+		}
+	}
 	for _, h := range hosts {
 		rep.Hosts = append(rep.Hosts, r.outcomes[h])
 	}
@@ -261,6 +291,8 @@ type run struct {
 	outcomes   map[string]HostOutcome
 	fresh      map[string]evidence.Host // the outcomes judged now, to record
 	greenDrvs  map[string]bool          // read once, when first needed
+	note       *evidence.Note           // the evidence at the commit before this build
+	unverified map[string]string        // hosts green in note whose entry did not count: why
 
 	// Evaluation and building report progress at the same time: the
 	// listener hears one event at a time.
@@ -273,27 +305,13 @@ func (b *Builder) newRun(nixVersion string, progress func(Event)) *run {
 		progress = func(Event) {}
 	}
 	return &run{Builder: b, nixVersion: nixVersion, now: b.Now().UTC(), onProgress: progress,
-		outcomes: map[string]HostOutcome{}, fresh: map[string]evidence.Host{}}
+		outcomes: map[string]HostOutcome{}, fresh: map[string]evidence.Host{}, unverified: map[string]string{}}
 }
 
 func (r *run) progress(ev Event) {
 	r.progressMu.Lock()
 	defer r.progressMu.Unlock()
 	r.onProgress(ev)
-}
-
-// reuseGreen answers the hosts already green in the note and returns the
-// others, to evaluate.
-func (r *run) reuseGreen(note *evidence.Note, hosts []string) (toEval []string) {
-	for _, h := range hosts {
-		if e, ok := note.Hosts[h]; ok && e.Status == evidence.Green {
-			r.outcomes[h] = HostOutcome{Host: h, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: e.Drv, Out: e.Out, Reused: true}
-			r.progress(Event{Host: h, Phase: "reused"})
-			continue
-		}
-		toEval = append(toEval, h)
-	}
-	return toEval
 }
 
 // judge is a fresh outcome: reported, and recorded as evidence.
@@ -404,36 +422,68 @@ func (r *run) judgeEvaluated(ctx context.Context, evals []nix.HostEval) error {
 	return r.realise(ctx, evaluated)
 }
 
-// realise reports hosts whose output is valid or whose derivation was
-// green before as reused, and builds the rest in one nix call.
+// realise answers the hosts the note already shows green, where their
+// entry stands up to this evaluation; reports hosts whose output is valid,
+// or whose derivation was green before with its output in build.cache, as
+// reused; and builds the rest in one nix call.
 func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
 	if len(evaluated) == 0 {
 		return nil
 	}
-	outs := make([]string, len(evaluated))
-	for i, he := range evaluated {
+	toBuild, rest, err := r.reuseNote(ctx, evaluated)
+	if err != nil {
+		return err
+	}
+	outs := make([]string, len(rest))
+	for i, he := range rest {
 		outs[i] = he.Out
 	}
 	valid, err := r.Nix.ValidPaths(ctx, outs)
 	if err != nil {
 		return err
 	}
-	var toBuild []nix.HostEval
-	for _, he := range evaluated {
-		if !valid[he.Out] {
-			// Read only when needed: it walks every note.
-			if r.greenDrvs == nil {
-				if r.greenDrvs, err = r.Evidence.GreenDrvs(); err != nil {
-					return err
-				}
+	var elsewhere []nix.HostEval // green before, with the output not here
+	for _, he := range rest {
+		if valid[he.Out] {
+			r.judge(HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, EvalSeconds: he.Seconds, Reused: true})
+			r.progress(Event{Host: he.Host, Phase: "reused"})
+			continue
+		}
+		if r.Settings.Cache == "" {
+			toBuild = append(toBuild, he)
+			continue
+		}
+		// Read only when needed: it walks every note.
+		if r.greenDrvs == nil {
+			if r.greenDrvs, err = r.Evidence.GreenDrvs(); err != nil {
+				return err
 			}
-			if !r.greenDrvs[he.Drv] {
+		}
+		if r.greenDrvs[he.Drv] {
+			elsewhere = append(elsewhere, he)
+			continue
+		}
+		toBuild = append(toBuild, he)
+	}
+	// A derivation green at another commit counts only with its output
+	// somewhere: here (above) or in build.cache. Otherwise it is built.
+	if len(elsewhere) > 0 {
+		var away []string
+		for _, he := range elsewhere {
+			away = append(away, he.Out)
+		}
+		cached := r.Verify.InCache(ctx, away)
+		for _, he := range elsewhere {
+			if !cached[he.Out] {
 				toBuild = append(toBuild, he)
 				continue
 			}
+			r.judge(HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, EvalSeconds: he.Seconds, Reused: true})
+			h := r.fresh[he.Host]
+			h.Cache = r.Settings.Cache
+			r.fresh[he.Host] = h
+			r.progress(Event{Host: he.Host, Phase: "reused"})
 		}
-		r.judge(HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, EvalSeconds: he.Seconds, Reused: true})
-		r.progress(Event{Host: he.Host, Phase: "reused"})
 	}
 	if len(toBuild) == 0 {
 		return nil
@@ -449,6 +499,7 @@ func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
 	}
 	results, err := r.Nix.Realise(ctx, drvs, nix.RealiseOptions{
 		Jobs: r.Settings.Jobs, Builders: r.Settings.Builders,
+		Timeout: r.Settings.Timeout, MaxSilent: r.Settings.MaxSilent,
 		OnFinished: func(drv string) {
 			for _, he := range byDrv[drv] {
 				r.progress(Event{Host: he.Host, Phase: "finished"})
@@ -473,9 +524,13 @@ func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
 	}
 	for _, br := range results {
 		for _, he := range byDrv[br.Drv] {
-			oc := HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, EvalSeconds: he.Seconds, BuildSeconds: br.Seconds, Builder: br.Builder}
+			oc := HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, EvalSeconds: he.Seconds, BuildSeconds: br.Seconds, Builder: br.Builder,
+				Unverified: r.unverified[he.Host]}
 			if !br.OK {
 				oc.Status, oc.Error = evidence.Red, br.Err
+			}
+			if !br.OK && br.TimedOut != "" {
+				oc.Phase, oc.Error = evidence.PhaseTimeout, r.timedOutText(br)+"\n"+br.Err
 			}
 			r.judge(oc)
 		}

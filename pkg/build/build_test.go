@@ -22,46 +22,135 @@ func outcomes(rep *Report) map[string]HostOutcome {
 	return m
 }
 
-// Hosts green in the note are answered from it and never evaluated again;
-// red ones are tried again.
+// A host green in the note is evaluated and, its entry standing up to the
+// evaluation (same drv and out, the output valid), reused as recorded:
+// nothing built or recorded for it. Red ones are tried again.
 func TestRunReusesGreenNote(t *testing.T) {
 	f := newFakes("b", "a")
 	f.evidence.notes = map[string]map[string]evidence.Host{"c1": {
-		"a": {Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/old-a.drv", Out: "/nix/store/old-a"},
+		"a": {Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/a.drv", Out: "/nix/store/a", Builder: "ssh-ng://elsewhere"},
 		"b": {Status: evidence.Red, Phase: evidence.PhaseEval, Error: "error: once"},
 	}}
+	f.nix.valid = map[string]bool{"/nix/store/a": true}
 	rep, err := f.builder.Run(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := [][]string{{"b"}}; !reflect.DeepEqual(f.nix.evaluated, want) {
+	if want := [][]string{{"a", "b"}}; !reflect.DeepEqual(f.nix.evaluated, want) {
 		t.Errorf("evaluated %v, want %v", f.nix.evaluated, want)
 	}
 	want := []HostOutcome{
-		{Host: "a", Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/old-a.drv", Out: "/nix/store/old-a", Reused: true},
+		{Host: "a", Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/a.drv", Out: "/nix/store/a", Seconds: 1, EvalSeconds: 1, Reused: true},
 		{Host: "b", Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/b.drv", Out: "/nix/store/b", Seconds: 1 + buildSeconds, EvalSeconds: 1, BuildSeconds: buildSeconds, Builder: nix.LocalBuilder},
 	}
 	if !reflect.DeepEqual(rep.Hosts, want) {
 		t.Errorf("hosts %+v, want %+v", rep.Hosts, want)
+	}
+	if want := [][]nix.DrvOut{{{Drv: "/nix/store/b.drv", Out: "/nix/store/b"}}}; !reflect.DeepEqual(f.nix.realised, want) {
+		t.Errorf("realised %v, want b alone", f.nix.realised)
 	}
 	if _, again := f.evidence.recorded["c1"]["a"]; again || len(f.evidence.recorded["c1"]) != 1 {
 		t.Errorf("recorded %v, want b alone", f.evidence.recorded["c1"])
 	}
 }
 
-// Every host green in the note: nothing is evaluated, built or recorded.
+// Every host green in the note, every entry standing: evaluated, but
+// nothing built or recorded.
 func TestRunAllGreenInNote(t *testing.T) {
 	f := newFakes("a")
-	f.evidence.notes = map[string]map[string]evidence.Host{"c1": {"a": {Status: evidence.Green, Phase: evidence.PhaseBuild}}}
+	f.evidence.notes = map[string]map[string]evidence.Host{"c1": {"a": {Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: "/nix/store/a.drv", Out: "/nix/store/a"}}}
+	f.nix.valid = map[string]bool{"/nix/store/a": true}
 	rep, err := f.builder.Run(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.nix.evaluated != nil || f.nix.realised != nil || f.evidence.recorded != nil {
-		t.Errorf("evaluated %v, realised %v, recorded %v; want none", f.nix.evaluated, f.nix.realised, f.evidence.recorded)
+	if f.nix.realised != nil || f.evidence.recorded != nil || len(f.nix.evaluated) != 1 {
+		t.Errorf("evaluated %v, realised %v, recorded %v; want one evaluation and nothing else", f.nix.evaluated, f.nix.realised, f.evidence.recorded)
 	}
-	if len(rep.Hosts) != 1 || !rep.Hosts[0].Reused || len(rep.Red()) != 0 {
-		t.Errorf("hosts %+v", rep.Hosts)
+	if len(rep.Hosts) != 1 || !rep.Hosts[0].Reused || len(rep.Red()) != 0 || rep.Replaced != nil {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+// Finding 2 of issue 14: a green entry that cannot be checked is no
+// evidence. Its host is built, never reported reused — even when its
+// output happens to be valid here — and its entry is replaced by a fresh
+// one saying why the old one did not count.
+func TestRunRebuildsEvidenceThatCannotBeChecked(t *testing.T) {
+	f := newFakes("bare", "bare-valid", "nostore", "otherdrv", "cached", "ok")
+	f.builder.Settings.Cache = "file:///cache"
+	good := func(h string) evidence.Host {
+		he := drvOf(h)
+		return evidence.Host{Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out}
+	}
+	other := good("otherdrv")
+	other.Drv = "/nix/store/another-evaluation.drv"
+	f.evidence.notes = map[string]map[string]evidence.Host{"c1": {
+		"bare":       {Status: evidence.Green}, // {"status":"green"}, by hand
+		"bare-valid": {Status: evidence.Green},
+		"nostore":    good("nostore"),
+		"otherdrv":   other,
+		"cached":     good("cached"),
+		"ok":         good("ok"),
+	}}
+	f.nix.valid = map[string]bool{"/nix/store/bare-valid": true, "/nix/store/otherdrv": true, "/nix/store/ok": true}
+	f.nix.cache = map[string]bool{"/nix/store/cached": true}
+	rep, err := f.builder.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := outcomes(rep)
+	for h, why := range map[string]string{
+		"bare":       "has no drv/out path",
+		"bare-valid": "has no drv/out path",
+		"nostore":    "has out path /nix/store/nostore, which is in no store (not here, not in build.cache file:///cache)",
+		"otherdrv":   "has drv /nix/store/another-evaluation.drv, which differs from this evaluation's (/nix/store/otherdrv.drv)",
+	} {
+		oc := got[h]
+		if oc.Reused || oc.Status != evidence.Green || oc.Unverified != why || oc.Drv != "/nix/store/"+h+".drv" || oc.Out != "/nix/store/"+h {
+			t.Errorf("%s = %+v, want built green, unverified %q", h, oc, why)
+		}
+		rec, ok := f.evidence.recorded["c1"][h]
+		if !ok || rec.Reused || rec.Drv != oc.Drv || rec.Out != oc.Out {
+			t.Errorf("recorded %s = %+v (%v), want a fresh entry with its paths", h, rec, ok)
+		}
+	}
+	for _, h := range []string{"cached", "ok"} {
+		if oc := got[h]; !oc.Reused || oc.Unverified != "" {
+			t.Errorf("%s = %+v, want reused", h, oc)
+		}
+		if _, again := f.evidence.recorded["c1"][h]; again {
+			t.Errorf("%s recorded again, though its entry stands", h)
+		}
+	}
+	var built []string
+	for _, round := range f.nix.realised {
+		for _, d := range round {
+			built = append(built, d.Drv)
+		}
+	}
+	slices.Sort(built)
+	if want := []string{"/nix/store/bare-valid.drv", "/nix/store/bare.drv", "/nix/store/nostore.drv", "/nix/store/otherdrv.drv"}; !slices.Equal(built, want) {
+		t.Errorf("realised %v, want %v", built, want)
+	}
+}
+
+// Finding 5 of issue 14: a note that is not ringflow's evidence is no
+// error. Every host is built, and the report names the note this build's
+// replaces.
+func TestRunReplacesMalformedNote(t *testing.T) {
+	f := newFakes("a", "b")
+	f.evidence.malformed = map[string][]evidence.Malformed{"c1": {{Commit: "c1", Reason: "cut short: unexpected end of JSON input"}}}
+	rep, err := f.builder.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.evidence.recorded["c1"]) != 2 || len(f.nix.realised) != 1 || len(f.nix.realised[0]) != 2 {
+		t.Errorf("recorded %v, realised %v; want both hosts built and recorded", f.evidence.recorded, f.nix.realised)
+	}
+	want := []string{"the evidence note on c1 in refs/notes/ringflow/evidence is not ringflow's evidence (cut short: unexpected end of JSON input)"}
+	if !reflect.DeepEqual(rep.Replaced, want) {
+		t.Errorf("replaced %q, want %q", rep.Replaced, want)
 	}
 }
 
@@ -91,18 +180,22 @@ func TestRunEvalFailure(t *testing.T) {
 	}
 }
 
-// An output already in the store, or a derivation green at any commit, is
-// reused and not realised.
+// An output already in the store, or a derivation green at any commit
+// whose output is in build.cache, is reused and not realised. Without a
+// cache, a derivation green elsewhere whose output is not here is built:
+// its evidence would name an output in no store.
 func TestRunReusesValidOutputOrGreenDrv(t *testing.T) {
-	f := newFakes("a", "b", "c")
+	f := newFakes("a", "b", "c", "d")
+	f.builder.Settings.Cache = "s3://cache"
 	f.nix.valid = map[string]bool{"/nix/store/a": true}
-	f.evidence.green = map[string]bool{"/nix/store/b.drv": true}
+	f.evidence.green = map[string]bool{"/nix/store/b.drv": true, "/nix/store/d.drv": true}
+	f.nix.cache = map[string]bool{"/nix/store/b": true}
 	rep, err := f.builder.Run(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := [][]nix.DrvOut{{{Drv: "/nix/store/c.drv", Out: "/nix/store/c"}}}; !reflect.DeepEqual(f.nix.realised, want) {
-		t.Errorf("realised %v, want c alone", f.nix.realised)
+	if want := [][]nix.DrvOut{{{Drv: "/nix/store/c.drv", Out: "/nix/store/c"}, {Drv: "/nix/store/d.drv", Out: "/nix/store/d"}}}; !reflect.DeepEqual(f.nix.realised, want) {
+		t.Errorf("realised %v, want c and d", f.nix.realised)
 	}
 	got := outcomes(rep)
 	for _, h := range []string{"a", "b"} {
@@ -114,8 +207,22 @@ func TestRunReusesValidOutputOrGreenDrv(t *testing.T) {
 			t.Errorf("recorded %s not reused: %+v", h, f.evidence.recorded["c1"][h])
 		}
 	}
-	if got["c"].Reused {
-		t.Errorf("c = %+v, want built", got["c"])
+	if c := f.evidence.recorded["c1"]["b"].Cache; c != "s3://cache" {
+		t.Errorf("b, reused from the cache, recorded with cache %q", c)
+	}
+	if got["c"].Reused || got["d"].Reused {
+		t.Errorf("c = %+v, d = %+v, want built", got["c"], got["d"])
+	}
+	// Only derivations green before are looked for in the cache.
+	if want := [][]string{{"/nix/store/b", "/nix/store/d"}}; !reflect.DeepEqual(f.nix.cacheAsked, want) {
+		t.Errorf("asked the cache for %v, want %v", f.nix.cacheAsked, want)
+	}
+
+	// No cache: b is built too.
+	f = newFakes("b")
+	f.evidence.green = map[string]bool{"/nix/store/b.drv": true}
+	if rep, err = f.builder.Run(context.Background(), Options{}); err != nil || rep.Hosts[0].Reused || len(f.nix.realised) != 1 {
+		t.Errorf("without a cache: %+v, %v, realised %v", rep, err, f.nix.realised)
 	}
 }
 
@@ -270,6 +377,7 @@ func TestRunCopiesToCache(t *testing.T) {
 	f.builder.Settings.Cache = "s3://cache"
 	f.nix.valid = map[string]bool{"/nix/store/valid": true}
 	f.evidence.green = map[string]bool{"/nix/store/greendrv.drv": true}
+	f.nix.cache = map[string]bool{"/nix/store/greendrv": true} // green before, already copied
 	f.nix.evals = map[string]nix.HostEval{"evalred": {Err: "error: x"}}
 	if _, err := f.builder.Run(context.Background(), Options{}); err != nil {
 		t.Fatal(err)
@@ -278,7 +386,7 @@ func TestRunCopiesToCache(t *testing.T) {
 	if want := []string{"/nix/store/built", "/nix/store/valid"}; f.nix.copiedTo != "s3://cache" || !slices.Equal(f.nix.copied, want) {
 		t.Errorf("copied %v to %q, want %v to s3://cache", f.nix.copied, f.nix.copiedTo, want)
 	}
-	wantCache := map[string]string{"built": "s3://cache", "valid": "s3://cache", "greendrv": "", "evalred": ""}
+	wantCache := map[string]string{"built": "s3://cache", "valid": "s3://cache", "greendrv": "s3://cache", "evalred": ""}
 	for h, want := range wantCache {
 		if got := f.evidence.recorded["c1"][h].Cache; got != want {
 			t.Errorf("recorded %s cache %q, want %q", h, got, want)
@@ -303,22 +411,26 @@ func TestRunCacheCopyFails(t *testing.T) {
 
 // Progress hears every host's steps, in order.
 func TestRunProgress(t *testing.T) {
-	f := newFakes("note", "evalred", "built", "buildred", "valid")
-	f.evidence.notes = map[string]map[string]evidence.Host{"c1": {"note": {Status: evidence.Green}}}
+	f := newFakes("note", "handwritten", "evalred", "built", "buildred", "valid")
+	f.evidence.notes = map[string]map[string]evidence.Host{"c1": {
+		"note":        {Status: evidence.Green, Drv: "/nix/store/note.drv", Out: "/nix/store/note"},
+		"handwritten": {Status: evidence.Green},
+	}}
 	f.nix.evals = map[string]nix.HostEval{"evalred": {Err: "error: x"}}
 	f.nix.fail = map[string]string{"/nix/store/buildred.drv": "failed"}
-	f.nix.valid = map[string]bool{"/nix/store/valid": true}
+	f.nix.valid = map[string]bool{"/nix/store/valid": true, "/nix/store/note": true}
 	got := map[string][]string{}
 	_, err := f.builder.Run(context.Background(), Options{Progress: func(ev Event) { got[ev.Host] = append(got[ev.Host], ev.Phase) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string][]string{
-		"note":     {"reused"},
-		"evalred":  {"eval-failed"},
-		"built":    {"evaluated", "building", "finished", "built"},
-		"buildred": {"evaluated", "building", "finished", "build-failed"},
-		"valid":    {"evaluated", "reused"},
+		"note":        {"evaluated", "reused"},
+		"handwritten": {"evaluated", "building", "finished", "built"},
+		"evalred":     {"eval-failed"},
+		"built":       {"evaluated", "building", "finished", "built"},
+		"buildred":    {"evaluated", "building", "finished", "build-failed"},
+		"valid":       {"evaluated", "reused"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("progress %v, want %v", got, want)

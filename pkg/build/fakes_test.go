@@ -38,15 +38,16 @@ func (t *fakeTarget) HostNames(context.Context, string) ([]string, error) { retu
 
 // fakeEvidence keeps notes in memory and remembers what was recorded.
 type fakeEvidence struct {
-	notes    map[string]map[string]evidence.Host // commit → host → evidence
-	green    map[string]bool                     // derivations green at some commit
-	recorded map[string]map[string]evidence.Host
+	notes     map[string]map[string]evidence.Host // commit → host → evidence
+	malformed map[string][]evidence.Malformed     // commit → its notes that are not evidence
+	green     map[string]bool                     // derivations green at some commit
+	recorded  map[string]map[string]evidence.Host
 }
 
 func (e *fakeEvidence) Get(commit string) (*evidence.Note, error) {
 	hosts := map[string]evidence.Host{}
 	maps.Copy(hosts, e.notes[commit])
-	return &evidence.Note{Commit: commit, Hosts: hosts}, nil
+	return &evidence.Note{Commit: commit, Hosts: hosts, Malformed: e.malformed[commit]}, nil
 }
 
 func (e *fakeEvidence) GreenDrvs() (map[string]bool, error) { return e.green, nil }
@@ -63,11 +64,14 @@ func (e *fakeEvidence) Record(_ context.Context, commit string, hosts map[string
 // derivations in buildSeconds unless fail names them, and keeps a store of
 // valid paths that a successful build adds to.
 type fakeNix struct {
-	evals      map[string]nix.HostEval // by host, when not drvOf's
-	valid      map[string]bool         // outputs in the store
-	fail       map[string]string       // drv → nix's error
-	builtOn    map[string]string       // drv → where it was built, when not here
-	realiseErr error                   // Realise fails with it, building nothing
+	evals      map[string]nix.HostEval    // by host, when not drvOf's
+	valid      map[string]bool            // outputs in the store
+	cache      map[string]bool            // outputs in build.cache
+	cacheAsked [][]string                 // what ValidPathsIn was asked
+	fail       map[string]string          // drv → nix's error
+	builtOn    map[string]string          // drv → where it was built, when not here
+	stopped    map[string]nix.BuildResult // failed drv → its TimedOut and TimedOutDrv
+	realiseErr error                      // Realise fails with it, building nothing
 	copyErr    error
 	// afterResult, when set, runs after each host's result is handed on,
 	// before the next host is evaluated.
@@ -77,6 +81,7 @@ type fakeNix struct {
 
 	evaluated [][]string
 	realised  [][]nix.DrvOut
+	options   []nix.RealiseOptions // of each Realise
 	copiedTo  string
 	copied    []string
 }
@@ -120,8 +125,18 @@ func (n *fakeNix) ValidPaths(_ context.Context, paths []string) (map[string]bool
 	return valid, nil
 }
 
+func (n *fakeNix) ValidPathsIn(_ context.Context, _ string, paths []string) (map[string]bool, error) {
+	n.cacheAsked = append(n.cacheAsked, paths)
+	valid := map[string]bool{}
+	for _, p := range paths {
+		valid[p] = n.cache[p]
+	}
+	return valid, nil
+}
+
 func (n *fakeNix) Realise(_ context.Context, drvs []nix.DrvOut, o nix.RealiseOptions) ([]nix.BuildResult, error) {
 	n.realised = append(n.realised, append([]nix.DrvOut(nil), drvs...))
+	n.options = append(n.options, o)
 	if n.realiseErr != nil {
 		return nil, n.realiseErr
 	}
@@ -134,7 +149,11 @@ func (n *fakeNix) Realise(_ context.Context, drvs []nix.DrvOut, o nix.RealiseOpt
 		if where == "" {
 			where = nix.LocalBuilder
 		}
-		results = append(results, nix.BuildResult{Drv: d.Drv, Out: d.Out, OK: !failed, Err: msg, Seconds: buildSeconds, Builder: where})
+		br := nix.BuildResult{Drv: d.Drv, Out: d.Out, OK: !failed, Err: msg, Seconds: buildSeconds, Builder: where}
+		if s, ok := n.stopped[d.Drv]; ok && failed {
+			br.TimedOut, br.TimedOutDrv = s.TimedOut, s.TimedOutDrv
+		}
+		results = append(results, br)
 		if n.realisedCh != nil {
 			n.realisedCh <- d.Drv
 		}
@@ -175,6 +194,23 @@ func newFakes(hosts ...string) *fakes {
 		nix:      &fakeNix{},
 	}
 	f.builder = &Builder{Target: f.target, Evidence: f.evidence, Nix: f.nix,
-		Now: func() time.Time { return clockTime }, Settings: Settings{Attribute: nix.DefaultAttr, Jobs: "auto"}}
+		Verify: verifier{f},
+		Now:    func() time.Time { return clockTime }, Settings: Settings{Attribute: nix.DefaultAttr, Jobs: "auto"}}
 	return f
+}
+
+// verifier is the real evidence.Verifier over the fake store and cache,
+// with the cache the builder's settings name.
+type verifier struct{ f *fakes }
+
+func (v verifier) real() *evidence.Verifier {
+	return &evidence.Verifier{Stores: v.f.nix, Cache: v.f.builder.Settings.Cache}
+}
+
+func (v verifier) Unverified(ctx context.Context, n *evidence.Note, hosts []string, evaluated map[string]evidence.Evaluated) (map[string]string, error) {
+	return v.real().Unverified(ctx, n, hosts, evaluated)
+}
+
+func (v verifier) InCache(ctx context.Context, outs []string) map[string]bool {
+	return v.real().InCache(ctx, outs)
 }

@@ -44,8 +44,9 @@ type CheckOptions struct {
 	// Repair fixes what a killed ringflow or git can leave behind and
 	// that can be fixed safely (see hygiene.go): stale git lock files,
 	// stale scratch checkouts, unreadable ref files a remote has a copy
-	// of, tracking refs and a local ledger behind the remote. What needs
-	// a person stays a problem.
+	// of, tracking refs and a local ledger behind the remote (never onto
+	// a ledger entry that does not decode). What needs a person stays a
+	// problem.
 	Repair bool
 }
 
@@ -141,6 +142,8 @@ type Target struct {
 	ScanProcs func() Processes
 	// Now is the clock lock files and checkouts are aged by; nil = time.Now.
 	Now func() time.Time
+	// Ledger reads the ledger; nil = it is not looked at.
+	Ledger Ledger
 	// TempDirs are the temporary directories of evidence writes in
 	// $TMPDIR; nil: not looked at.
 	TempDirs leftover.TempDirs
@@ -148,7 +151,7 @@ type Target struct {
 
 // ForFleet is the Target of an opened fleet.
 func ForFleet(f *fleet.Fleet) Target {
-	return Target{Fleet: fleetCore{f}, Repo: f.Repo, Now: f.Now, TempDirs: leftover.SystemTempDirs()}
+	return Target{Fleet: fleetCore{f}, Repo: f.Repo, Now: f.Now, Ledger: f.Ledger, TempDirs: leftover.SystemTempDirs()}
 }
 
 // fleetCore is *fleet.Fleet as a Fleet.
@@ -177,6 +180,8 @@ type checker struct {
 	scan func() Processes
 	now  func() time.Time
 	temp leftover.TempDirs
+
+	ledger Ledger // nil: the ledger is not looked at
 }
 
 // Check validates the config against the flake at dev's head and the
@@ -188,7 +193,7 @@ func Check(ctx context.Context, t Target, o CheckOptions) (*CheckReport, error) 
 	if err := t.Fleet.RequireRings(); err != nil {
 		return nil, err
 	}
-	c := &checker{fl: t.Fleet, repo: t.Repo, s: t.Fleet.Settings(), scan: t.ScanProcs, now: t.Now, temp: t.TempDirs}
+	c := &checker{fl: t.Fleet, repo: t.Repo, ledger: t.Ledger, s: t.Fleet.Settings(), scan: t.ScanProcs, now: t.Now, temp: t.TempDirs}
 	if c.scan == nil {
 		c.scan = func() Processes { return gitrepo.ScanProcs() }
 	}
@@ -243,6 +248,7 @@ func Check(ctx context.Context, t Target, o CheckOptions) (*CheckReport, error) 
 		}
 	}
 	apply(c.afterSync(ctx, restore))
+	apply(c.ledgerItems())
 	rep.DevCommit, rep.Rings = st.DevCommit, len(st.Rings)
 
 	if st.DevCommit == "" {
@@ -252,7 +258,15 @@ func Check(ctx context.Context, t Target, o CheckOptions) (*CheckReport, error) 
 	for _, rs := range st.Rings {
 		for j, gs := range rs.Groups {
 			cg := rs.Ring.Groups[j]
-			if gs.Commit == "" {
+			d, err := ring.DriftOf(gs, c.repo)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case d != nil:
+				// Moved outside ringflow: a person decides.
+				add("%s%s; %s", d, c.where(), d.Remedy())
+			case gs.Commit == "":
 				add("branch %s of group %s (ring %s) does not exist%s (run `ringflow init`)", gs.Group.Branch, gs.Group.Name, rs.Ring.Name, c.where())
 			}
 			if pin := cg.Pin.Commit; pin != "" {
@@ -276,6 +290,7 @@ func Check(ctx context.Context, t Target, o CheckOptions) (*CheckReport, error) 
 		return nil, err
 	}
 	problems = append(problems, order...)
+	problems = append(problems, c.malformedNotes()...)
 
 	if st.DevCommit != "" {
 		ps, err := c.fl.Hosts(ctx, st.DevCommit)

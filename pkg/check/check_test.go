@@ -13,6 +13,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/membership"
 )
 
@@ -311,16 +312,56 @@ func TestCheckSyncRewrites(t *testing.T) {
 	}
 }
 
+// fakeLedger is a ledger as read: its commits and how the local copy
+// stands against the remote's.
+type fakeLedger struct {
+	entries []ledger.Entry
+	lag     ledger.Lag
+	readErr error
+}
+
+func (l *fakeLedger) Read(int) ([]ledger.Entry, error) { return l.entries, l.readErr }
+func (l *fakeLedger) Lag() (ledger.Lag, error)         { return l.lag, nil }
+
+// runLedger is run with a ledger.
+func runLedger(t *testing.T, fl *fakeFleet, repo *fakeRepo, led Ledger, repair bool) (*CheckReport, []string) {
+	t.Helper()
+	rep, err := Check(context.Background(), Target{Fleet: fl, Repo: repo, Ledger: led, ScanProcs: func() Processes { return fakeProcs{} }}, CheckOptions{Repair: repair})
+	var cerr *CheckError
+	switch {
+	case errors.As(err, &cerr):
+		return rep, cerr.Problems
+	case err != nil:
+		t.Fatalf("Check: %v", err)
+	}
+	return rep, nil
+}
+
+func okEntry(c string) ledger.Entry {
+	return ledger.Entry{Event: ledger.EventUpdate, Time: time.Unix(0, 0), Commit: c}
+}
+
+func badEntry(c string) ledger.Entry {
+	return ledger.Entry{Commit: c, Undecodable: &ledger.Undecodable{Subject: "promote canary", Author: "Mallory <m@example.org>",
+		Time: time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC), Err: &ledger.DecodeError{Commit: c, What: "is not JSON: invalid character 'h' in literal true (expecting 'r')"}}}
+}
+
+const badProblem = `ledger entry g00000000000 ("promote canary", by Mallory <m@example.org>, 2026-11-22T03:00:00Z) is not JSON: invalid character 'h' in literal true (expecting 'r'): it is not an entry ringflow wrote, so every command passes over it (soak, rollback and history read the entries around it); the ledger is append-only, so it stays and there is nothing to repair (` + "`git show g00000000000`" + ` shows it)`
+
+const localStays = "; the local ledger refs/ringflow/ledger stays before it, as neither ringflow nor check --repair moves it onto an entry that does not decode (`git update-ref refs/ringflow/ledger refs/ringflow/remotes/origin/ledger` does, once you are sure)"
+
 func TestCheckLedgerBehind(t *testing.T) {
 	fl, repo := healthy("origin")
+	cD, cG := commit("d"), commit("g")
 	repo.refs["refs/ringflow/ledger"] = cA
-	repo.refs[fl.Settings().LedgerTracking] = cC
-	_, problems := run(t, fl, repo, fakeProcs{}, false)
-	wantProblems(t, problems, "the local ledger refs/ringflow/ledger (a00000000000) is 2 entries behind remote origin's (c00000000000): a run stopped between its push and the local copy (ringflow check --repair fast-forwards it)")
+	led := &fakeLedger{entries: []ledger.Entry{okEntry(cC), okEntry(cB), okEntry(cA)},
+		lag: ledger.Lag{Local: cA, Remote: cC, Behind: []ledger.Entry{okEntry(cC), okEntry(cB)}, To: cC, Taken: 2}}
+	_, problems := runLedger(t, fl, repo, led, false)
+	wantProblems(t, problems, "the local ledger refs/ringflow/ledger (a00000000000) is 2 entries behind remote origin's (c00000000000): another clone appended, or a run stopped between its push and the local copy (the next ringflow command, or ringflow check --repair, fast-forwards it)")
 	if len(repo.updates) != 0 {
 		t.Errorf("check without --repair moved %v", repo.updates)
 	}
-	rep, problems := run(t, fl, repo, fakeProcs{}, true)
+	rep, problems := runLedger(t, fl, repo, led, true)
 	wantProblems(t, problems)
 	if want := []gitrepo.RefUpdate{{Ref: "refs/ringflow/ledger", Old: cA, New: cC}}; !slices.Equal(repo.updates, want) {
 		t.Errorf("updates %v, want %v", repo.updates, want)
@@ -329,11 +370,55 @@ func TestCheckLedgerBehind(t *testing.T) {
 		t.Errorf("repaired %q", rep.Repaired)
 	}
 
-	// Ahead of the remote: the operator's entries, kept.
-	repo.refs["refs/ringflow/ledger"] = cC
-	repo.refs[fl.Settings().LedgerTracking] = cB
-	_, problems = run(t, fl, repo, fakeProcs{}, false)
+	// Nothing behind (equal, ahead, diverged: Lag says so): nothing to say.
+	led.lag = ledger.Lag{Local: cC, Remote: cB}
+	_, problems = runLedger(t, fl, repo, led, false)
 	wantProblems(t, problems)
+
+	// An entry that does not decode between: --repair takes the copy as
+	// far as the entries decode, not onto it; the entry stays a problem.
+	repo = newRepo()
+	repo.refs["refs/ringflow/ledger"] = cA
+	led = &fakeLedger{entries: []ledger.Entry{okEntry(cD), badEntry(cG), okEntry(cB), okEntry(cA)},
+		lag: ledger.Lag{Local: cA, Remote: cD, Behind: []ledger.Entry{okEntry(cD), badEntry(cG), okEntry(cB)}, To: cB, Taken: 1, Stop: &[]ledger.Entry{badEntry(cG)}[0]}}
+	_, problems = runLedger(t, fl, repo, led, false)
+	wantProblems(t, problems, badProblem+localStays,
+		"the local ledger refs/ringflow/ledger (a00000000000) is 3 entries behind remote origin's (d00000000000): the next ringflow command, or ringflow check --repair, fast-forwards it over the 1 that decode, to b00000000000")
+	rep, problems = runLedger(t, fl, repo, led, true)
+	wantProblems(t, problems, badProblem+localStays)
+	if want := []gitrepo.RefUpdate{{Ref: "refs/ringflow/ledger", Old: cA, New: cB}}; !slices.Equal(repo.updates, want) {
+		t.Errorf("updates %v, want %v", repo.updates, want)
+	}
+	if want := []string{"fast-forwarded the local ledger refs/ringflow/ledger a00000000000 -> b00000000000 (remote origin's), stopping before entry g00000000000, which does not decode"}; !slices.Equal(rep.Repaired, want) {
+		t.Errorf("repaired %q", rep.Repaired)
+	}
+
+	// ... and when the next entry is the one that does not decode, the
+	// copy does not move at all.
+	repo = newRepo()
+	repo.refs["refs/ringflow/ledger"] = cB
+	led.lag = ledger.Lag{Local: cB, Remote: cD, Behind: []ledger.Entry{okEntry(cD), badEntry(cG)}, Stop: &[]ledger.Entry{badEntry(cG)}[0]}
+	_, problems = runLedger(t, fl, repo, led, true)
+	wantProblems(t, problems, badProblem+localStays)
+	if len(repo.updates) != 0 {
+		t.Errorf("check --repair moved %v onto an entry that does not decode", repo.updates)
+	}
+}
+
+// Without a remote too, an entry that does not decode is named, once; a
+// ledger that cannot be read is a problem, not the end of the check.
+func TestCheckLedgerUndecodable(t *testing.T) {
+	fl, repo := healthy("")
+	cG := commit("g")
+	led := &fakeLedger{entries: []ledger.Entry{okEntry(cB), badEntry(cG), okEntry(cA)}}
+	_, problems := runLedger(t, fl, repo, led, true)
+	wantProblems(t, problems, badProblem)
+	led.readErr = errors.New("ref refs/ringflow/ledger: x is a blob, not a commit")
+	rep, problems := runLedger(t, fl, repo, led, false)
+	wantProblems(t, problems, "the ledger could not be read: ref refs/ringflow/ledger: x is a blob, not a commit")
+	if rep == nil || rep.Hosts != 3 {
+		t.Errorf("the rest of the check did not run: %+v", rep)
+	}
 }
 
 func TestCheckUnpushedEvidence(t *testing.T) {
@@ -341,10 +426,11 @@ func TestCheckUnpushedEvidence(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	note := func(hosts map[string]evidence.Host) []byte { return (&evidence.Note{Hosts: hosts}).Encode() }
 	green := func(at time.Time) evidence.Host { return evidence.Host{Status: evidence.Green, Time: at} }
-	repo.refs[evidence.Ref] = "local-notes"
+	// (the fake's history is the order of names: "z" is no ancestor of "r")
+	repo.refs[evidence.Ref] = "zlocal-notes"
 	repo.refs[fl.Settings().EvidenceTracking] = "remote-notes"
 	repo.notes = map[string]map[string]string{
-		"local-notes":  {cA: "la", cB: "lb", cC: "lc"},
+		"zlocal-notes": {cA: "la", cB: "lb", cC: "lc"},
 		"remote-notes": {cA: "ra", cB: "lb"},
 	}
 	repo.blobs = map[string][]byte{
@@ -353,15 +439,53 @@ func TestCheckUnpushedEvidence(t *testing.T) {
 		"lb": note(map[string]evidence.Host{"x": green(t0)}),
 		"lc": []byte("not ringflow's"),
 	}
+	// The note that is not ringflow's is named, never pushed.
+	lc := "the evidence note on c00000000000 in refs/notes/ringflow/evidence (here) is not ringflow's evidence (not valid JSON: invalid character 'o' in literal null (expecting 'u') at byte 2): it counts as no evidence (ringflow build c00000000000 builds the commit's hosts again and replaces it; the old note stays in the notes history)"
 	_, problems := run(t, fl, repo, fakeProcs{}, false)
-	wantProblems(t, problems, "evidence for a00000000000 recorded here was never pushed to remote origin (a build cut short before its push): web-1 (ringflow check --repair pushes it)")
+	wantProblems(t, problems, "evidence for a00000000000 recorded here was never pushed to remote origin (a build cut short before its push): web-1 (the next ringflow command, or ringflow check --repair, pushes it)", lc)
 	rep, problems := run(t, fl, repo, fakeProcs{}, true)
-	wantProblems(t, problems)
+	wantProblems(t, problems, lc)
 	if got := fl.recorded[cA]; len(fl.recorded) != 1 || len(got) != 1 || !got["web-1"].Time.Equal(t0.Add(time.Hour)) {
 		t.Errorf("recorded %v", fl.recorded)
 	}
 	if want := []string{"pushed the evidence for a00000000000 recorded here to remote origin: web-1"}; !slices.Equal(rep.Repaired, want) {
 		t.Errorf("repaired %q", rep.Repaired)
+	}
+}
+
+// Finding 5 of issue 14: every evidence note that is not ringflow's is a
+// problem naming the commit, the notes ref, where it is (here, on the
+// remote, both) and the build that replaces it; --repair leaves it to that
+// build. Notes that are ringflow's are no problem.
+func TestCheckMalformedNotes(t *testing.T) {
+	fl, repo := healthy("origin")
+	good := (&evidence.Note{Hosts: map[string]evidence.Host{"lab-1": {Status: evidence.Green, Drv: "/nix/store/x.drv", Out: "/nix/store/x"}}}).Encode()
+	repo.refs[evidence.Ref] = "local-notes"
+	repo.refs[fl.Settings().EvidenceTracking] = "remote-notes"
+	repo.notes = map[string]map[string]string{
+		"local-notes":  {cA: "good", cB: "cut"},
+		"remote-notes": {cA: "good", cB: "cut", cC: "other"},
+	}
+	repo.blobs = map[string][]byte{
+		"good":  good,
+		"cut":   good[:len(good)/2],
+		"other": []byte(`{"commit":"` + cA + `","hosts":{}}`),
+	}
+	want := []string{
+		"the evidence note on b00000000000 in refs/notes/ringflow/evidence (here and on remote origin) is not ringflow's evidence (cut short: unexpected end of JSON input): it counts as no evidence (ringflow build b00000000000 builds the commit's hosts again and replaces it; the old note stays in the notes history)",
+		"the evidence note on c00000000000 in refs/notes/ringflow/evidence (on remote origin) is not ringflow's evidence (it is the evidence of " + cA + ", not of this commit): it counts as no evidence (ringflow build c00000000000 builds the commit's hosts again and replaces it; the old note stays in the notes history)",
+	}
+	for _, repair := range []bool{false, true} {
+		rep, problems := run(t, fl, repo, fakeProcs{}, repair)
+		wantProblems(t, problems, want...)
+		if len(rep.Repaired) != 0 || len(fl.recorded) != 0 {
+			t.Errorf("repair %v: repaired %q, recorded %v; want nothing", repair, rep.Repaired, fl.recorded)
+		}
+	}
+	repo.blobs["cut"], repo.blobs["other"] = good, good
+	repo.notes["remote-notes"][cC] = "good"
+	if _, problems := run(t, fl, repo, fakeProcs{}, false); len(problems) != 0 {
+		t.Errorf("notes all ringflow's: problems %q", problems)
 	}
 }
 

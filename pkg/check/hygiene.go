@@ -3,7 +3,6 @@ package check
 import (
 	"context"
 	"fmt"
-	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -254,28 +253,7 @@ func (c *checker) afterSync(ctx context.Context, restore []gitrepo.BrokenRef) []
 	if c.s.Remote == "" {
 		return items
 	}
-	items = append(items, c.unpushedEvidence()...)
-	local, lok, lerr := c.repo.Ref("refs/ringflow/ledger")
-	remote, rok, rerr := c.repo.Ref(c.s.LedgerTracking)
-	if lerr != nil || rerr != nil || !lok || !rok || local == remote {
-		return items
-	}
-	if behind, err := c.repo.IsAncestor(local, remote); err != nil || !behind {
-		return items // local-only entries are the operator's: kept
-	}
-	n, _ := c.repo.CountBetween(local, remote)
-	items = append(items, hygiene{
-		problem: fmt.Sprintf("the local ledger refs/ringflow/ledger (%s) is %d entr%s behind remote %s's (%s): a run stopped between its push and the local copy (ringflow check --repair fast-forwards it)",
-			ring.Short(local), n, plural(n, "y", "ies"), c.s.Remote, ring.Short(remote)),
-		fix: func(ctx context.Context) (string, error) {
-			err := c.repo.UpdateRefs(ctx, []gitrepo.RefUpdate{{Ref: "refs/ringflow/ledger", Old: local, New: remote}}, "ringflow: check --repair: follow the remote's ledger")
-			if err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("fast-forwarded the local ledger refs/ringflow/ledger %s -> %s (remote %s's)", ring.Short(local), ring.Short(remote), c.s.Remote), nil
-		},
-	})
-	return items
+	return append(items, c.unpushedEvidence()...)
 }
 
 // unpushedEvidence finds build results recorded here that the remote's
@@ -284,75 +262,25 @@ func (c *checker) afterSync(ctx context.Context, restore []gitrepo.BrokenRef) []
 // note and never record them again, so without this the remote — and
 // every other machine — would never see them.
 func (c *checker) unpushedEvidence() []hygiene {
-	localTip, lok, lerr := c.repo.Ref(evidence.Ref)
-	remoteTip, _, rerr := c.repo.Ref(c.s.EvidenceTracking)
-	if lerr != nil || rerr != nil || !lok || localTip == remoteTip {
+	todo, err := evidence.UnpushedIn(c.repo, evidence.Ref, c.s.EvidenceTracking)
+	if err != nil || len(todo) == 0 {
 		return nil
 	}
-	local, err := c.repo.Notes(localTip)
-	if err != nil {
-		return nil
-	}
-	remote, err := c.repo.Notes(remoteTip)
-	if err != nil {
-		return nil
-	}
-	type missing struct {
-		commit string
-		hosts  map[string]evidence.Host
-	}
-	var todo []missing
-	for commit, blob := range local {
-		if remote[commit] == blob {
-			continue
-		}
-		ln, err := c.noteFromBlob(commit, blob)
-		if err != nil {
-			continue // not ringflow's: not ours to push
-		}
-		rn := &evidence.Note{Hosts: map[string]evidence.Host{}}
-		if rb, ok := remote[commit]; ok {
-			if rn, err = c.noteFromBlob(commit, rb); err != nil {
-				continue
-			}
-		}
-		m := missing{commit: commit, hosts: map[string]evidence.Host{}}
-		for h, e := range ln.Hosts {
-			if r, ok := rn.Hosts[h]; !ok || e.Time.After(r.Time) {
-				m.hosts[h] = e
-			}
-		}
-		if len(m.hosts) > 0 {
-			todo = append(todo, m)
-		}
-	}
-	if len(todo) == 0 {
-		return nil
-	}
-	slices.SortFunc(todo, func(a, b missing) int { return strings.Compare(a.commit, b.commit) })
 	var items []hygiene
 	for _, m := range todo {
-		names := slices.Sorted(maps.Keys(m.hosts))
+		names := m.Names()
 		items = append(items, hygiene{
-			problem: fmt.Sprintf("evidence for %s recorded here was never pushed to remote %s (a build cut short before its push): %s (ringflow check --repair pushes it)",
-				ring.Short(m.commit), c.s.Remote, strings.Join(names, ", ")),
+			problem: fmt.Sprintf("evidence for %s recorded here was never pushed to remote %s (a build cut short before its push): %s (the next ringflow command, or ringflow check --repair, pushes it)",
+				ring.Short(m.Commit), c.s.Remote, strings.Join(names, ", ")),
 			fix: func(ctx context.Context) (string, error) {
-				if err := c.fl.RecordEvidence(ctx, m.commit, m.hosts); err != nil {
+				if err := c.fl.RecordEvidence(ctx, m.Commit, m.Hosts); err != nil {
 					return "", err
 				}
-				return fmt.Sprintf("pushed the evidence for %s recorded here to remote %s: %s", ring.Short(m.commit), c.s.Remote, strings.Join(names, ", ")), nil
+				return fmt.Sprintf("pushed the evidence for %s recorded here to remote %s: %s", ring.Short(m.Commit), c.s.Remote, strings.Join(names, ", ")), nil
 			},
 		})
 	}
 	return items
-}
-
-func (c *checker) noteFromBlob(commit, blob string) (*evidence.Note, error) {
-	data, err := c.repo.NoteBlob(blob)
-	if err != nil {
-		return nil, err
-	}
-	return evidence.Decode(commit, data)
 }
 
 func plural(n int, one, many string) string {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ringflow/ringflow/pkg/adopt"
+
 	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/check"
 	"github.com/ringflow/ringflow/pkg/cmd/factory"
@@ -95,6 +97,7 @@ func ExitCode(err error) int {
 		cfgErr  *config.Error
 		member  *membership.Error
 		refused *ring.GateRefusedError
+		adoptNo *adopt.RefusedError
 		checked *check.CheckError
 		noRings *fleet.NoRingsError
 		noRing  *fleet.UnknownRingError
@@ -108,7 +111,7 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
-	case errors.As(err, &refused):
+	case errors.As(err, &refused), errors.As(err, &adoptNo):
 		return ExitGateRefused
 	case errors.As(err, &red):
 		return ExitBuildRed

@@ -32,6 +32,10 @@ type Globals struct {
 	NoColor       bool
 	RemoteTimeout time.Duration  // limit of one fetch or push
 	Flags         *pflag.FlagSet // the persistent flag set: --config, --repo, --remote feed the config
+
+	// NoHeal: the command must not finish what an earlier run left
+	// (fleet.Fleet.NoHeal): check (annotated NoHealing) and dry runs.
+	NoHeal bool
 }
 
 // JSON says whether -o json was asked for.
@@ -47,4 +51,29 @@ func JSONCapable(cmd *cobra.Command) *cobra.Command {
 	}
 	cmd.Annotations[AnnotationJSON] = "true"
 	return cmd
+}
+
+// AnnotationNoHeal marks a command whose fetch must not heal what an
+// earlier run left (check, which names it instead).
+const AnnotationNoHeal = "ringflow/no-heal"
+
+// NoHealing marks cmd as one that does not heal.
+func NoHealing(cmd *cobra.Command) *cobra.Command {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[AnnotationNoHeal] = "true"
+	return cmd
+}
+
+// HealsFor says whether cmd, with the flags it was given, may heal: not
+// when annotated NoHealing, nor with --dry-run.
+func HealsFor(cmd *cobra.Command) bool {
+	if cmd.Annotations[AnnotationNoHeal] == "true" {
+		return false
+	}
+	if d := cmd.Flags().Lookup("dry-run"); d != nil && d.Value.String() == "true" {
+		return false
+	}
+	return true
 }

@@ -82,7 +82,19 @@ type Build struct {
 	// EvalMemory is the resident memory (bytes) past which an evaluator
 	// process is replaced after its current host.
 	EvalMemory int64
+	// Timeout bounds each derivation's build (nix --timeout): a host whose
+	// toplevel, or a dependency of it, builds longer is red with phase
+	// timeout. 0 = ringflow sets no bound. DefaultBuildTimeout unless set.
+	Timeout time.Duration
+	// MaxSilent bounds how long a build may print nothing (nix
+	// --max-silent-time); 0 = ringflow sets no bound (the default).
+	MaxSilent time.Duration
 }
+
+// DefaultBuildTimeout is build.timeout when the config does not set it:
+// long enough for a NixOS toplevel built from scratch on a small machine,
+// short enough that a hanging build does not hold a night's cycle.
+const DefaultBuildTimeout = 2 * time.Hour
 
 // DefaultEvalMemory is build.eval-memory when the config does not set it:
 // nix-eval-jobs' default too.

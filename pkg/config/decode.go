@@ -17,7 +17,7 @@ import (
 var (
 	topKeys    = []string{"repo", "remote", "flake-dir", "dev", "branch-prefix", "rings", "update", "build", "gates"}
 	updateKeys = []string{"inputs", "author"}
-	buildKeys  = []string{"attribute", "jobs", "builders", "cache", "nix-args", "eval-workers", "eval-memory"}
+	buildKeys  = []string{"attribute", "jobs", "builders", "cache", "nix-args", "eval-workers", "eval-memory", "timeout", "max-silent"}
 	gatesKeys  = []string{"signed-by"}
 	ringKeys   = []string{"name", "hosts", "share", "soak", "auto", "verify", "verify-timeout", "freeze", "pin", "groups"}
 	groupKeys  = []string{"name", "hosts", "share", "pin"}
@@ -180,6 +180,16 @@ func (d *decoder) decode(settings map[string]any, needRings bool) *Config {
 				c.Build.EvalMemory = n
 			} else {
 				d.addf("build.eval-memory", "want a size of at least 64MiB such as 4GiB or 512MiB, got %s", show(v))
+			}
+		}
+		if v, ok := m["timeout"]; ok {
+			if b, ok := d.bound("build.timeout", v); ok {
+				c.Build.Timeout = b
+			}
+		}
+		if v, ok := m["max-silent"]; ok {
+			if b, ok := d.bound("build.max-silent", v); ok {
+				c.Build.MaxSilent = b
 			}
 		}
 	}

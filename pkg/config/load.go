@@ -47,7 +47,7 @@ var scalarKeys = []string{
 	"repo", "remote", "flake-dir", "dev", "branch-prefix",
 	"update.inputs", "update.author",
 	"build.attribute", "build.jobs", "build.builders", "build.cache", "build.nix-args",
-	"build.eval-workers", "build.eval-memory",
+	"build.eval-workers", "build.eval-memory", "build.timeout", "build.max-silent",
 	"gates.signed-by",
 }
 
@@ -70,7 +70,8 @@ func Default() *Config {
 		FlakeDir: ".",
 		Dev:      "dev",
 		Update:   Update{Author: "ringflow <ringflow@localhost>"},
-		Build:    Build{Attribute: "config.system.build.toplevel", Jobs: "auto", EvalMemory: DefaultEvalMemory},
+		Build: Build{Attribute: "config.system.build.toplevel", Jobs: "auto", EvalMemory: DefaultEvalMemory,
+			Timeout: DefaultBuildTimeout},
 	}
 }
 

@@ -122,7 +122,7 @@ func TestLoadSpecExample(t *testing.T) {
 			}},
 		},
 		Update: Update{Author: "ringflow <ringflow@localhost>"},
-		Build:  Build{Attribute: "config.system.build.toplevel", Jobs: "auto", EvalMemory: DefaultEvalMemory},
+		Build:  Build{Attribute: "config.system.build.toplevel", Jobs: "auto", EvalMemory: DefaultEvalMemory, Timeout: DefaultBuildTimeout},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load:\ngot  %+v\nwant %+v", got, want)
@@ -207,7 +207,7 @@ gates:
 		Attribute: "config.system.build.toplevel", Jobs: "8",
 		Builders: "ssh://builder x86_64-linux", Cache: "s3://cache?region=eu-west-1",
 		NixArgs:     []string{"--option", "cores", "4"},
-		EvalWorkers: 3, EvalMemory: 1536 << 20,
+		EvalWorkers: 3, EvalMemory: 1536 << 20, Timeout: DefaultBuildTimeout,
 	}
 	if !reflect.DeepEqual(c.Build, wantBuild) {
 		t.Errorf("build = %+v", c.Build)
@@ -262,7 +262,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown update key", ok + "update: {input: [x]}\n", "update.input", "unknown key (did you mean inputs?)", false},
 		{"unknown build key", ok + "build: {nixargs: []}\n", "build.nixargs", "unknown key (did you mean nix-args?)", false},
 		{"unknown gates key", ok + "gates: {signed: x}\n", "gates.signed", "unknown key", false},
-		{"section not a mapping", ok + "build: 3\n", "build", "want a mapping of attribute, jobs, builders, cache, nix-args, eval-workers, eval-memory, got 3", false},
+		{"section not a mapping", ok + "build: 3\n", "build", "want a mapping of attribute, jobs, builders, cache, nix-args, eval-workers, eval-memory, timeout, max-silent, got 3", false},
 		{"string key not a string", ok + "repo: 3\n", "repo", "want a string, got 3", false},
 		{"remote not a string", ok + "remote: [a]\n", "remote", "want a string, got a list", false},
 		{"auto not a bool", "rings: [{name: a, hosts: [x], auto: yes}]\n", "rings[0].auto", `want true or false, got "yes"`, false},

@@ -76,6 +76,8 @@ build:
   nix-args: []          # extra arguments for every nix call
   eval-workers: auto    # evaluator processes at once: auto (one per core) or a number
   eval-memory: 4GiB     # an evaluator past this much memory is replaced after its current host
+  timeout: 2h           # nix --timeout: a build of a host's toplevel (or of a dependency) running longer is stopped, the host red; none = no bound
+  max-silent: none      # nix --max-silent-time: a build printing nothing for this long is stopped, e.g. 30m
 gates:
   signed-by: ""         # armored OpenPGP keyring: candidates must be signed by one of its keys
 `, strconv.Quote(def.Update.Author), def.Build.Attribute, def.Build.Jobs)

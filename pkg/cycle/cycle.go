@@ -35,9 +35,10 @@ type Ring struct {
 	Auto bool // the cycle may promote it unattended
 }
 
-// Locker takes the repository's cycle lock (gitrepo.Repo.Lock).
+// Locker takes the repository's cycle lock (gitrepo.Repo.LockContext); a
+// wait ends when ctx is done.
 type Locker interface {
-	Lock(name string, wait bool) (unlock func(), err error)
+	LockContext(ctx context.Context, name string, wait bool) (unlock func(), err error)
 }
 
 // Cycle runs nights on one repository.
@@ -50,7 +51,10 @@ type Cycle struct {
 
 // Options configures one night.
 type Options struct {
-	Wait     bool // wait for a running cycle instead of leaving
+	Wait bool // wait for a running cycle instead of leaving
+	// OnWait, when set, hears that Wait waits for a running cycle, and
+	// what holds it, before the wait begins.
+	OnWait   func(holder string)
 	Progress func(build.Event)
 }
 
@@ -105,11 +109,7 @@ func (e *RunningError) Unwrap() error { return e.Locked }
 // time per repository: a second one leaves with a *RunningError, or waits.
 func (c *Cycle) Run(ctx context.Context, o Options) (*Report, error) {
 	start := c.Now()
-	unlock, err := c.Lock.Lock("cycle", o.Wait)
-	var locked *gitrepo.LockedError
-	if errors.As(err, &locked) {
-		return nil, &RunningError{Locked: locked}
-	}
+	unlock, err := c.lock(ctx, o)
 	if err != nil {
 		return nil, err
 	}

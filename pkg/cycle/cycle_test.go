@@ -48,12 +48,23 @@ func (s *fakeSteps) Promote(_ context.Context, name string) (*promote.Promotion,
 	return p, nil
 }
 
-type fakeLock struct{ held, released bool }
+// fakeLock is the cycle lock. held: another cycle holds it; a wait then
+// lasts until ctx is done, or, with freed, until the holder lets go.
+type fakeLock struct {
+	held, freed, released bool
+	waited                bool
+}
 
-func (l *fakeLock) Lock(string, bool) (func(), error) {
-	if l.held {
+func (l *fakeLock) LockContext(ctx context.Context, _ string, wait bool) (func(), error) {
+	if l.held && !wait {
 		return nil, &gitrepo.LockedError{Holder: "pid 42"}
 	}
+	if l.held && !l.freed {
+		l.waited = true
+		<-ctx.Done()
+		return nil, &gitrepo.LockWaitError{Name: "cycle", Holder: "pid 42", Err: ctx.Err()}
+	}
+	l.waited = l.held
 	return func() { l.released = true }, nil
 }
 

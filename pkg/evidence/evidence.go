@@ -7,6 +7,7 @@ package evidence
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -26,18 +27,24 @@ const (
 const (
 	PhaseEval  = "eval"
 	PhaseBuild = "build"
+	// PhaseTimeout: nix stopped its build, or a dependency's, at
+	// build.timeout or build.max-silent.
+	PhaseTimeout = "timeout"
 )
 
 // Note is the evidence of one commit.
 type Note struct {
 	Commit string          `json:"commit"`
 	Hosts  map[string]Host `json:"hosts"`
+	// Malformed are the notes on the commit that are not ringflow's
+	// evidence (Store.Get): they count as no evidence.
+	Malformed []Malformed `json:"-"`
 }
 
 // Host is the result of test-building one host at the note's commit.
 type Host struct {
 	Status  string  `json:"status"`        // green or red
-	Phase   string  `json:"phase"`         // eval or build: how far it got
+	Phase   string  `json:"phase"`         // eval, build or timeout: how far it got
 	Drv     string  `json:"drv,omitempty"` // the derivation, when evaluation succeeded
 	Out     string  `json:"out,omitempty"` // its output path
 	Seconds float64 `json:"seconds"`       // evaluation plus build time spent here
@@ -56,29 +63,45 @@ type Host struct {
 }
 
 // Decode reads a note; an empty or missing note is an empty Note. A note
-// that is not ringflow's JSON is an error naming the commit.
+// that is not ringflow's JSON is a *MalformedError naming the commit.
 func Decode(commit string, data []byte) (*Note, error) {
 	n := &Note{Commit: commit, Hosts: map[string]Host{}}
 	if len(data) == 0 {
 		return n, nil
 	}
 	if err := json.Unmarshal(data, n); err != nil {
-		return nil, fmt.Errorf("evidence: note on %s is not ringflow evidence: %w", commit, err)
+		return nil, &MalformedError{Commit: commit, Reason: jsonFault(err)}
 	}
 	// A note copied from another commit says nothing about this one.
 	if n.Commit != "" && n.Commit != commit {
-		return nil, fmt.Errorf("evidence: note on %s is the evidence of %s, not of this commit", commit, n.Commit)
+		return nil, &MalformedError{Commit: commit, Reason: "it is the evidence of " + n.Commit + ", not of this commit"}
 	}
 	if n.Hosts == nil {
 		n.Hosts = map[string]Host{}
 	}
-	for name, h := range n.Hosts {
-		if h.Status != Green && h.Status != Red {
-			return nil, fmt.Errorf("evidence: note on %s: host %q has status %q, want green or red", commit, name, h.Status)
+	for _, name := range n.Names() {
+		if h := n.Hosts[name]; h.Status != Green && h.Status != Red {
+			return nil, &MalformedError{Commit: commit, Reason: fmt.Sprintf("host %q has status %q, want green or red", name, h.Status)}
 		}
 	}
 	n.Commit = commit
 	return n, nil
+}
+
+// jsonFault says what is wrong with a note's JSON, where the decoder can
+// tell.
+func jsonFault(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn) && syn.Error() == "unexpected end of JSON input":
+		return "cut short: unexpected end of JSON input"
+	case errors.As(err, &syn):
+		return fmt.Sprintf("not valid JSON: %v at byte %d", syn, syn.Offset)
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Sprintf("%s is a JSON %s, not ringflow's %s", typ.Field, typ.Value, typ.Type)
+	}
+	return "not ringflow's JSON: " + err.Error()
 }
 
 // Encode renders a note as indented JSON, hosts in name order.
@@ -118,14 +141,16 @@ type Tally struct {
 	Missing int `json:"missing"`
 }
 
-// Tally counts hosts by their status in n (missing when n has none).
+// Tally counts hosts by their status in n (missing when n has none). A
+// green entry without its drv and out path counts as missing: nothing
+// shows it was built (see Host.HasPaths).
 func (n *Note) Tally(hosts []string) Tally {
 	var t Tally
 	for _, h := range hosts {
-		switch n.Hosts[h].Status {
-		case Green:
+		switch e := n.Hosts[h]; {
+		case e.Status == Green && e.HasPaths():
 			t.Green++
-		case Red:
+		case e.Status == Red:
 			t.Red++
 		default:
 			t.Missing++

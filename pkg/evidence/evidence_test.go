@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,19 +22,22 @@ func TestDecodeAndMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.Merge(&Note{Hosts: map[string]Host{
-		"a": {Status: Green, Phase: PhaseBuild, Time: t0.Add(time.Hour)}, // newer: wins
-		"b": {Status: Green, Time: t0},
+		"a": {Status: Green, Phase: PhaseBuild, Drv: "/nix/store/a.drv", Out: "/nix/store/a", Time: t0.Add(time.Hour)}, // newer: wins
+		"b": {Status: Green, Drv: "/nix/store/b.drv", Out: "/nix/store/b", Time: t0},
+		"d": {Status: Green, Time: t0}, // no drv/out path: counts as unbuilt
 	}})
 	n.Merge(&Note{Hosts: map[string]Host{"b": {Status: Red, Time: t0.Add(-time.Hour)}}}) // older: loses
 	if n.Hosts["a"].Status != Green || n.Hosts["b"].Status != Green {
 		t.Errorf("merged = %+v", n.Hosts)
 	}
-	if got := n.Tally([]string{"a", "b", "c"}); got != (Tally{Green: 2, Missing: 1}) {
+	if got := n.Tally([]string{"a", "b", "c", "d"}); got != (Tally{Green: 2, Missing: 2}) {
 		t.Errorf("Tally = %+v", got)
 	}
-	for _, bad := range []string{`not json`, `{"hosts":{"a":{"status":"blue"}}}`} {
-		if _, err := Decode("c9", []byte(bad)); err == nil || !strings.Contains(err.Error(), "c9") {
-			t.Errorf("Decode(%q): err = %v, want one naming the commit", bad, err)
+	for _, bad := range []string{`not json`, `{"hosts":{"a":{"status":"blue"}}}`, `{"commit":"c9","hosts":{"a":{"sta`, `{"commit":"c8","hosts":{}}`} {
+		_, err := Decode("c9", []byte(bad))
+		var m *MalformedError
+		if !errors.As(err, &m) || m.Commit != "c9" || !strings.Contains(err.Error(), "c9") {
+			t.Errorf("Decode(%q): err = %v, want a *MalformedError naming the commit", bad, err)
 		}
 	}
 }
@@ -83,7 +87,7 @@ func TestRecordLocalAndRemote(t *testing.T) {
 	s := store(t, clone, "origin")
 	ctx := context.Background()
 	now := time.Now().UTC()
-	if err := s.Record(ctx, commit, map[string]Host{"web.example": {Status: Green, Drv: "/nix/store/x.drv", Time: now}}); err != nil {
+	if err := s.Record(ctx, commit, map[string]Host{"web.example": {Status: Green, Drv: "/nix/store/x.drv", Out: "/nix/store/x", Time: now}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Record(ctx, commit, map[string]Host{"db": {Status: Red, Phase: PhaseBuild, Time: now}}); err != nil {

@@ -48,17 +48,41 @@ func (s *Store) Fetch(ctx context.Context) error {
 }
 
 // Get returns the evidence of commit: the local note merged with the
-// remote's (as last fetched).
+// remote's (as last fetched). A note that is not ringflow's evidence counts
+// as none and is listed in the Note's Malformed, never an error: one bad
+// note must not stop a build, a promotion or a cycle.
 func (s *Store) Get(commit string) (*Note, error) {
 	n := &Note{Commit: commit, Hosts: map[string]Host{}}
 	for _, ref := range s.refs() {
 		other, err := s.noteIn(ref, commit)
+		var bad *MalformedError
+		if errors.As(err, &bad) {
+			if !hasReason(n.Malformed, bad.Reason) {
+				m := Malformed{Commit: commit, Reason: bad.Reason}
+				if ref != Ref {
+					m.Remote = s.Remote
+				}
+				n.Malformed = append(n.Malformed, m)
+			}
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
 		n.Merge(other)
 	}
 	return n, nil
+}
+
+// hasReason says whether one of ms already says why: the local notes ref
+// and the remote's copy mostly hold the same note.
+func hasReason(ms []Malformed, reason string) bool {
+	for _, m := range ms {
+		if m.Reason == reason {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Store) refs() []string {
@@ -108,6 +132,12 @@ func (s *Store) Record(ctx context.Context, commit string, hosts map[string]Host
 			return err
 		}
 		cur, err := s.noteIn(base, commit)
+		var bad *MalformedError
+		if errors.As(err, &bad) {
+			// Not ringflow's evidence: replaced by a new notes commit on
+			// top, so the old note stays in the notes ref's history.
+			cur, err = nil, nil
+		}
 		if err != nil {
 			return err
 		}
@@ -174,7 +204,7 @@ func (s *Store) GreenDrvs() (map[string]bool, error) {
 				continue // a foreign note says nothing about our builds
 			}
 			for _, h := range n.Hosts {
-				if h.Status == Green && h.Drv != "" {
+				if h.Status == Green && h.HasPaths() {
 					green[h.Drv] = true
 				}
 			}

@@ -36,9 +36,18 @@ type Fleet struct {
 	Actor string           // who the ledger says acted: user@host
 	Env   []string         // the environment verify hooks inherit
 
+	// NoHeal keeps the first fetch from finishing what an earlier run left
+	// (heal.go): for check, which names it instead, and for dry runs.
+	NoHeal bool
+	healed bool
+
 	// hostNames caches the host names of each commit evaluated this run:
 	// one commit is asked for by several steps of one operation.
 	hostNames map[string]hostNames
+
+	// recorded caches RecordedHeads for the ledger tip it was read at.
+	recorded    map[string]string
+	recordedTip string
 
 	synced bool
 	// ledgerTip is the ledger's tip as fetched together with the branches:

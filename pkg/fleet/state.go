@@ -41,7 +41,7 @@ func (f *Fleet) Sync(ctx context.Context) error {
 		return err
 	}
 	f.synced, f.ledgerTip, f.ledgerTipSet = true, tip, true
-	return nil
+	return f.heal(ctx)
 }
 
 // Refresh fetches again, even when this run already did: an operation
@@ -56,9 +56,9 @@ func (f *Fleet) Refresh(ctx context.Context) error {
 // one): "Ringflow-Carries: <dev commit>".
 const CarriesTrailer = "Ringflow-Carries"
 
-// carried returns the dev commit a branch head carries: the head itself,
+// Carried returns the dev commit a branch head carries: the head itself,
 // or the commit its Ringflow-Carries trailer names.
-func (f *Fleet) carried(head string) (string, error) {
+func (f *Fleet) Carried(head string) (string, error) {
 	ci, err := f.Repo.Commit(head)
 	if err != nil {
 		return "", err
@@ -134,6 +134,10 @@ func (f *Fleet) State(ctx context.Context) (*State, error) {
 	if st.DevCommit, err = f.BranchCommit(f.Config.Dev); err != nil {
 		return nil, err
 	}
+	recorded, err := f.RecordedHeads()
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range f.Config.Rings {
 		rs := RingState{Ring: r}
 		for _, g := range r.Groups {
@@ -141,9 +145,9 @@ func (f *Fleet) State(ctx context.Context) (*State, error) {
 			if err != nil {
 				return nil, err
 			}
-			gs := ring.GroupState{Group: GroupOf(g), Commit: head, Head: head}
+			gs := ring.GroupState{Group: GroupOf(g), Commit: head, Head: head, Recorded: recorded[g.Branch]}
 			if head != "" {
-				if gs.Commit, err = f.carried(head); err != nil {
+				if gs.Commit, err = f.Carried(head); err != nil {
 					return nil, err
 				}
 			}
@@ -157,6 +161,47 @@ func (f *Fleet) State(ctx context.Context) (*State, error) {
 		st.Rings = append(st.Rings, rs)
 	}
 	return st, nil
+}
+
+// RecordedHeads reads from the ledger where ringflow last put each group
+// branch: the newest entry that moved it (init, promote, rollback, adopt,
+// restore). A branch elsewhere moved outside ringflow (ring.DriftOf). Read
+// once per ledger tip: the ledger and the branches are fetched together.
+func (f *Fleet) RecordedHeads() (map[string]string, error) {
+	tip, err := f.Ledger.Tip()
+	if err != nil {
+		return nil, err
+	}
+	if f.recorded != nil && f.recordedTip == tip {
+		return f.recorded, nil
+	}
+	entries, err := f.Ledger.Entries(0)
+	if err != nil {
+		return nil, err
+	}
+	rec := map[string]string{}
+	for _, e := range entries { // newest first
+		for _, g := range e.Groups {
+			if _, seen := rec[g.Branch]; !seen && g.To != "" {
+				rec[g.Branch] = g.To
+			}
+		}
+	}
+	f.recorded, f.recordedTip = rec, tip
+	return rec, nil
+}
+
+// Drifts are the group branches moved outside ringflow, ring by ring.
+func (st *State) Drifts(a ring.Ancestry) ([]ring.Drift, error) {
+	var out []ring.Drift
+	for _, rs := range st.Rings {
+		ds, err := ring.Drifts(rs.Groups, a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ds...)
+	}
+	return out, nil
 }
 
 // GroupOf is a config group as the gates see it.

@@ -43,6 +43,11 @@ type Host struct {
 	Name      string `json:"name"`
 	EvalError string `json:"evalError,omitempty"` // evaluating the toplevel throws this message
 	BuildFail bool   `json:"buildFail,omitempty"` // building the toplevel exits 1
+	// BuildHang makes building the toplevel print a line, then sleep this
+	// many seconds before it goes on (a hanging build, for build.timeout
+	// and build.max-silent). It sleeps with /bin/sleep or /usr/bin/sleep
+	// (nix's sandbox off, as the tests run it) and spins where neither is.
+	BuildHang int `json:"buildHang,omitempty"`
 	// FailAssertion makes the toplevel's `assert hostAssertionHolds;` fail,
 	// as a NixOS assertion would.
 	FailAssertion bool `json:"failAssertion,omitempty"`
@@ -561,8 +566,8 @@ func checkHosts(hosts []Host) error {
 		if seen[h.Name] {
 			return fmt.Errorf("fleetgen: host %q is listed twice", h.Name)
 		}
-		if h.Work < 0 || h.Memory < 0 {
-			return fmt.Errorf("fleetgen: host %q: negative work %d or memory %d", h.Name, h.Work, h.Memory)
+		if h.Work < 0 || h.Memory < 0 || h.BuildHang < 0 {
+			return fmt.Errorf("fleetgen: host %q: negative work %d, memory %d or build hang %d", h.Name, h.Work, h.Memory, h.BuildHang)
 		}
 		seen[h.Name] = true
 	}

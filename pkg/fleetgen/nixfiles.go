@@ -62,6 +62,13 @@ let
   padding = builtins.concatStringsSep "" (builtins.genList (i: "0123456789") 20);
 
   builderScript = ''
+    if [ -n "$ringflowBuildHang" ]; then
+      printf 'host %s hangs for %s seconds\n' "$ringflowHost" "$ringflowBuildHang"
+      for s in /bin/sleep /usr/bin/sleep; do
+        if [ -x "$s" ]; then "$s" "$ringflowBuildHang"; break; fi
+      done
+      [ -x /bin/sleep ] || [ -x /usr/bin/sleep ] || while :; do :; done
+    fi
     if [ -n "$ringflowBuildFail" ]; then
       printf 'error: host %s failed to build\n' "$ringflowHost" >&2
       exit 1
@@ -82,6 +89,7 @@ let
         rf = user.ringflow or { };
         evalError = rf.evalError or null;
         buildFail = rf.buildFail or false;
+        buildHang = rf.buildHang or 0;
         hostAssertionHolds = !(rf.failAssertion or false);
         work = rf.work or 0;
         # Per-host evaluation work, for benchmarks.
@@ -108,6 +116,7 @@ let
             # Module values must therefore be JSON-serialisable.
             ringflowConfig = builtins.hashString "sha256" (builtins.toJSON user);
             ringflowBuildFail = if buildFail then "1" else "";
+            ringflowBuildHang = if buildHang == 0 then "" else toString buildHang;
           };
         config = merge user {
           networking.hostName = hostName;
@@ -147,6 +156,7 @@ func fleetFlake(nixpkgsURL, system string, subFlakes []string) string {
             ringflow = {
               evalError = h.evalError or null;
               buildFail = h.buildFail or false;
+              buildHang = h.buildHang or 0;
               failAssertion = h.failAssertion or false;
               work = h.work or 0;
               memory = h.memory or 0;

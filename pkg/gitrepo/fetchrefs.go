@@ -41,7 +41,7 @@ func (r *Repo) FetchRefs(ctx context.Context, remote string, specs []RefSpec) (e
 	defer r.invalidate()
 	// git's fetch reads every worktree's HEAD: not while a scratch worktree
 	// is half added or removed (those hold this lock exclusively).
-	unlock, err := r.lockShared("scratch")
+	unlock, err := r.lockShared(ctx, "scratch")
 	if err != nil {
 		return fmt.Errorf("gitrepo: fetch from %s: %w", label, err)
 	}

@@ -51,7 +51,7 @@ func (r *Repo) Scratch(ctx context.Context, commit string) (dir string, remove f
 	// Creating and pruning scratch worktrees is serialised across
 	// processes: a worktree being added looks prunable for a moment, and
 	// git trips over one half written.
-	unlock, err := r.lockScratch()
+	unlock, err := r.LockContext(ctx, "scratch", true)
 	if err != nil {
 		return "", nil, fmt.Errorf("gitrepo: scratch checkout of %s: %w", commit, err)
 	}
@@ -79,7 +79,7 @@ func (r *Repo) Scratch(ctx context.Context, commit string) (dir string, remove f
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		// git drops .git/worktrees with its last entry: not under an add.
-		unlock, err := r.lockScratch()
+		unlock, err := r.LockContext(cctx, "scratch", true)
 		if err != nil {
 			return fmt.Errorf("gitrepo: remove scratch checkout %s: %w", dir, err)
 		}

@@ -20,6 +20,8 @@ type Positions interface {
 	Sync(ctx context.Context) error
 	Branches() []string
 	BranchCommit(branch string) (string, error)
+	// RecordedHeads is where the ledger last recorded each group branch.
+	RecordedHeads() (map[string]string, error)
 }
 
 // LocalRefs reads local refs (*gitrepo.Repo).
@@ -46,6 +48,10 @@ type BranchCreation struct {
 	Branch string `json:"branch"`
 	Commit string `json:"commit"`
 	Remote bool   `json:"remote"` // created on the remote (else only locally)
+	// Restored: the ledger knows the branch (it was deleted outside
+	// ringflow), so it is created where the ledger last had it, never at
+	// HEAD: an unbuilt commit must not reach a ring that way.
+	Restored bool `json:"restored,omitempty"`
 }
 
 // CreateMissingBranches creates dev and every group branch that does not
@@ -54,6 +60,10 @@ type BranchCreation struct {
 // missing, at the remote's position when the remote already had it.
 func (in *Initializer) CreateMissingBranches(ctx context.Context, commit string, dryRun bool) ([]BranchCreation, error) {
 	if err := in.Positions.Sync(ctx); err != nil {
+		return nil, err
+	}
+	recorded, err := in.Positions.RecordedHeads()
+	if err != nil {
 		return nil, err
 	}
 	var created []BranchCreation
@@ -66,7 +76,11 @@ func (in *Initializer) CreateMissingBranches(ctx context.Context, commit string,
 				return nil, err
 			}
 			if rc == "" {
-				created = append(created, BranchCreation{Branch: b, Commit: commit, Remote: true})
+				bc := BranchCreation{Branch: b, Commit: commit, Remote: true}
+				if r := recorded[b]; r != "" {
+					bc.Commit, bc.Restored, at = r, true, r
+				}
+				created = append(created, bc)
 			} else {
 				at = rc
 			}
@@ -78,7 +92,11 @@ func (in *Initializer) CreateMissingBranches(ctx context.Context, commit string,
 		switch {
 		case ok:
 		case in.Remote == "":
-			created = append(created, BranchCreation{Branch: b, Commit: at})
+			bc := BranchCreation{Branch: b, Commit: at}
+			if r := recorded[b]; r != "" {
+				bc.Commit, bc.Restored = r, true
+			}
+			created = append(created, bc)
 		default:
 			local = append(local, refmove.Branch{Name: b, New: at})
 		}
@@ -98,24 +116,34 @@ func (in *Initializer) CreateMissingBranches(ctx context.Context, commit string,
 	return created, nil
 }
 
-// entries makes one init entry per ring that got a branch.
+// entries makes one init entry per ring that got a new branch, and one
+// restore entry per ring that got a deleted branch back.
 func (in *Initializer) entries(created []BranchCreation, commit string) []ledger.Entry {
 	var entries []ledger.Entry
 	for _, r := range in.Rings {
-		var groups []ledger.GroupMove
+		var fresh, restored []ledger.GroupMove
 		for _, g := range r.Groups {
 			for _, c := range created {
-				if c.Branch == g.Branch {
-					groups = append(groups, ledger.GroupMove{Group: g.Name, Branch: g.Branch, To: c.Commit})
+				switch {
+				case c.Branch != g.Branch:
+				case c.Restored:
+					restored = append(restored, ledger.GroupMove{Group: g.Name, Branch: g.Branch, To: c.Commit})
+				default:
+					fresh = append(fresh, ledger.GroupMove{Group: g.Name, Branch: g.Branch, To: c.Commit})
 				}
 			}
 		}
-		if len(groups) == 0 {
-			continue
+		if len(fresh) > 0 {
+			e := in.Lander.NewEntry(ledger.EventInit, r.Name)
+			e.To, e.Groups = commit, fresh
+			entries = append(entries, e)
 		}
-		e := in.Lander.NewEntry(ledger.EventInit, r.Name)
-		e.To, e.Groups = commit, groups
-		entries = append(entries, e)
+		if len(restored) > 0 {
+			e := in.Lander.NewEntry(ledger.EventRestore, r.Name)
+			e.To, e.Groups = restored[0].To, restored
+			e.Reason = "init: branch deleted outside ringflow, created again where the ledger had it"
+			entries = append(entries, e)
+		}
 	}
 	return entries
 }

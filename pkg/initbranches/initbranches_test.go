@@ -11,10 +11,13 @@ import (
 )
 
 type fakes struct {
-	remote map[string]string // branch -> commit, as fetched
-	local  map[string]string // refs/heads/<branch> -> commit
-	landed []fleet.Landing
+	remote   map[string]string // branch -> commit, as fetched
+	local    map[string]string // refs/heads/<branch> -> commit
+	recorded map[string]string // branch -> head the ledger last recorded
+	landed   []fleet.Landing
 }
+
+func (f *fakes) RecordedHeads() (map[string]string, error) { return f.recorded, nil }
 
 func (f *fakes) Sync(context.Context) error { return nil }
 func (f *fakes) Branches() []string         { return []string{"dev", "canary", "stable", "field"} }
@@ -83,5 +86,32 @@ func TestCreateMissingLocal(t *testing.T) {
 	created, err = in.CreateMissingBranches(context.Background(), "h", false)
 	if err != nil || len(created) != 0 || len(f.landed) != 1 || len(f.landed[0].Moves)+len(f.landed[0].Entries) != 0 {
 		t.Errorf("nothing missing: %+v, %v, landed %+v", created, err, f.landed)
+	}
+}
+
+// A branch the ledger knows, deleted outside ringflow, is created again
+// where the ledger last had it (a pinned group at its pin), never at HEAD,
+// and a restore entry says so; a branch the ledger never knew starts at
+// HEAD with an init entry.
+func TestCreateMissingRestoresWhatTheLedgerKnows(t *testing.T) {
+	f := &fakes{remote: map[string]string{"dev": "d", "canary": "c"}, local: map[string]string{"refs/heads/dev": "d", "refs/heads/canary": "c", "refs/heads/stable": "s0", "refs/heads/field": "p"},
+		recorded: map[string]string{"canary": "c", "stable": "s1", "field": "p"}}
+	in := &Initializer{Remote: "origin", Rings: rings, Positions: f, Local: f, Lander: f}
+	created, err := in.CreateMissingBranches(context.Background(), "h", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []BranchCreation{{Branch: "stable", Commit: "s1", Remote: true, Restored: true}, {Branch: "field", Commit: "p", Remote: true, Restored: true}}
+	if len(created) != 2 || created[0] != want[0] || created[1] != want[1] {
+		t.Fatalf("created = %+v, want %+v", created, want)
+	}
+	l := f.landed[0]
+	if len(l.Entries) != 1 || l.Entries[0].Event != ledger.EventRestore || l.Entries[0].Ring != "stable" || len(l.Entries[0].Groups) != 2 {
+		t.Errorf("entries = %+v, want one restore entry of stable's two groups", l.Entries)
+	}
+	for _, m := range l.Moves {
+		if m.To == "h" {
+			t.Errorf("move %+v puts a branch the ledger knows at HEAD", m)
+		}
 	}
 }

@@ -25,6 +25,8 @@ const (
 	EventPromote  = "promote"  // a ring took a candidate
 	EventRollback = "rollback" // a ring went back to a commit it held before
 	EventUpdate   = "update"   // dev took a lock refresh
+	EventAdopt    = "adopt"    // a ring's branches, moved outside ringflow, recorded where they stood
+	EventRestore  = "restore"  // a ring's branches, moved outside ringflow, put back where the ledger had them
 )
 
 // Entry is one record.
@@ -44,7 +46,34 @@ type Entry struct {
 	Reset     bool        `json:"reset,omitempty"`     // a rollback that rewound the branches
 
 	Commit string `json:"-"` // the ledger commit holding the entry, when read
+
+	// Undecodable is set, when read, on a ledger commit whose message is
+	// not an entry (no JSON, bad JSON, no event or time): it stays in the
+	// ledger, which is append-only, and every decision passes over it.
+	// Only Commit is set besides.
+	Undecodable *Undecodable `json:"-"`
 }
+
+// Undecodable is what is known of a ledger commit that holds no entry.
+type Undecodable struct {
+	Subject string    // the commit's first line
+	Author  string    // "Name <email>" of the commit
+	Time    time.Time // the commit's committer time
+	Err     *DecodeError
+}
+
+// DecodeError says a ledger commit's message is not an entry.
+type DecodeError struct {
+	Commit string
+	What   string // "has no JSON body", "is not JSON: …", "lacks its event or time"
+	Err    error  // the JSON error, if any
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("ledger: entry %s %s", ring.Short(e.Commit), e.What)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
 
 // GroupMove is one branch's movement within an entry.
 type GroupMove struct {
@@ -78,25 +107,25 @@ func subject(e Entry) string {
 }
 
 // Decode reads the entry in a ledger commit's message. A message that is
-// not an entry is an error naming the commit.
+// not an entry is a *DecodeError naming the commit.
 func Decode(commit, message string) (Entry, error) {
 	var e Entry
 	_, body, ok := strings.Cut(message, "\n\n")
 	if !ok {
-		return e, fmt.Errorf("ledger: entry %s has no JSON body", ring.Short(commit))
+		return e, &DecodeError{Commit: commit, What: "has no JSON body"}
 	}
 	if err := json.Unmarshal([]byte(body), &e); err != nil {
-		return e, fmt.Errorf("ledger: entry %s is not JSON: %w", ring.Short(commit), err)
+		return e, &DecodeError{Commit: commit, What: "is not JSON: " + err.Error(), Err: err}
 	}
 	if e.Event == "" || e.Time.IsZero() {
-		return e, fmt.Errorf("ledger: entry %s lacks its event or time", ring.Short(commit))
+		return e, &DecodeError{Commit: commit, What: "lacks its event or time"}
 	}
 	e.Commit = commit
 	return e, nil
 }
 
-// Reader reads the ledger, newest first (*Store); operations that only
-// read it take this.
+// Reader reads the ledger's decoded entries, newest first (*Store);
+// operations that only read it take this.
 type Reader interface {
 	Entries(max int) ([]Entry, error)
 }
@@ -131,36 +160,102 @@ func (s *Store) Prepare(e Entry, tip string) (string, error) {
 	return s.Repo.CommitTreeOf(tip, "", Message(e), s.Identity, e.Time)
 }
 
-// Entries reads the ledger newest first; max <= 0 reads all of it.
+// Entries reads the ledger's decoded entries, newest first: what every
+// decision (soak, rollback, where a ring last stood) reads, as an entry
+// that does not decode records nothing to act on. max <= 0 reads all of
+// them, else at most max.
 func (s *Store) Entries(max int) ([]Entry, error) {
+	all, err := s.Read(0)
+	if err != nil {
+		return nil, err
+	}
+	decoded := Decoded(all)
+	if max > 0 && len(decoded) > max {
+		decoded = decoded[:max]
+	}
+	return decoded, nil
+}
+
+// Read reads every commit of the ledger newest first, as history shows
+// it: one whose message is not an entry comes back with Undecodable set,
+// never as an error that stops the read. max <= 0 reads all of it.
+func (s *Store) Read(max int) ([]Entry, error) {
 	tip, err := s.Tip()
 	if err != nil || tip == "" {
 		return nil, err
 	}
-	log, err := s.Repo.Log("", tip, max)
+	return readLog(s.Repo, "", tip, max)
+}
+
+// logReader is what reading the ledger needs of a repository
+// (*gitrepo.Repo).
+type logReader interface {
+	Log(base, tip string, max int) ([]gitrepo.CommitInfo, error)
+}
+
+// readLog reads the ledger commits in base..tip, newest first.
+func readLog(r logReader, base, tip string, max int) ([]Entry, error) {
+	log, err := r.Log(base, tip, max)
 	if err != nil {
 		return nil, err
 	}
 	entries := make([]Entry, 0, len(log))
 	for _, c := range log {
-		msg := c.Subject
-		if c.Body != "" {
-			msg += "\n\n" + c.Body
-		}
-		e, err := Decode(c.Hash, msg)
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, e)
+		entries = append(entries, FromCommit(c))
 	}
 	return entries, nil
 }
 
+// FromCommit reads the entry a ledger commit holds, or says what it holds
+// instead (Undecodable).
+func FromCommit(c gitrepo.CommitInfo) Entry {
+	msg := c.Subject
+	if c.Body != "" {
+		msg += "\n\n" + c.Body
+	}
+	e, err := Decode(c.Hash, msg)
+	if err == nil {
+		return e
+	}
+	de, _ := err.(*DecodeError) // Decode fails with nothing else
+	author := c.Author
+	if c.AuthorEmail != "" {
+		author += " <" + c.AuthorEmail + ">"
+	}
+	return Entry{Commit: c.Hash, Undecodable: &Undecodable{Subject: c.Subject, Author: strings.TrimSpace(author), Time: c.Time, Err: de}}
+}
+
+// Decoded keeps, in order, the entries that decoded.
+func Decoded(entries []Entry) []Entry {
+	out := make([]Entry, 0, len(entries))
+	for _, e := range entries {
+		if e.Undecodable == nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Undecodables keeps, in order, the entries that did not decode.
+func Undecodables(entries []Entry) []Entry {
+	var out []Entry
+	for _, e := range entries {
+		if e.Undecodable != nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // OfRing keeps, in order, the entries of ring ringName; when ringName is
 // dev, the dev branch's name, dev's own entries (those of no ring) too.
+// An entry that did not decode belongs to no ring.
 func OfRing(entries []Entry, ringName, dev string) []Entry {
 	var out []Entry
 	for _, e := range entries {
+		if e.Undecodable != nil {
+			continue
+		}
 		if e.Ring == ringName || (ringName == dev && e.Ring == "") {
 			out = append(out, e)
 		}

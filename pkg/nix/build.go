@@ -27,6 +27,13 @@ type DrvOut struct {
 type RealiseOptions struct {
 	Jobs     string // "auto" or a number: --max-jobs; "" = nix's default
 	Builders string // --builders; "" = not passed, so nix.conf's builders apply
+	// Timeout and MaxSilent bound each derivation's build: --timeout (how
+	// long it may run) and --max-silent-time (how long it may print
+	// nothing), in whole seconds, rounded up; 0 = not passed, so nix.conf's
+	// timeout and max-silent-time apply (by default none). A build nix
+	// stops at one is a failed BuildResult whose TimedOut names the bound.
+	Timeout   time.Duration
+	MaxSilent time.Duration
 	// OnFinished, when set, hears of each top-level derivation whose build
 	// stopped, while nix still runs, from nix's log stream; whether it
 	// succeeded comes with OnBuilt once nix is done (Nix 2.8 reports a
@@ -46,6 +53,11 @@ type BuildResult struct {
 	// remote builder (build.builders) it went to, e.g. ssh-ng://builder;
 	// "" when nix did not build it in this run (its output was valid).
 	Builder string
+	// TimedOut is the bound nix stopped this build at, or the build of a
+	// dependency it needed (TimedOutDrv): LimitTimeout or LimitMaxSilent;
+	// "" when nothing it needed was stopped for time.
+	TimedOut    TimeLimit
+	TimedOutDrv string
 }
 
 // LocalBuilder is BuildResult.Builder of a build on this machine.
@@ -70,6 +82,9 @@ func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]B
 	}
 	if err := checkJobs(o.Jobs); err != nil {
 		return nil, err
+	}
+	if o.Timeout < 0 || o.MaxSilent < 0 {
+		return nil, fmt.Errorf("nix: realise: negative time bound (timeout %s, max-silent %s)", o.Timeout, o.MaxSilent)
 	}
 	for _, d := range drvs {
 		if !strings.HasSuffix(d.Drv, ".drv") || d.Out == "" {
@@ -144,6 +159,7 @@ func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]B
 		return nil, fmt.Errorf("nix: realise %d derivations: %w", len(drvs), ne)
 	}
 
+	stops := m.timeStops(drvs, valid, o)
 	results := make([]BuildResult, len(drvs))
 	for i, d := range drvs {
 		r := BuildResult{Drv: d.Drv, Out: d.Out, OK: valid[d.Out]}
@@ -151,6 +167,7 @@ func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]B
 		r.Builder = m.builder(d.Drv)
 		if !r.OK {
 			r.Err = n.failureText(ctx, m, d.Drv, runErr)
+			n.noteTimeStop(ctx, m, &r, stops)
 		}
 		results[i] = r
 	}
@@ -168,6 +185,12 @@ func realiseArgs(n *Nix, v Version, drvs []DrvOut, o RealiseOptions) []string {
 	}
 	if o.Builders != "" {
 		sub = append(sub, "--builders", o.Builders)
+	}
+	if o.Timeout > 0 {
+		sub = append(sub, "--timeout", wholeSeconds(o.Timeout))
+	}
+	if o.MaxSilent > 0 {
+		sub = append(sub, "--max-silent-time", wholeSeconds(o.MaxSilent))
 	}
 	for _, d := range drvs {
 		sub = append(sub, drvInstallable(v, d.Drv))
@@ -276,32 +299,10 @@ func (n *Nix) requisites(ctx context.Context, drv string) (map[string]bool, erro
 // or copied there. It asks `nix-store --check-validity --print-invalid`,
 // whose output is the same on every Nix version (`nix path-info --json`
 // changed shape in Nix 2.19), and which never builds: Nix before 2.15 would
-// build the outputs of a .drv given to `nix path-info`.
+// build the outputs of a .drv given to `nix path-info`. A path that is not
+// a store path at all (see IsStorePath) is invalid, without asking.
 func (n *Nix) ValidPaths(ctx context.Context, paths []string) (map[string]bool, error) {
-	valid := map[string]bool{}
-	var ask []string
-	for _, p := range paths {
-		if p == "" {
-			continue
-		}
-		if _, seen := valid[p]; !seen {
-			valid[p] = true
-			ask = append(ask, p)
-		}
-	}
-	for chunk := range slices.Chunk(ask, 1000) {
-		args := append([]string{"--check-validity", "--print-invalid"}, chunk...)
-		out, err := n.run(ctx, n.legacyBinary("nix-store"), args, nil)
-		if err != nil {
-			return nil, fmt.Errorf("nix: checking store paths: %w", err)
-		}
-		for _, l := range strings.Split(string(out), "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				valid[l] = false
-			}
-		}
-	}
-	return valid, nil
+	return n.validIn(ctx, "", paths)
 }
 
 // MissingDerivationsError is a realisation that could not start because
@@ -451,6 +452,7 @@ type logEvent struct {
 // buildMonitor follows nix build's internal-json log.
 type buildMonitor struct {
 	debug io.Writer
+	clock func() time.Time // when each line came; time.Now
 
 	finishedTop chan string // top-level derivations whose build stopped
 
@@ -461,6 +463,7 @@ type buildMonitor struct {
 	doneCount int64                // builds done so far, by their progress
 	failCount int64                // builds failed so far, by their progress
 	failedAt  map[string]time.Time // derivation → first build failure after its last log line
+	failures  []time.Time          // when each build failure nix counted came, in order
 	started   map[string]time.Time // derivation → when its build started
 	machine   map[string]string    // derivation → the remote builder it went to
 	told      map[string]bool      // top-level derivations sent on finishedTop
@@ -479,6 +482,7 @@ var drvPathRE = regexp.MustCompile(`/[^\s'"]*/[0-9a-df-np-sv-z]{32}-[^\s'"]+\.dr
 func newBuildMonitor(drvs []DrvOut, debug io.Writer) *buildMonitor {
 	m := &buildMonitor{
 		debug:       debug,
+		clock:       time.Now,
 		finishedTop: make(chan string, len(drvs)),
 		top:         map[string]DrvOut{},
 		acts:        map[uint64]string{},
@@ -514,7 +518,7 @@ func (m *buildMonitor) line(l string) {
 		m.text(l)
 		return
 	}
-	now := time.Now()
+	now := m.clock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch ev.Action {
@@ -575,6 +579,9 @@ func (m *buildMonitor) line(l string) {
 				m.doneCount = done
 			}
 			if len(ev.Fields) > 3 && json.Unmarshal(ev.Fields[3], &failed) == nil && failed > m.failCount {
+				for range min(failed-m.failCount, 1<<16) {
+					m.failures = append(m.failures, now)
+				}
 				m.failCount = failed
 				m.noteFailure(now)
 			}

@@ -110,7 +110,10 @@ type Ring struct {
 	SoakLeft time.Duration // how long the position must still sit before the next ring may take it
 	Frozen   *ring.Freeze  // nil when no freeze window holds the ring
 	Inputs   Inputs        // when Position.Hash is set
-	Groups   []Group
+	// Drifts are its branches moved outside ringflow: not where the
+	// ledger last recorded them.
+	Drifts []ring.Drift
+	Groups []Group
 }
 
 // Group is where one group of a ring stands.
@@ -169,6 +172,9 @@ type placement struct {
 func (rd *reading) ring(ctx context.Context, rs fleet.RingState, srcName, srcHead string) (Ring, error) {
 	rv := Ring{Name: rs.Ring.Name, Source: srcName, Err: rs.Err, Frozen: ring.FrozenAt(rs.Ring.Freeze, rd.now)}
 	var err error
+	if rv.Drifts, err = ring.Drifts(rs.Groups, rd.Commits); err != nil {
+		return rv, err
+	}
 	if rs.Position != "" {
 		if rv.Position, err = rd.commit(rs.Position); err != nil {
 			return rv, err

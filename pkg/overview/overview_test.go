@@ -71,13 +71,15 @@ func (f fakeHosts) Hosts(_ context.Context, commit string) ([]membership.Placeme
 	return f.at[commit], f.errs[commit]
 }
 
-// fakeEvidence holds each commit's hosts' statuses.
+// fakeEvidence holds each commit's hosts' statuses, each entry with its
+// drv and out path as ringflow records them (a green entry without them
+// counts as unbuilt).
 type fakeEvidence map[string]map[string]string
 
 func (f fakeEvidence) Get(commit string) (*evidence.Note, error) {
 	n := &evidence.Note{Commit: commit, Hosts: map[string]evidence.Host{}}
 	for h, s := range f[commit] {
-		n.Hosts[h] = evidence.Host{Status: s}
+		n.Hosts[h] = evidence.Host{Status: s, Drv: "/nix/store/" + h + ".drv", Out: "/nix/store/" + h}
 	}
 	return n, nil
 }

@@ -43,6 +43,12 @@ type EvidenceReader interface {
 	Get(commit string) (*evidence.Note, error)
 }
 
+// EvidenceVerifier tells which green entries do not count as built, and
+// why (*evidence.Verifier).
+type EvidenceVerifier interface {
+	Unverified(ctx context.Context, n *evidence.Note, hosts []string, evaluated map[string]evidence.Evaluated) (map[string]string, error)
+}
+
 // SignatureVerifier checks a commit's signature (*gitrepo.Repo).
 type SignatureVerifier interface {
 	VerifySignature(commit string, armoredKeyRing []byte) (gitrepo.Signer, error)
@@ -59,6 +65,7 @@ type Promoter struct {
 	Positions  Positions
 	Hosts      HostLister
 	Evidence   EvidenceReader
+	Verify     EvidenceVerifier
 	Ledger     ledger.Reader
 	Lander     fleet.Lander
 	Ancestry   ring.Ancestry
@@ -75,7 +82,7 @@ type Promoter struct {
 // New is the promoter of a fleet.
 func New(fl *fleet.Fleet) *Promoter {
 	return &Promoter{Rings: fl.Config.Rings, SignedBy: fl.Config.Gates.SignedBy,
-		Positions: fl, Hosts: fl, Evidence: fl.Evidence, Ledger: fl.Ledger, Lander: fl,
+		Positions: fl, Hosts: fl, Evidence: fl.Evidence, Verify: fl.EvidenceVerifier(), Ledger: fl.Ledger, Lander: fl,
 		Ancestry: fl.Repo, Signatures: fl.Repo, RunHook: hook.Run, Now: fl.Now, Env: fl.Env, Log: fl.Log, Fresh: fl}
 }
 
@@ -170,7 +177,11 @@ func (p *Promoter) Plan(ctx context.Context, o Options) (*Promotion, error) {
 		return nil, fmt.Errorf("ring %s has no branch to take a candidate from: run `ringflow init` or promote %s first", srcName, srcName)
 	}
 	rs := st.Rings[i]
-	req := &ring.Request{Ring: rs.Ring.Name, Source: srcName, SourceHead: srcHead, Candidate: candidate, Groups: rs.Groups}
+	req := &ring.Request{Ring: rs.Ring.Name, Source: srcName, SourceHead: srcHead, Candidate: candidate, Groups: rs.Groups,
+		Dev: st.Dev, DevHead: st.DevCommit}
+	if i > 0 {
+		req.SourceGroups = st.Rings[i-1].Groups
+	}
 	pr := &Promotion{From: rs.Position}
 	if moving(req) {
 		if pr.NoImpact, err = p.addEvidence(ctx, req, rs.Position); err != nil {
@@ -236,17 +247,26 @@ func (p *Promoter) addEvidence(ctx context.Context, req *ring.Request, position 
 		}
 	}
 	req.Evidence = map[string]ring.HostEvidence{}
-	noImpact = position != ""
 	for _, pl := range ps {
-		if !moves[pl.Group] {
-			continue
+		if moves[pl.Group] {
+			req.Hosts = append(req.Hosts, pl.Host)
 		}
-		req.Hosts = append(req.Hosts, pl.Host)
-		e, ok := note.Hosts[pl.Host]
+	}
+	// Only an entry that can be checked counts as built.
+	why, err := p.Verify.Unverified(ctx, note, req.Hosts, nil)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range note.Malformed {
+		req.EvidenceMalformed = append(req.EvidenceMalformed, m.String())
+	}
+	noImpact = position != ""
+	for _, h := range req.Hosts {
+		e, ok := note.Hosts[h]
 		if ok {
-			req.Evidence[pl.Host] = ring.HostEvidence{Status: e.Status, Phase: e.Phase}
+			req.Evidence[h] = ring.HostEvidence{Status: e.Status, Phase: e.Phase, Unverified: why[h]}
 		}
-		if b := before.Hosts[pl.Host]; !ok || e.Drv == "" || b.Drv != e.Drv {
+		if b := before.Hosts[h]; !ok || why[h] != "" || e.Drv == "" || b.Drv != e.Drv {
 			noImpact = false
 		}
 	}

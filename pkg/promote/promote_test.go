@@ -39,6 +39,28 @@ type fakes struct {
 	sigErr   error
 	now      time.Time
 	resolved map[string]string
+	stores   *fakeStores
+}
+
+// greenAt is a green entry of derivation drv-<name>, output out-<name>.
+func greenAt(name string) evidence.Host {
+	return evidence.Host{Status: "green", Drv: "/nix/store/drv-" + name + ".drv", Out: "/nix/store/out-" + name}
+}
+
+// fakeStores has the outputs of valid in this machine's store, and no
+// cache.
+type fakeStores struct{ valid map[string]bool }
+
+func (s *fakeStores) ValidPaths(_ context.Context, paths []string) (map[string]bool, error) {
+	v := map[string]bool{}
+	for _, p := range paths {
+		v[p] = s.valid[p]
+	}
+	return v, nil
+}
+
+func (s *fakeStores) ValidPathsIn(context.Context, string, []string) (map[string]bool, error) {
+	return nil, errors.New("no cache in these tests")
 }
 
 func (f *fakes) State(context.Context) (*fleet.State, error) { return f.state, nil }
@@ -90,13 +112,20 @@ func newFakes() (*fakes, *Promoter) {
 		hosts: []membership.Placement{{Host: "lab-1", Group: "canary", Ring: "canary"}, {Host: "web-1", Group: "stable", Ring: "stable"},
 			{Host: "sbc-1", Group: "field", Ring: "stable"}},
 		notes: map[string]*evidence.Note{
-			"b": {Commit: "b", Hosts: map[string]evidence.Host{"lab-1": {Status: "green", Drv: "drv-lab-b"}, "web-1": {Status: "green", Drv: "drv-web-b"}}},
-			"a": {Commit: "a", Hosts: map[string]evidence.Host{"web-1": {Status: "green", Drv: "drv-web-a"}}},
+			"b": {Commit: "b", Hosts: map[string]evidence.Host{"lab-1": greenAt("lab-b"), "web-1": greenAt("web-b")}},
+			"a": {Commit: "a", Hosts: map[string]evidence.Host{"web-1": greenAt("web-a")}},
 		},
 		// canary took b 30h ago: its soak is over.
 		entries: []ledger.Entry{{Event: "promote", Ring: "canary", To: "b", Time: now.Add(-30 * time.Hour)}},
 	}
+	f.stores = &fakeStores{valid: map[string]bool{}}
+	for _, n := range f.notes {
+		for _, h := range n.Hosts {
+			f.stores.valid[h.Out] = true
+		}
+	}
 	p := &Promoter{Rings: []config.Ring{canary, stable}, Positions: f, Hosts: f, Evidence: f, Ledger: f, Lander: f,
+		Verify:   &evidence.Verifier{Stores: f.stores},
 		Ancestry: chain("abcd"), Signatures: f, Now: func() time.Time { return now },
 		RunHook: func(_ context.Context, argv, base, env []string, _ time.Duration) (hook.Result, error) {
 			f.hookEnv = env
@@ -124,7 +153,7 @@ func TestPromoteMovesAndRecords(t *testing.T) {
 	}
 	e := f.landed[0].Entries[0]
 	if e.Event != ledger.EventPromote || e.Ring != "stable" || e.From != "a" || e.To != "b" || len(e.Skipped) != 0 ||
-		!slices.Equal(e.Gates, []string{"fast-forward", "order", "evidence", "soak", "pin", "signature", "verify"}) {
+		!slices.Equal(e.Gates, []string{"drift", "fast-forward", "order", "evidence", "soak", "pin", "signature", "verify"}) {
 		t.Errorf("entry = %+v", e)
 	}
 	// The verify hook of canary ran with canary's hosts at the candidate.
@@ -140,7 +169,7 @@ func TestPromoteMovesAndRecords(t *testing.T) {
 // a soak not over, a failing hook, an unknown signing key.
 func TestPromoteRefusals(t *testing.T) {
 	f, p := newFakes()
-	f.notes["b"].Hosts = map[string]evidence.Host{"lab-1": {Status: "green"}} // web-1 never built at b
+	f.notes["b"].Hosts = map[string]evidence.Host{"lab-1": greenAt("lab-b")} // web-1 never built at b
 	f.entries[0].Time = f.now.Add(-2 * time.Hour)
 	f.hookRes = hook.Result{ExitCode: 2, Output: "lab-1 down"}
 	f.sigErr = &gitrepo.UnknownKeyError{KeyID: "DEADBEEF"}
@@ -202,7 +231,7 @@ func TestPromoteForceSoakDryRunNothingToDo(t *testing.T) {
 // next ring's soak; an unknown ring names the rings there are.
 func TestPromoteNoImpactAndUnknownRing(t *testing.T) {
 	f, p := newFakes()
-	f.notes["d"] = &evidence.Note{Commit: "d", Hosts: map[string]evidence.Host{"lab-1": {Status: "green", Drv: "drv-lab-b"}}}
+	f.notes["d"] = &evidence.Note{Commit: "d", Hosts: map[string]evidence.Host{"lab-1": greenAt("lab-b")}}
 	pr, err := p.Run(context.Background(), Options{Ring: "canary"})
 	if err != nil || !pr.NoImpact || !f.landed[0].Entries[0].NoImpact {
 		t.Fatalf("promotion %+v, %v", pr, err)
@@ -210,5 +239,67 @@ func TestPromoteNoImpactAndUnknownRing(t *testing.T) {
 	_, err = p.Run(context.Background(), Options{Ring: "stabel"})
 	if err == nil || err.Error() != `unknown ring "stabel" (rings: canary, stable)` {
 		t.Errorf("unknown ring: %v", err)
+	}
+}
+
+// Finding 2 of issue 14: a hand-written note ({"status":"green"} per host)
+// and a note whose output is in no store count as unbuilt: the evidence
+// gate refuses naming each host, why, and the build to run; nothing lands.
+// An unchecked entry waives no soak either.
+func TestPromoteRefusesEvidenceThatCannotBeChecked(t *testing.T) {
+	f, p := newFakes()
+	f.notes["d"] = &evidence.Note{Commit: "d", Hosts: map[string]evidence.Host{"lab-1": {Status: "green"}}}
+	_, err := p.Run(context.Background(), Options{Ring: "canary"})
+	var refused *ring.GateRefusedError
+	if !errors.As(err, &refused) || len(refused.Refusals) != 1 || refused.Refusals[0].Gate != "evidence" {
+		t.Fatalf("hand-written note: err = %v", err)
+	}
+	if want := "evidence of lab-1 at d has no drv/out path, so it counts as unbuilt (run `ringflow build d --host lab-1`)"; refused.Refusals[0].Reason != want {
+		t.Errorf("hand-written note: %q, want %q", refused.Refusals[0].Reason, want)
+	}
+
+	// Its drv and out path as the real thing, but the output in no store.
+	f.notes["d"].Hosts["lab-1"] = greenAt("lab-d")
+	pr, err := p.Run(context.Background(), Options{Ring: "canary"})
+	want := "evidence of lab-1 at d has out path /nix/store/out-lab-d, which is in no store (not here, and build.cache is not set), so it counts as unbuilt (run `ringflow build d --host lab-1`)"
+	if !errors.As(err, &refused) || refused.Refusals[0].Reason != want || pr.NoImpact {
+		t.Errorf("out path in no store: err = %v\nwant %q", err, want)
+	}
+	if len(f.landed) != 0 {
+		t.Fatalf("landed %+v", f.landed)
+	}
+
+	// Built after all: it counts.
+	f.stores.valid["/nix/store/out-lab-d"] = true
+	if _, err := p.Run(context.Background(), Options{Ring: "canary"}); err != nil || len(f.landed) != 1 {
+		t.Errorf("output valid here: err %v, landed %d", err, len(f.landed))
+	}
+
+	// No impact is judged only on entries that count: the same drv as at
+	// canary's position, but no output anywhere.
+	f, p = newFakes()
+	e := greenAt("lab-b")
+	e.Out = "/nix/store/out-gone"
+	f.notes["d"] = &evidence.Note{Commit: "d", Hosts: map[string]evidence.Host{"lab-1": e}}
+	pr, _ = p.Plan(context.Background(), Options{Ring: "canary"})
+	if pr == nil || pr.NoImpact || !pr.Refused() {
+		t.Errorf("unchecked entry: promotion %+v, want refused and not no-impact", pr)
+	}
+}
+
+// Finding 5 of issue 14: a malformed note on the candidate is no error: it
+// counts as no evidence, and the refusal names it (exit 3, not 1).
+func TestPromoteMalformedNoteIsNoEvidence(t *testing.T) {
+	f, p := newFakes()
+	bad := evidence.Malformed{Commit: "d", Reason: "cut short: unexpected end of JSON input"}
+	f.notes["d"] = &evidence.Note{Commit: "d", Hosts: map[string]evidence.Host{}, Malformed: []evidence.Malformed{bad}}
+	_, err := p.Run(context.Background(), Options{Ring: "canary"})
+	var refused *ring.GateRefusedError
+	if !errors.As(err, &refused) || len(refused.Refusals) != 1 {
+		t.Fatalf("err = %v, want a refusal", err)
+	}
+	want := "not built at d: lab-1, as the evidence note on d in refs/notes/ringflow/evidence is not ringflow's evidence (cut short: unexpected end of JSON input) and counts as none (run `ringflow build d`)"
+	if got := refused.Refusals[0].Reason; got != want {
+		t.Errorf("reason = %q\nwant %q", got, want)
 	}
 }

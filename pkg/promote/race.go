@@ -77,7 +77,13 @@ func (e *LostRaceError) Error() string {
 			fmt.Fprintf(&b, " (%s)", e.By.Who())
 		}
 	}
-	fmt.Fprintf(&b, "; nothing of this promotion landed: run `ringflow promote %s` to decide again from where the rings now stand", e.Ring)
+	b.WriteString("; nothing of this promotion landed: ")
+	if e.Outside {
+		// The drift gate holds the ring until a person says which stands.
+		fmt.Fprintf(&b, "`ringflow restore %s` puts it back where the ledger has it, or `ringflow adopt %s --reason TEXT` records where it stands; then `ringflow promote %s`", e.Ring, e.Ring, e.Ring)
+	} else {
+		fmt.Fprintf(&b, "run `ringflow promote %s` to decide again from where the rings now stand", e.Ring)
+	}
 	return b.String()
 }
 

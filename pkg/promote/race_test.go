@@ -92,13 +92,16 @@ func TestPromoteLostRaceStillToDo(t *testing.T) {
 		{"ring moved elsewhere", func(f *fakes) {
 			f.state.Rings[1].Groups[0].Commit, f.state.Rings[1].Groups[0].Head = "c", "c"
 			f.entries = append([]ledger.Entry{entryBy("bob@lab", ledger.EventPromote, "stable", "stable", "a", "c", f.now)}, f.entries...)
-		}, []string{"branch stable moved from a to c (promote stable to c by bob@lab at 2026-12-07T12:00:00Z)"}},
+		}, []string{"branch stable moved from a to c (promote stable to c by bob@lab at 2026-12-07T12:00:00Z)",
+			"run `ringflow promote stable` to decide again from where the rings now stand"}},
 		{"only the ledger moved", func(f *fakes) {
 			f.entries = append([]ledger.Entry{entryBy("carol@ci", ledger.EventUpdate, "", "dev", "d", "e", f.now)}, f.entries...)
-		}, []string{"the ledger took another entry (update to e by carol@ci at 2026-12-07T12:00:00Z)"}},
+		}, []string{"the ledger took another entry (update to e by carol@ci at 2026-12-07T12:00:00Z)",
+			"run `ringflow promote stable` to decide again from where the rings now stand"}},
 		{"moved outside ringflow", func(f *fakes) {
 			f.state.Rings[1].Groups[0].Commit, f.state.Rings[1].Groups[0].Head = "b", "b"
-		}, []string{"branch stable moved from a to b (no ledger entry records it: it was moved outside ringflow)"}},
+		}, []string{"branch stable moved from a to b (no ledger entry records it: it was moved outside ringflow)",
+			"`ringflow restore stable` puts it back where the ledger has it, or `ringflow adopt stable --reason TEXT` records where it stands; then `ringflow promote stable`"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, p := newRacing()
@@ -109,8 +112,7 @@ func TestPromoteLostRaceStillToDo(t *testing.T) {
 				t.Fatalf("got %+v, %v; want a *LostRaceError", pr, err)
 			}
 			msg := err.Error()
-			for _, w := range append(tc.want, "promotion of stable to b lost a race on remote origin: while it was deciding, ",
-				"nothing of this promotion landed: run `ringflow promote stable` to decide again from where the rings now stand") {
+			for _, w := range append(tc.want, "promotion of stable to b lost a race on remote origin: while it was deciding, ", "nothing of this promotion landed: ") {
 				if !strings.Contains(msg, w) {
 					t.Errorf("message %q\nlacks %q", msg, w)
 				}

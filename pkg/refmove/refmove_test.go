@@ -170,3 +170,29 @@ func TestMoveLocal(t *testing.T) {
 		t.Errorf("err %q, want it to say %q", err, want)
 	}
 }
+
+// CatchUp moves only the local copy, only forward, only from where it
+// still is.
+func TestCatchUp(t *testing.T) {
+	r := &fakeRepo{chain: "wxyz", local: map[string]string{ledgerRef: "x"}, remote: map[string]string{ledgerRef: "z"}}
+	m := &Mover{Repo: r, Remote: "origin"}
+	ctx := context.Background()
+
+	var nf *NotForwardError
+	if err := m.CatchUp(ctx, ledgerRef, "x", "w", "back"); !errors.As(err, &nf) {
+		t.Fatalf("a rewind: err %v, want a NotForwardError", err)
+	}
+	var conflict *gitrepo.RefConflictError
+	if err := m.CatchUp(ctx, ledgerRef, "w", "z", "stale"); !errors.As(err, &conflict) {
+		t.Fatalf("from a value the copy no longer has: err %v, want a RefConflictError", err)
+	}
+	if r.local[ledgerRef] != "x" {
+		t.Fatalf("a refused catch-up moved the copy to %s", r.local[ledgerRef])
+	}
+	if err := m.CatchUp(ctx, ledgerRef, "x", "y", "catch up"); err != nil {
+		t.Fatal(err)
+	}
+	if r.local[ledgerRef] != "y" || r.remote[ledgerRef] != "z" || len(r.pushes) != 0 {
+		t.Fatalf("after catching up: local %s, remote %s, %d push(es)", r.local[ledgerRef], r.remote[ledgerRef], len(r.pushes))
+	}
+}

@@ -7,6 +7,7 @@
 package ring
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -38,6 +39,9 @@ type GroupState struct {
 	Commit string
 	// Head is the branch's raw head; "" means the same as Commit.
 	Head string
+	// Recorded is the head the ledger last recorded for the branch ("" =
+	// never recorded); a head elsewhere moved outside ringflow (DriftOf).
+	Recorded string
 }
 
 // head is the raw branch head.
@@ -56,11 +60,18 @@ type Request struct {
 	SourceHead string // the source's position
 	Candidate  string // the commit offered
 	Groups     []GroupState
+	// SourceGroups are the source ring's groups (none when it is dev), and
+	// DevHead dev's head: a ring only ever holds commits that lie on dev.
+	SourceGroups []GroupState
+	Dev, DevHead string
 
 	// Hosts are the hosts of the ring's unpinned groups at the candidate,
 	// and Evidence what building them there gave (absent = never built).
 	Hosts    []string
 	Evidence map[string]HostEvidence
+	// EvidenceMalformed names each note on the candidate that is not
+	// ringflow's evidence, and so counts as none.
+	EvidenceMalformed []string
 
 	// Soak: the source ring's soak and when it first held the candidate
 	// (or a descendant); zero Since = no record. SkipSoak is --force-soak.
@@ -128,6 +139,9 @@ type HookRun struct {
 type HostEvidence struct {
 	Status string // "green" or "red"
 	Phase  string // "eval" or "build" for a red host
+	// Unverified says why a green entry does not count as built ("has no
+	// drv/out path", "out path … is in no store …"); "" = it counts.
+	Unverified string
 }
 
 // Move is one branch moving forward.
@@ -215,7 +229,7 @@ func Decide(req *Request, a Ancestry, gates []Gate) (*Plan, error) {
 
 // DefaultGates are the spec's gates, in the order refusals are listed.
 func DefaultGates() []Gate {
-	return []Gate{FastForward{}, Order{}, Evidence{}, Soak{}, Pins{}, Signature{}, Verify{}}
+	return []Gate{DriftGate{}, FastForward{}, Order{}, Evidence{}, Soak{}, Pins{}, Signature{}, Verify{}}
 }
 
 // Soak is gate 4: the candidate has sat on the ring before for that
@@ -374,6 +388,14 @@ func (Order) Check(req *Request, a Ancestry) (string, error) {
 	if !ok {
 		return fmt.Sprintf("%s is not on %s (at %s): a ring only takes commits its source holds", Short(req.Candidate), req.Source, Short(req.SourceHead)), nil
 	}
+	if req.DevHead != "" && req.DevHead != req.SourceHead {
+		if ok, err = a.IsAncestor(req.Candidate, req.DevHead); err != nil {
+			return "", err
+		} else if !ok {
+			dev := cmp.Or(req.Dev, "dev")
+			return fmt.Sprintf("%s is not on %s (at %s): a ring only holds commits that lie on %s", Short(req.Candidate), dev, Short(req.DevHead), dev), nil
+		}
+	}
 	return "", nil
 }
 
@@ -387,23 +409,67 @@ func (Evidence) Name() string { return "evidence" }
 // Check implements Gate.
 func (Evidence) Check(req *Request, _ Ancestry) (string, error) {
 	var red, missing []string
+	var unverified []hostFault
 	for _, h := range req.Hosts {
-		switch e := req.Evidence[h]; e.Status {
-		case "green":
-		case "red":
+		switch e := req.Evidence[h]; {
+		case e.Status == "green" && e.Unverified != "":
+			unverified = append(unverified, hostFault{Host: h, Why: e.Unverified})
+		case e.Status == "green":
+		case e.Status == "red":
 			red = append(red, fmt.Sprintf("%s (%s)", h, e.Phase))
 		default:
 			missing = append(missing, h)
 		}
 	}
+	c := Short(req.Candidate)
 	var parts []string
 	if len(red) > 0 {
-		parts = append(parts, fmt.Sprintf("red at %s: %s", Short(req.Candidate), strings.Join(red, ", ")))
+		parts = append(parts, fmt.Sprintf("red at %s: %s", c, strings.Join(red, ", ")))
 	}
 	if len(missing) > 0 {
-		parts = append(parts, fmt.Sprintf("not built at %s: %s (run `ringflow build %s`)", Short(req.Candidate), strings.Join(missing, ", "), Short(req.Candidate)))
+		why := ""
+		if len(req.EvidenceMalformed) > 0 {
+			why = ", as " + strings.Join(req.EvidenceMalformed, "; ") + " and counts as none"
+		}
+		parts = append(parts, fmt.Sprintf("not built at %s: %s%s (run `ringflow build %s`)", c, strings.Join(missing, ", "), why, c))
 	}
+	parts = append(parts, unverifiedParts(c, unverified)...)
 	return strings.Join(parts, "; "), nil
+}
+
+// shellWord quotes s for a shell when it needs it, so that a hint naming a
+// host can be pasted as it is.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,:@%+=/") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// hostFault is a host whose green entry does not count, and why.
+type hostFault struct{ Host, Why string }
+
+// unverifiedParts words the green entries that do not count: one part per
+// reason, naming its hosts and the build that replaces their entries.
+func unverifiedParts(c string, faults []hostFault) []string {
+	var order []string
+	hosts := map[string][]string{}
+	for _, f := range faults {
+		if _, seen := hosts[f.Why]; !seen {
+			order = append(order, f.Why)
+		}
+		hosts[f.Why] = append(hosts[f.Why], f.Host)
+	}
+	var parts []string
+	for _, why := range order {
+		flags := ""
+		for _, h := range hosts[why] {
+			flags += " --host " + shellWord(h)
+		}
+		parts = append(parts, fmt.Sprintf("evidence of %s at %s %s, so it counts as unbuilt (run `ringflow build %s%s`)",
+			strings.Join(hosts[why], ", "), c, why, c, flags))
+	}
+	return parts
 }
 
 // Pins is gate 5, pins and freezes: pinned groups stay put, a ring whose

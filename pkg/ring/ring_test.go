@@ -335,3 +335,48 @@ func TestCarriedCommit(t *testing.T) {
 		t.Errorf("moves = %+v, want only west", p.Moves)
 	}
 }
+
+// A green entry that does not count is unbuilt, with its reason and the
+// build that replaces it; hosts sharing a reason share a part. A malformed
+// note is named where it leaves hosts unbuilt.
+func TestEvidenceGateUnverifiedAndMalformed(t *testing.T) {
+	const noPaths = "has no drv/out path"
+	req := &Request{Ring: "canary", Source: "dev", SourceHead: "D", Candidate: "D",
+		Groups: []GroupState{{Group: grp("canary", false), Commit: "C"}},
+		Hosts:  []string{"lab-1", "lab-2", "lab-3", "it's", "ok"},
+		Evidence: map[string]HostEvidence{
+			"lab-1": {Status: "green", Unverified: noPaths},
+			"lab-2": {Status: "green", Unverified: noPaths},
+			"lab-3": {Status: "green", Unverified: "has out path /nix/store/x-lab-3, which is in no store (not here, not in build.cache file:///c)"},
+			"it's":  {Status: "green", Unverified: noPaths},
+			"ok":    {Status: "green"},
+		},
+	}
+	p, err := Decide(req, history, DefaultGates())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Refusals) != 1 || p.Refusals[0].Gate != "evidence" || len(p.Moves) != 0 {
+		t.Fatalf("plan = %+v, want only the evidence gate refusing", p)
+	}
+	want := "evidence of lab-1, lab-2, it's at D has no drv/out path, so it counts as unbuilt (run `ringflow build D --host lab-1 --host lab-2 --host 'it'\\''s'`); " +
+		"evidence of lab-3 at D has out path /nix/store/x-lab-3, which is in no store (not here, not in build.cache file:///c), so it counts as unbuilt (run `ringflow build D --host lab-3`)"
+	if got := p.Refusals[0].Reason; got != want {
+		t.Errorf("reason =\n %q\nwant\n %q", got, want)
+	}
+
+	req.Evidence = map[string]HostEvidence{"ok": {Status: "green"}}
+	req.EvidenceMalformed = []string{"the evidence note on D in refs/notes/ringflow/evidence is not ringflow's evidence (cut short: unexpected end of JSON input)"}
+	p, _ = Decide(req, history, DefaultGates())
+	want = "not built at D: lab-1, lab-2, lab-3, it's, as the evidence note on D in refs/notes/ringflow/evidence is not ringflow's evidence (cut short: unexpected end of JSON input) and counts as none (run `ringflow build D`)"
+	if len(p.Refusals) != 1 || p.Refusals[0].Reason != want {
+		t.Errorf("malformed note: refusals = %+v\nwant %q", p.Refusals, want)
+	}
+
+	for _, h := range req.Hosts {
+		req.Evidence[h] = HostEvidence{Status: "green"}
+	}
+	if p, _ = Decide(req, history, DefaultGates()); p.Refused() || len(p.Moves) != 1 {
+		t.Errorf("every entry counting: plan = %+v, want one move", p)
+	}
+}

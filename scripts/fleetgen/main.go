@@ -1,7 +1,7 @@
 // Command fleetgen generates a throwaway NixOS fleet (stand-in nixpkgs, bare
 // remote, work tree on branch dev) for ringflow's demo and manual testing:
 //
-//	go run ./scripts/fleetgen -dir /tmp/fleet -hosts 12 -eval-error broken=boom -build-fail host-003
+//	go run ./scripts/fleetgen -dir /tmp/fleet -hosts 12 -eval-error broken=boom -build-fail host-003 -build-hang host-004=7200
 //
 // It prints the paths it made, one "key value" pair a line, so that scripts
 // can pick them out with awk.
@@ -56,12 +56,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
 		o                                             fleetgen.Options
 		names, evalErrors, buildFails, wrk, subFlakes listFlag
+		hangs                                         listFlag
 	)
 	fs.StringVar(&o.Dir, "dir", "", "directory to create the fleet in (created if missing; must be empty)")
 	fs.IntVar(&o.Count, "hosts", 0, "number of hosts named host-001 … (ignored when -host is given)")
 	fs.Var(&names, "host", "a host `NAME` (repeatable)")
 	fs.Var(&evalErrors, "eval-error", "`NAME=MSG`: evaluating host NAME throws MSG (repeatable; adds NAME if missing)")
 	fs.Var(&buildFails, "build-fail", "host `NAME` fails to build (repeatable; adds NAME if missing)")
+	fs.Var(&hangs, "build-hang", "`NAME=SECONDS`: building host NAME sleeps this long first, a hanging build (repeatable; adds NAME if missing)")
 	fs.Var(&wrk, "work", "`NAME=N`: host NAME costs N steps of extra evaluation (repeatable; adds NAME if missing)")
 	fs.Var(&subFlakes, "sub-flake", "host `NAME` gets a sub-flake hosts/NAME with its own input (repeatable; adds NAME if missing)")
 	memory := fs.Int("memory", 0, "every host keeps `N` host-unique strings of ~220 bytes in its configuration while evaluated (600000 ≈ a NixOS host's 170 MB)")
@@ -119,6 +121,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usagef("-work %q is not NAME=N", kv)
 		}
 		host(name).Work = n
+	}
+	for _, kv := range hangs {
+		name, v, ok := strings.Cut(kv, "=")
+		n, err := strconv.Atoi(v)
+		if !ok || name == "" || err != nil || n < 0 {
+			return usagef("-build-hang %q is not NAME=SECONDS", kv)
+		}
+		host(name).BuildHang = n
 	}
 	for _, name := range subFlakes {
 		host(name)

@@ -18,6 +18,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{"-dir", t.TempDir()},
 		{"-dir", t.TempDir(), "-eval-error", "nomsg"},
 		{"-dir", t.TempDir(), "-work", "a=x"},
+		{"-dir", t.TempDir(), "-build-hang", "a=-1"},
 		{"-dir", t.TempDir(), "extra"},
 	} {
 		var out, errOut bytes.Buffer
@@ -40,7 +41,7 @@ func TestRunGenerates(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "fleet")
 	var out, errOut bytes.Buffer
-	args := []string{"-dir", dir, "-hosts", "2", "-eval-error", "broken=boom", "-build-fail", "host-002", "-flake-dir", "nix"}
+	args := []string{"-dir", dir, "-hosts", "2", "-eval-error", "broken=boom", "-build-fail", "host-002", "-build-hang", "host-001=7200", "-flake-dir", "nix"}
 	if err := run(context.Background(), args, &out, &errOut); err != nil {
 		t.Fatalf("run: %v\n%s", err, errOut.String())
 	}
@@ -50,7 +51,8 @@ func TestRunGenerates(t *testing.T) {
 		}
 	}
 	hosts, err := os.ReadFile(filepath.Join(dir, "fleet", "nix", "hosts.json"))
-	if err != nil || !strings.Contains(string(hosts), `"evalError": "boom"`) || !strings.Contains(string(hosts), `"buildFail": true`) {
+	if err != nil || !strings.Contains(string(hosts), `"evalError": "boom"`) || !strings.Contains(string(hosts), `"buildFail": true`) ||
+		!strings.Contains(string(hosts), `"buildHang": 7200`) {
 		t.Errorf("hosts.json: %v\n%s", err, hosts)
 	}
 }

@@ -748,7 +748,7 @@ func (w *world) requireGreen(commit string, hosts []string) {
 // naming what moved and the command to run.
 var lostRace = regexp.MustCompile(`push to remote origin \(.*\) rejected: .*(stale info|atomic push failed|atomic transaction failed|fetch first)` +
 	`|fetch from remote origin \(.*\): .*cannot lock ref 'refs/` +
-	"|promotion of \\S+ to [0-9a-f]{12} lost a race( on remote origin)?: while it was deciding, .*; nothing of this promotion landed: run `ringflow promote \\S+`")
+	"|promotion of \\S+ to [0-9a-f]{12} lost a race( on remote origin)?: while it was deciding, .*; nothing of this promotion landed: .*`ringflow promote \\S+`")
 
 // requireOutcome fails unless r ended in one of the ways a raced process
 // may: exit 0, or exit 1 having lost the race and said so clearly, or a

@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -119,16 +120,16 @@ func startBuilder(t *testing.T, root string) *builder {
 	b := &builder{Root: root, SSHConfig: filepath.Join(dir, "ssh_config")}
 	for try := 0; ; try++ {
 		b.Port = freePort(t)
-		var log bytes.Buffer
+		log := &syncBuffer{}
 		cmd := exec.Command(filepath.Join(repoRoot(t), "scripts", "nix-builder.sh"), root, bdir, strconv.Itoa(b.Port))
-		cmd.Stdout, cmd.Stderr = &log, &log
+		cmd.Stdout, cmd.Stderr = log, log
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
-		if err := waitListening(b.Port, exited); err != nil {
+		if err := waitListening(log, exited); err != nil {
 			if try < 3 && strings.Contains(log.String(), "Address already in use") {
 				continue
 			}
@@ -177,7 +178,10 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func waitListening(port int, exited <-chan error) error {
+// waitListening waits for sshd to say it listens. Probing the port instead
+// would be a connection that ends before it logs in, which OpenSSH 9.8+
+// holds against the source address.
+func waitListening(log *syncBuffer, exited <-chan error) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -185,13 +189,30 @@ func waitListening(port int, exited <-chan error) error {
 			return fmt.Errorf("exited: %v", err)
 		default:
 		}
-		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
-			c.Close()
+		if strings.Contains(log.String(), "Server listening on 127.0.0.1") {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	return errors.New("not listening after 30 s")
+}
+
+// syncBuffer is a bytes.Buffer sshd writes to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // fleet is a generated fleet whose ringflow builds through the builder.

@@ -30,29 +30,40 @@ type BuildOptions struct {
 	Now   func() time.Time
 	JSON  bool
 
-	Rev   string
-	Hosts []string
+	Rev    string
+	Hosts  []string
+	Bounds cmdutil.BuildBounds // --timeout, --max-silent
 }
 
 // NewCmdBuild returns `ringflow build`.
 func NewCmdBuild(f *cmdutil.Factory, runF func(context.Context, *BuildOptions) error) *cobra.Command {
 	opts := &BuildOptions{IO: f.IOStreams, Fleet: f.Fleet, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:   "build [REV] [--host PATTERN]...",
+		Use:   "build [REV] [--host PATTERN]... [--timeout DURATION] [--max-silent DURATION]",
 		Short: "Test-build every host at a commit and record the evidence",
 		Long: `Build nixosConfigurations.<host>.<build.attribute> for every host (or those
 matching --host) at REV, default dev's head, straight from git: the work tree
 is never read. Evaluation runs in as few nix processes as the cores make
 worthwhile, with failures isolated per host; then every derivation is realised
-in one nix build --keep-going. Hosts already green at REV are answered from the
-evidence; hosts whose output is already in the store, or whose derivation was
-green at any commit, are reported reused and not built again.
+in one nix build --keep-going. A host already green at REV is reused when its
+evidence stands up to the evaluation (the same drv and out path, the output
+valid here or in build.cache), and built again, its entry replaced, when it
+does not; hosts whose output is already in the store, or whose derivation was
+green at any commit with its output in build.cache, are reported reused and not
+built again. A note on REV that is not ringflow's evidence is replaced (the old
+one stays in the history of refs/notes/ringflow/evidence).
+
+Each build nix runs (a host's toplevel, and each dependency) is bounded by
+build.timeout (default 2h; --timeout for this run) and build.max-silent
+(--max-silent): nix stops a build past either, and its host is red in phase
+timeout.
 
 The result is recorded as a git note on REV (git notes --ref ringflow/evidence
 show REV), pushed to the remote. Exit 4 if any host is red.`,
 		Example: `  $ ringflow build
   $ ringflow build canary --host 'web-*'
-  $ ringflow build 3f2a9c1 -o json | jq '.hosts[] | select(.status=="red")'`,
+  $ ringflow build 3f2a9c1 -o json | jq '.hosts[] | select(.status=="red")'
+  $ ringflow build --host web-3 --timeout 4h`,
 		Args:              cmdutil.RangeArgs(0, 1, ""),
 		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRevs, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -61,6 +72,9 @@ show REV), pushed to the remote. Exit 4 if any host is red.`,
 			}
 			if len(args) == 1 {
 				opts.Rev = args[0]
+			}
+			if err := opts.Bounds.Parse(cmd); err != nil {
+				return err
 			}
 			opts.JSON = f.Globals.JSON()
 			if runF != nil {
@@ -71,6 +85,7 @@ show REV), pushed to the remote. Exit 4 if any host is red.`,
 	}
 	cmd.Flags().StringArrayVar(&opts.Hosts, "host", nil, "build only hosts matching this name or glob (repeatable)")
 	_ = cmd.RegisterFlagCompletionFunc("host", cmdutil.Completer(f, cmdutil.CompleteHosts, 0))
+	cmdutil.AddBuildBoundFlags(cmd, &opts.Bounds)
 	return cmdutil.JSONCapable(cmd)
 }
 
@@ -79,6 +94,7 @@ func buildRun(ctx context.Context, opts *BuildOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.Bounds.Apply(&fl.Config.Build)
 	start := opts.Now()
 	prog := newProgress(opts.IO, start, opts.Now)
 	rep, err := build.New(fl).Run(ctx, build.Options{Rev: opts.Rev, Patterns: opts.Hosts, Progress: prog.event})
@@ -93,6 +109,7 @@ func buildRun(ctx context.Context, opts *BuildOptions) error {
 	} else if err := printReport(opts.IO, rep); err != nil {
 		return err
 	}
+	printReplaced(opts.IO, rep)
 	if red := rep.Red(); len(red) > 0 {
 		return &build.RedError{Commit: rep.Commit, Red: red}
 	}
@@ -137,6 +154,23 @@ func printReport(io *iostreams.IOStreams, rep *build.Report) error {
 		fmt.Fprintf(io.ErrOut, "\n%s %s (%s):\n%s\n", cs.Red("✗"), tableprinter.Escape(h.Host), h.Phase, indent(h.Error))
 	}
 	return nil
+}
+
+// printReplaced says which evidence this build replaced because it did not
+// count: green entries that could not be checked, and notes that were not
+// ringflow's evidence.
+func printReplaced(io *iostreams.IOStreams, rep *build.Report) {
+	cs := io.ColorScheme()
+	for _, h := range rep.Hosts {
+		if h.Unverified != "" {
+			fmt.Fprintf(io.ErrOut, "%s %s: its evidence at %s %s, so it did not count: built again, entry replaced\n",
+				cs.Yellow("!"), tableprinter.Escape(h.Host), ring.Short(rep.Commit), h.Unverified)
+		}
+	}
+	for _, m := range rep.Replaced {
+		fmt.Fprintf(io.ErrOut, "%s %s: replaced by this build's; the old note stays in the history of %s\n",
+			cs.Yellow("!"), m, evidence.Ref)
+	}
 }
 
 // progress draws one live line on a terminal, redrawn at every event and

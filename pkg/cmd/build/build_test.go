@@ -127,3 +127,24 @@ func TestPrintReport(t *testing.T) {
 		}
 	}
 }
+
+// Evidence the build replaced because it did not count is said on stderr,
+// one line per host and per note; nothing is said when there is none.
+func TestPrintReplaced(t *testing.T) {
+	rep := &build.Report{Commit: "0123456789abcdef", Hosts: []build.HostOutcome{
+		{Host: "lab-1", Status: "green", Out: "/nix/store/lab-1", Unverified: "has no drv/out path"},
+		{Host: "lab-2", Status: "green", Out: "/nix/store/lab-2"},
+	}, Replaced: []string{"the evidence note on 0123456789ab in refs/notes/ringflow/evidence is not ringflow's evidence (cut short: unexpected end of JSON input)"}}
+	ios, _, _, errOut := iostreams.Test()
+	printReplaced(ios, rep)
+	want := "! lab-1: its evidence at 0123456789ab has no drv/out path, so it did not count: built again, entry replaced\n" +
+		"! the evidence note on 0123456789ab in refs/notes/ringflow/evidence is not ringflow's evidence (cut short: unexpected end of JSON input): replaced by this build's; the old note stays in the history of refs/notes/ringflow/evidence\n"
+	if errOut.String() != want {
+		t.Errorf("stderr =\n%s\nwant\n%s", errOut, want)
+	}
+	ios, _, _, errOut = iostreams.Test()
+	printReplaced(ios, &build.Report{Commit: "c1", Hosts: rep.Hosts[1:]})
+	if errOut.Len() != 0 {
+		t.Errorf("nothing replaced, yet stderr = %q", errOut)
+	}
+}

@@ -27,15 +27,7 @@ type CheckOptions struct {
 
 // NewCmdCheck returns `ringflow check`.
 func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
-	// Not f.Fleet, which sweeps what a killed run left: check lists that
-	// (and --repair removes it), so that `check` alone changes nothing.
-	opts := &CheckOptions{IO: f.IOStreams, Fleet: func() (*fleet.Fleet, error) {
-		cfg, err := f.Config()
-		if err != nil {
-			return nil, err
-		}
-		return f.OpenFleet(cfg)
-	}}
+	opts := &CheckOptions{IO: f.IOStreams, Fleet: f.Fleet}
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Validate the config against the flake and the ring branches",
@@ -45,13 +37,22 @@ group branch exist, a pinned group is at its pinned commit, a ring's groups
 agree) and the order invariant (each ring's position lies on the ring before
 it, the first ring's on dev). Every problem is listed; exit 2 if there is any.
 
+An evidence note that is not ringflow's evidence (not JSON, cut short) is a
+problem too: it counts as no evidence, and "ringflow build COMMIT" replaces it.
+
 It also finds what a killed ringflow or git leaves behind: lock files git
 left ("Unable to create '….lock': File exists"), scratch checkouts of
 "ringflow update" nobody uses, ref files cut short, and a local ledger behind
 the remote's. --repair clears what can be cleared safely and says so, one
 "repaired: …" line each on stderr; what needs a person stays a problem.
+The local ledger is caught up only over entries that decode, and evidence
+recorded only here is pushed; the next ordinary command does both too.
+
+A ledger commit that holds no entry (written by hand) is named: every
+command passes over it and it stays, as the ledger is append-only.
+
 Scratch checkouts and temporary directories no process uses are also removed
-by the next other command, with a note; check itself changes nothing.`,
+by the next other command, with a note; check lists them, --repair removes them.`,
 		Example: `  $ ringflow check
   $ ringflow check --repair
   $ ringflow check --config /etc/ringflow/ringflow.yaml`,
@@ -65,7 +66,9 @@ by the next other command, with a note; check itself changes nothing.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Repair, "repair", false, "fix what a killed run left behind: stale git lock files and scratch checkouts, ref files cut short, a ledger copy behind the remote's")
-	return cmdutil.JSONCapable(cmd)
+	// check names what the next ordinary command would heal, and --repair
+	// fixes it: neither heals on the way.
+	return cmdutil.NoHealing(cmdutil.JSONCapable(cmd))
 }
 
 // CheckJSON is `check -o json`.

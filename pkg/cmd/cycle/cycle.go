@@ -4,6 +4,7 @@
 package cycle
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,13 +33,14 @@ type CycleOptions struct {
 	Strict      bool
 	Wait        bool
 	MetricsFile string
+	Bounds      cmdutil.BuildBounds // --timeout, --max-silent
 }
 
 // NewCmdCycle returns `ringflow cycle`.
 func NewCmdCycle(f *cmdutil.Factory, runF func(context.Context, *CycleOptions) error) *cobra.Command {
 	opts := &CycleOptions{IO: f.IOStreams, Fleet: f.Fleet, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:   "cycle [--metrics-file PATH] [--strict] [--wait]",
+		Use:   "cycle [--metrics-file PATH] [--strict] [--wait] [--timeout DURATION] [--max-silent DURATION]",
 		Short: "Run the nightly job: update, build, promote the auto rings",
 		Long: `The nightly job, in order: refresh flake.lock on dev (as ringflow update), build
 dev's head (as ringflow build), promote the first ring if it is auto and its
@@ -48,8 +50,9 @@ what moved and what waits and why.
 A gate holding a ring is a normal night: exit 0 with the reasons shown (exit 3
 with --strict). A red host exits 4 after every ring had its chance; a failure
 exits 1. A second cycle on the same repository leaves at once with a message
-(or waits, with --wait); the lock is an flock, so a killed cycle never leaves
-it stuck. A cycle with nothing new changes nothing.
+(or waits, with --wait, until SIGINT or SIGTERM ends the wait: exit 130,
+nothing changed); the lock is an flock, so a killed cycle never leaves it
+stuck. A cycle with nothing new changes nothing.
 
 --metrics-file writes a Prometheus text file for node_exporter's textfile
 collector, atomically, also when the cycle fails.`,
@@ -58,6 +61,9 @@ collector, atomically, also when the cycle fails.`,
   $ ringflow cycle --strict -o json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.Bounds.Parse(cmd); err != nil {
+				return err
+			}
 			opts.JSON = f.Globals.JSON()
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -68,6 +74,7 @@ collector, atomically, also when the cycle fails.`,
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "exit 3 when a gate holds an auto ring")
 	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "wait for a cycle already running on this repository")
 	cmd.Flags().StringVar(&opts.MetricsFile, "metrics-file", "", "write Prometheus metrics to this file (node_exporter textfile collector)")
+	cmdutil.AddBuildBoundFlags(cmd, &opts.Bounds)
 	return cmdutil.JSONCapable(cmd)
 }
 
@@ -116,11 +123,15 @@ func cycleRun(ctx context.Context, opts *CycleOptions) error {
 	if err := fl.RequireRings(); err != nil {
 		return err
 	}
+	opts.Bounds.Apply(&fl.Config.Build)
 	start := opts.Now()
-	rep, err := cycle.New(fl).Run(ctx, cycle.Options{Wait: opts.Wait})
+	rep, err := cycle.New(fl).Run(ctx, cycle.Options{Wait: opts.Wait, OnWait: func(holder string) {
+		fmt.Fprintf(opts.IO.ErrOut, "another ringflow cycle is running on this repository (%s); waiting for it to finish (--wait)\n", cmp.Or(holder, "another process"))
+	}})
 	var running *cycle.RunningError
-	if errors.As(err, &running) {
-		return err // the other cycle writes the metrics
+	var interrupted *cycle.WaitInterruptedError
+	if errors.As(err, &running) || errors.As(err, &interrupted) {
+		return err // the other cycle writes the metrics; this one changed nothing
 	}
 	if opts.MetricsFile != "" {
 		if merr := writeMetrics(ctx, fl, opts, rep, start, err == nil); merr != nil {
@@ -222,6 +233,15 @@ func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *cycle.Report) {
 			line += cs.Red(fmt.Sprintf(", %d red: %s", len(red), strings.Join(names, ", ")))
 		}
 		fmt.Fprintln(w, line)
+		// Evidence that did not count, and was replaced by this build's.
+		for _, h := range b.Hosts {
+			if h.Unverified != "" {
+				fmt.Fprintf(w, "          %s: its evidence %s: built again\n", h.Host, h.Unverified)
+			}
+		}
+		for _, m := range b.Replaced {
+			fmt.Fprintf(w, "          %s: replaced\n", m)
+		}
 	}
 	for _, r := range rep.Rings {
 		switch {

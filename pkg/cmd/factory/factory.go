@@ -43,12 +43,13 @@ func New(ios *iostreams.IOStreams, env []string, version string) *cmdutil.Factor
 			return nil, err
 		}
 		fl.Repo.SetRemoteTimeout(f.Globals.RemoteTimeout)
+		fl.NoHeal = f.Globals.NoHeal
 		return fl, nil
 	}
 
 	// Depends on Config and OpenFleet. What a killed run left that no
-	// process uses goes on the way (check opens its fleet with OpenFleet:
-	// it lists those, and removes them with --repair).
+	// process uses goes on the way, unless the command does not heal
+	// (check lists it, and removes it with --repair; dry runs).
 	f.Fleet = sync.OnceValues(func() (*fleet.Fleet, error) {
 		cfg, err := f.Config()
 		if err != nil {

@@ -4,6 +4,7 @@ package history
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -34,7 +35,13 @@ func NewCmdHistory(f *cmdutil.Factory, runF func(context.Context, *HistoryOption
 		Long: `Show the ledger (refs/ringflow/ledger): every promotion, rollback, lock
 update and ring creation, newest first, with who did it, when, from which
 commit to which, why (for rollbacks and forced soaks) and which gates it
-passed. With RING, only that ring's entries (dev's name: the lock updates).`,
+passed. With RING, only that ring's entries (dev's name: the lock updates).
+
+A ledger commit that holds no entry (no JSON, bad JSON, no event or time:
+written by hand, not by ringflow) is shown as "undecodable", with what is
+wrong, its commit's author and time; every decision passes over it, and
+"ringflow check" names it. It belongs to no ring, so only the full history
+shows it.`,
 		Example: `  $ ringflow history
   $ ringflow history stable -o json | jq '.[0]'
   $ git log --format=%B refs/ringflow/ledger   # the same, with plain git`,
@@ -72,6 +79,15 @@ type EntryJSON struct {
 	NoImpact bool     `json:"no_impact,omitempty"`
 	Reset    bool     `json:"reset,omitempty"`
 	Entry    string   `json:"entry"` // the ledger commit
+	// Undecodable is set on a ledger commit that holds no entry; time and
+	// actor are then its commit's (committer time, author), the rest empty.
+	Undecodable *UndecodableJSON `json:"undecodable,omitempty"`
+}
+
+// UndecodableJSON says what a ledger commit that holds no entry holds.
+type UndecodableJSON struct {
+	Error   string `json:"error"`   // what is wrong: "is not JSON: …", "has no JSON body", "lacks its event or time"
+	Subject string `json:"subject"` // the commit's first line
 }
 
 func historyRun(ctx context.Context, opts *HistoryOptions) error {
@@ -83,8 +99,18 @@ func historyRun(ctx context.Context, opts *HistoryOptions) error {
 	if err != nil {
 		return err
 	}
+	return render(opts, rowsOf(entries))
+}
+
+// rowsOf turns ledger entries into history rows, in order.
+func rowsOf(entries []ledger.Entry) []EntryJSON {
 	rows := make([]EntryJSON, 0, len(entries))
 	for _, e := range entries {
+		if u := e.Undecodable; u != nil {
+			rows = append(rows, EntryJSON{Time: u.Time.UTC().Format(time.RFC3339), Groups: []string{}, Actor: u.Author,
+				Entry: e.Commit, Undecodable: &UndecodableJSON{Error: u.Err.What, Subject: u.Subject}})
+			continue
+		}
 		r := EntryJSON{Time: e.Time.UTC().Format(time.RFC3339), Event: e.Event, Ring: e.Ring, Groups: []string{},
 			From: e.From, To: e.To, Actor: e.Actor, Reason: e.Reason, Gates: e.Gates, Skipped: e.Skipped,
 			NoImpact: e.NoImpact, Reset: e.Reset, Entry: e.Commit}
@@ -93,6 +119,11 @@ func historyRun(ctx context.Context, opts *HistoryOptions) error {
 		}
 		rows = append(rows, r)
 	}
+	return rows
+}
+
+// render prints the rows: JSON, or a table.
+func render(opts *HistoryOptions, rows []EntryJSON) error {
 	if opts.JSON {
 		return cmdutil.WriteJSON(opts.IO.Out, rows)
 	}
@@ -111,11 +142,19 @@ func historyRun(ctx context.Context, opts *HistoryOptions) error {
 		if r.NoImpact {
 			reason = strings.TrimPrefix(reason+"; no host changed", "; ")
 		}
-		ringName := r.Ring
+		ringName, event := r.Ring, r.Event
 		if ringName == "" {
 			ringName = "dev"
 		}
-		tp.AddRow(when, r.Event, ringName, from, to, r.Actor, reason)
+		if u := r.Undecodable; u != nil {
+			entry := r.Entry
+			if tty {
+				entry = cmdutil.ShortCommit(entry)
+			}
+			ringName, event = "-", "undecodable"
+			reason = fmt.Sprintf("ledger commit %s %s (subject %q): passed over", entry, u.Error, u.Subject)
+		}
+		tp.AddRow(when, event, ringName, from, to, r.Actor, reason)
 	}
 	return tp.Render()
 }
@@ -131,7 +170,7 @@ func history(ctx context.Context, fl *fleet.Fleet, ringName string) ([]ledger.En
 	if err := fl.Sync(ctx); err != nil {
 		return nil, err
 	}
-	all, err := fl.Ledger.Entries(0)
+	all, err := fl.Ledger.Read(0)
 	if err != nil || ringName == "" {
 		return all, err
 	}

@@ -103,6 +103,9 @@ func initRun(ctx context.Context, opts *InitOptions) error {
 		if c.Remote {
 			where = "on " + fl.Config.Remote
 		}
+		if c.Restored {
+			where += "; deleted outside ringflow, put back where the ledger has it"
+		}
 		fmt.Fprintf(opts.IO.Out, "%s branch %s at %s (%s)\n", verb, c.Branch, ring.Short(c.Commit), where)
 	}
 	if len(created) == 0 {

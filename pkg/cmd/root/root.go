@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	cmdAdopt "github.com/ringflow/ringflow/pkg/cmd/adopt"
 	cmdBuild "github.com/ringflow/ringflow/pkg/cmd/build"
 	cmdCheck "github.com/ringflow/ringflow/pkg/cmd/check"
 	cmdCycle "github.com/ringflow/ringflow/pkg/cmd/cycle"
@@ -15,6 +16,7 @@ import (
 	cmdHosts "github.com/ringflow/ringflow/pkg/cmd/hosts"
 	cmdInit "github.com/ringflow/ringflow/pkg/cmd/init"
 	cmdPromote "github.com/ringflow/ringflow/pkg/cmd/promote"
+	cmdRestore "github.com/ringflow/ringflow/pkg/cmd/restore"
 	cmdRollback "github.com/ringflow/ringflow/pkg/cmd/rollback"
 	cmdStatus "github.com/ringflow/ringflow/pkg/cmd/status"
 	cmdUpdate "github.com/ringflow/ringflow/pkg/cmd/update"
@@ -49,6 +51,7 @@ branches (canary, early, stable, …) that the hosts pull from.`,
 			if f.Globals.NoColor {
 				f.IOStreams.SetColorEnabled(false)
 			}
+			f.Globals.NoHeal = !cmdutil.HealsFor(cmd)
 			return nil
 		},
 	}
@@ -74,6 +77,8 @@ branches (canary, early, stable, …) that the hosts pull from.`,
 		cmdBuild.NewCmdBuild(f, nil),
 		cmdPromote.NewCmdPromote(f, nil),
 		cmdRollback.NewCmdRollback(f, nil),
+		cmdAdopt.NewCmdAdopt(f, nil),
+		cmdRestore.NewCmdRestore(f, nil),
 		cmdHistory.NewCmdHistory(f, nil),
 		cmdCycle.NewCmdCycle(f, nil),
 		cmdVersion.NewCmdVersion(f),

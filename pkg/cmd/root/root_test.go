@@ -5,8 +5,10 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ringflow/ringflow/pkg/cmd/factory"
+	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 )
 
@@ -34,5 +36,41 @@ func TestEveryCommandHasAnExample(t *testing.T) {
 	walk(root)
 	if seen < 15 {
 		t.Errorf("walked %d commands, expected every ringflow command", seen)
+	}
+}
+
+// check and dry runs do not heal what an earlier run left; every other
+// command does, on its first fetch.
+func TestHealing(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	root := NewCmdRoot(factory.New(ios, nil, "test"))
+	for _, tt := range []struct {
+		argv  string
+		heals bool
+	}{
+		{"status", true},
+		{"build", true},
+		{"history", true},
+		{"cycle", true},
+		{"promote canary", true},
+		{"promote canary --dry-run", false},
+		{"update --dry-run", false},
+		{"init --dry-run", false},
+		{"rollback canary --dry-run", false},
+		{"check", false},
+		{"check --repair", false},
+	} {
+		args := strings.Fields(tt.argv)
+		cmd, rest, err := root.Find(args)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.argv, err)
+		}
+		cmd.Flags().VisitAll(func(f *pflag.Flag) { _ = f.Value.Set(f.DefValue); f.Changed = false })
+		if err := cmd.ParseFlags(rest); err != nil {
+			t.Fatalf("%s: %v", tt.argv, err)
+		}
+		if got := cmdutil.HealsFor(cmd); got != tt.heals {
+			t.Errorf("ringflow %s heals: %v, want %v", tt.argv, got, tt.heals)
+		}
 	}
 }

@@ -88,6 +88,9 @@ type RingJSON struct {
 	SoakLeftSeconds int64  `json:"soak_left_seconds"`
 	FrozenUntil     string `json:"frozen_until,omitempty"`
 	FrozenReason    string `json:"frozen_reason,omitempty"`
+	// Drift lists the ring's branches moved outside ringflow; promotions
+	// into and out of the ring wait for `ringflow restore` or `adopt`.
+	Drift []ring.Drift `json:"drift,omitempty"`
 }
 
 // GroupJSON is one group.
@@ -146,6 +149,7 @@ func toJSON(ov *overview.Overview, io *iostreams.IOStreams) StatusJSON {
 		if r.Err != nil {
 			rj.Error = r.Err.Error()
 		}
+		rj.Drift = r.Drifts
 		for _, g := range r.Groups {
 			gj := GroupJSON{Name: g.Name, Branch: g.Branch, Commit: g.Commit.Hash, Pinned: g.Pinned, Evidence: g.Evidence}
 			if g.EvidenceErr != nil {
@@ -223,6 +227,9 @@ func printText(io *iostreams.IOStreams, s StatusJSON) error {
 	for _, r := range s.Rings {
 		if r.Error != "" {
 			fmt.Fprintf(io.ErrOut, "warning: %s\n", r.Error)
+		}
+		for _, d := range r.Drift {
+			fmt.Fprintf(io.ErrOut, "%s %s; %s\n", cs.Yellow("warning:"), d, d.Remedy())
 		}
 	}
 	return nil
