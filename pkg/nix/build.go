@@ -469,6 +469,7 @@ type buildMonitor struct {
 	told      map[string]bool      // top-level derivations sent on finishedTop
 	lastLine  map[string]time.Time // derivation → its last log line
 	finished  map[string]time.Time // derivation → its build activity stopped
+	stopped   []string             // derivations whose build stopped, in order
 	logs      map[string][]string  // derivation → last log lines
 	mentions  map[string][]string  // derivation → nix's messages naming it
 	errNamed  map[string]bool      // derivations an error message names
@@ -549,6 +550,7 @@ func (m *buildMonitor) line(l string) {
 	case "stop":
 		if drv, ok := m.acts[ev.ID]; ok {
 			m.finished[drv] = now
+			m.stopped = append(m.stopped, drv)
 			if _, top := m.top[drv]; top && !m.told[drv] {
 				// Buffered for every top-level derivation, each told
 				// once (a remote build stops twice): never blocks.
@@ -626,12 +628,25 @@ func (m *buildMonitor) message(msg string, isError bool) {
 	if len(m.tail) > 40 {
 		m.tail = m.tail[len(m.tail)-40:]
 	}
+	drvs := drvPathRE.FindAllString(msg, -1)
+	if len(drvs) == 0 && isError && strings.Contains(strings.ToLower(msg), "timed out") {
+		// Nix 2.34 says only "timed out after N seconds", after the build
+		// it stopped ended: it is about the latest build stopped that no
+		// such message took yet (the same words may come once per build).
+		for i := len(m.stopped) - 1; i >= 0; i-- {
+			if d := m.stopped[i]; !m.errNamed[d] {
+				m.mentions[d] = append(m.mentions[d], msg)
+				m.errNamed[d] = true
+				return
+			}
+		}
+	}
 	if m.seenMsg[msg] {
 		return
 	}
 	m.seenMsg[msg] = true
 	named := map[string]bool{}
-	for _, d := range drvPathRE.FindAllString(msg, -1) {
+	for _, d := range drvs {
 		if named[d] {
 			continue
 		}
