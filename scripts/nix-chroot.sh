@@ -19,6 +19,16 @@
 # the nixbld group Nix builds as. A root that is complete carries a stamp file;
 # one that is not (a killed setup) is made again from scratch.
 #
+# Every root shares this machine's kernel, so user ids are shared too: Debian
+# gives a root's nixbld users and its sshd the same low system ids it gave
+# other users here (sid's sshd got 995, this machine's nixbld2 and trixie's
+# nixbld1). Before and after each build Nix kills every process of the build
+# user, and so killed a builder root's sshd sessions: nix then said "cannot
+# build on ssh-ng://…: unexpected end-of-file" and gave up with "unable to
+# start any build". So setup moves each root's nixbld users and group and its
+# sshd user to ids of their own, a random range above 200000 that no Debian
+# allocates (recorded in .ringflow-ids).
+#
 # `run` binds this machine's Go toolchain, module cache and this repository at
 # the same paths inside, mounts /proc, /dev and a fresh /tmp, all in a private
 # mount namespace (nothing leaks into the machine's mounts, even on a kill),
@@ -65,12 +75,47 @@ check_release() {
 
 stamp_of() { echo "$chroots/$1/.ringflow-ready"; }
 
+ids_of() { echo "$chroots/$1/.ringflow-ids"; }
+
+# own_ids RELEASE: the root's build users, their group and its sshd user
+# move to ids no other root and nothing on this machine has (see above);
+# once per root.
+own_ids() {
+	local rel=$1
+	[[ -f $(ids_of "$rel") ]] && return 0
+	# 100-id steps from 200000 to below 2^31 (some tools take ids as signed).
+	local base=$((200000 + 100 * ((RANDOM << 15 | RANDOM) % 20000000)))
+	in_root "$rel" /bin/sh -ec '
+		base=$1
+		groupmod -g "$base" nixbld
+		i=0
+		for u in $(getent group nixbld | cut -d: -f4 | tr , " "); do
+			i=$((i + 1))
+			usermod -u $((base + i)) -g "$base" "$u"
+		done
+		usermod -u $((base + 99)) sshd
+	' own-ids "$base" >>"$chroots/$rel.setup.log" 2>&1 ||
+		fail "could not give the $rel root ids of its own (log: $chroots/$rel.setup.log)"
+	echo "$base" >"$(ids_of "$rel")"
+	echo "nix-chroot: the $rel root builds as uids $((base + 1))… (group $base); its sshd is $((base + 99))" >&2
+}
+
 ready() { [[ -f $(stamp_of "$1") ]] && [[ $(cat "$(stamp_of "$1")") == "$stamp_version" ]]; }
 
 setup() {
+	local rel=$1
+	if ! ready "$rel"; then
+		need_root "setup $rel"
+		make_root "$rel"
+	fi
+	if [[ ! -f $(ids_of "$rel") ]]; then
+		need_root "setup $rel"
+		own_ids "$rel"
+	fi
+}
+
+make_root() {
 	local rel=$1 dir=$chroots/$1
-	ready "$rel" && return 0
-	need_root "setup $rel"
 	local start=$SECONDS
 	if [[ -f $(stamp_of "$rel") ]]; then
 		# A complete root of an older package list: add what is new.
