@@ -3,7 +3,7 @@
 # as ssh-ng://, building into the root's own store. The stand-in for the
 # build machine of `build.builders` in ringflow's tests.
 #
-#   scripts/nix-builder.sh ROOT DIR PORT
+#   scripts/nix-builder.sh ROOT DIR PORT [FEATURE...]
 #
 # ROOT is a Debian root with nix-bin and openssh-server (one made by
 # scripts/nix-chroot.sh setup trixie). DIR holds host_key (its sshd host
@@ -12,18 +12,21 @@
 # /run/ringflow-builder and runs sshd in the foreground on 127.0.0.1:PORT
 # until killed. Each ssh session gets NIX_CONF_DIR pointing at DIR's
 # nix.conf: no substituters (no network), no sandbox (builders use /bin/sh),
-# so the root's own /etc/nix is left alone.
+# so the root's own /etc/nix is left alone. Each FEATURE is added to the
+# builder's system-features, as on a machine set up for such builds.
 #
 # Runs from the machine or from inside another root (it nests: a private
 # mount namespace, pivot_root); needs root. Exit codes: sshd's own; 2 bad
 # usage; 3 ROOT is not a root with Nix and sshd.
 set -euo pipefail
 
-[[ $# -eq 3 ]] || {
-	sed -n '6,16s/^# \{0,1\}//p' "$0" >&2
+[[ $# -ge 3 ]] || {
+	sed -n '6,17s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 root=$1 dir=$2 port=$3
+shift 3
+features="$*"
 for f in usr/sbin/sshd usr/bin/nix-daemon; do
 	[[ -x $root/$f ]] || {
 		echo "nix-builder: $root has no /$f: make it with scripts/nix-chroot.sh setup trixie" >&2
@@ -43,10 +46,11 @@ done
 
 inside=/run/ringflow-builder
 mkdir -p "$dir/nix"
-cat >"$dir/nix/nix.conf" <<'EOF'
+cat >"$dir/nix/nix.conf" <<EOF
 substituters =
 sandbox = false
 trusted-users = root
+${features:+extra-system-features = $features}
 EOF
 cat >"$dir/sshd_config" <<EOF
 ListenAddress 127.0.0.1

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -36,14 +37,15 @@ type Options struct {
 type Event struct {
 	Host string
 	// "evaluating", "evaluated", "eval-failed", "building", "finished" (its
-	// build stopped; the outcome follows), "built", "build-failed", "reused"
+	// build stopped; the outcome follows), "built", "build-failed", "reused",
+	// "not-built" (no remote builder took it; see NoBuilderError)
 	Phase string
 }
 
 // HostOutcome is one host's result.
 type HostOutcome struct {
 	Host    string  `json:"host"`
-	Status  string  `json:"status"` // green or red
+	Status  string  `json:"status"` // green, red, or not-built (NotBuilt)
 	Phase   string  `json:"phase"`  // eval, build or timeout
 	Drv     string  `json:"drv"`
 	Out     string  `json:"out"`
@@ -63,17 +65,24 @@ type HostOutcome struct {
 	Unverified string `json:"unverified,omitempty"`
 }
 
+// NotBuilt is the status of a host no remote builder took while nothing
+// may build here (build.jobs 0): neither green nor red, and not recorded.
+const NotBuilt = "not-built"
+
 // BuiltRemotely says whether the host's toplevel went to a remote builder.
 func (h HostOutcome) BuiltRemotely() bool {
 	return h.Builder != "" && h.Builder != nix.LocalBuilder
 }
 
 // NoBuilderError: build.jobs is 0, so nothing may build here, and no remote
-// builder took the build. Nothing was built or recorded; it exits 1, not 4:
-// the hosts are not red, the builders are out of reach.
+// builder took the build of some hosts (Hosts), or of any (no Hosts: nothing
+// was built or recorded). Those hosts are not red and their evidence is left
+// as it was: the next build takes them again. It exits 1, not 4: the hosts
+// did not fail, the builders are out of reach.
 type NoBuilderError struct {
 	Machines []string // the builders' store URIs; none = nix.conf's
 	Reason   string   // what nix said of them
+	Hosts    []string // the hosts no builder took; none = every host
 }
 
 func (e *NoBuilderError) Error() string {
@@ -81,10 +90,18 @@ func (e *NoBuilderError) Error() string {
 	if len(e.Machines) > 0 {
 		which, ping = strings.Join(e.Machines, ", "), e.Machines[0]
 	}
-	return fmt.Sprintf("no remote builder took the build (%s), and build.jobs is 0, so nothing may build here; nix said:\n  %s\n"+
+	what, next := "the build", ""
+	if len(e.Hosts) > 0 {
+		what = fmt.Sprintf("the build of %d host(s): %s (not recorded: neither red nor green)", len(e.Hosts), strings.Join(e.Hosts, ", "))
+		next = "; then build them again: ringflow build"
+		for _, h := range e.Hosts {
+			next += " --host " + h
+		}
+	}
+	return fmt.Sprintf("no remote builder took %s (%s), and build.jobs is 0, so nothing may build here; nix said:\n  %s\n"+
 		"check that each builder answers as this user: nix store ping --store %s (ssh options from NIX_SSHOPTS or ~/.ssh/config), "+
-		"or set build.jobs: auto to build here too",
-		which, strings.ReplaceAll(e.Reason, "\n", "\n  "), ping)
+		"or set build.jobs: auto to build here too%s",
+		what, which, strings.ReplaceAll(e.Reason, "\n", "\n  "), ping, next)
 }
 
 // Report is the outcome of one build.
@@ -107,6 +124,17 @@ func (r *Report) Red() []HostOutcome {
 		}
 	}
 	return red
+}
+
+// NotBuilt lists the hosts no remote builder took (see NoBuilderError).
+func (r *Report) NotBuilt() []HostOutcome {
+	var nb []HostOutcome
+	for _, h := range r.Hosts {
+		if h.Status == NotBuilt {
+			nb = append(nb, h)
+		}
+	}
+	return nb
 }
 
 // RedError says some hosts did not build. It exits 4.
@@ -273,6 +301,15 @@ func (b *Builder) Run(ctx context.Context, o Options) (*Report, error) {
 	for _, h := range hosts {
 		rep.Hosts = append(rep.Hosts, r.outcomes[h])
 	}
+	if len(r.notTakenWhy) > 0 {
+		// The report stands, with the evidence of the other hosts; the
+		// error says which hosts are still to build, and where it failed.
+		nb := &NoBuilderError{Machines: nix.BuilderURIs(b.Settings.Builders), Reason: strings.Join(r.notTakenWhy, "\n")}
+		for _, h := range rep.NotBuilt() {
+			nb.Hosts = append(nb.Hosts, h.Host)
+		}
+		return rep, nb
+	}
 	return rep, nil
 }
 
@@ -286,13 +323,14 @@ func (b *Builder) commit(ctx context.Context, rev string) (string, error) {
 // run is one build's outcomes as they become known.
 type run struct {
 	*Builder
-	nixVersion string // the Nix that judges, for the evidence
-	now        time.Time
-	outcomes   map[string]HostOutcome
-	fresh      map[string]evidence.Host // the outcomes judged now, to record
-	greenDrvs  map[string]bool          // read once, when first needed
-	note       *evidence.Note           // the evidence at the commit before this build
-	unverified map[string]string        // hosts green in note whose entry did not count: why
+	nixVersion  string // the Nix that judges, for the evidence
+	now         time.Time
+	outcomes    map[string]HostOutcome
+	fresh       map[string]evidence.Host // the outcomes judged now, to record
+	greenDrvs   map[string]bool          // read once, when first needed
+	note        *evidence.Note           // the evidence at the commit before this build
+	unverified  map[string]string        // hosts green in note whose entry did not count: why
+	notTakenWhy []string                 // what nix said when no remote builder took hosts (build.jobs 0), each once
 
 	// Evaluation and building report progress at the same time: the
 	// listener hears one event at a time.
@@ -505,15 +543,6 @@ func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
 				r.progress(Event{Host: he.Host, Phase: "finished"})
 			}
 		},
-		OnBuilt: func(drv string, ok bool) {
-			phase := "built"
-			if !ok {
-				phase = "build-failed"
-			}
-			for _, he := range byDrv[drv] {
-				r.progress(Event{Host: he.Host, Phase: phase})
-			}
-		},
 	})
 	var nb *nix.NoBuilderError
 	if errors.As(err, &nb) {
@@ -524,6 +553,22 @@ func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
 	}
 	for _, br := range results {
 		for _, he := range byDrv[br.Drv] {
+			if br.NotTaken {
+				// Not red: nothing was tried. Left unrecorded, so that
+				// the next build takes the host again.
+				r.outcomes[he.Host] = HostOutcome{Host: he.Host, Status: NotBuilt, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out,
+					EvalSeconds: he.Seconds, Seconds: he.Seconds, Error: br.Err}
+				if !slices.Contains(r.notTakenWhy, br.Err) {
+					r.notTakenWhy = append(r.notTakenWhy, br.Err)
+				}
+				r.progress(Event{Host: he.Host, Phase: "not-built"})
+				continue
+			}
+			phase := "built"
+			if !br.OK {
+				phase = "build-failed"
+			}
+			r.progress(Event{Host: he.Host, Phase: phase})
 			oc := HostOutcome{Host: he.Host, Status: evidence.Green, Phase: evidence.PhaseBuild, Drv: he.Drv, Out: he.Out, EvalSeconds: he.Seconds, BuildSeconds: br.Seconds, Builder: br.Builder,
 				Unverified: r.unverified[he.Host]}
 			if !br.OK {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -506,5 +507,40 @@ func TestRunNoBuilder(t *testing.T) {
 	}
 	if len(f.evidence.recorded) != 0 {
 		t.Errorf("recorded %v after nothing was built", f.evidence.recorded)
+	}
+}
+
+// A host no builder took, while the others were built (build.jobs 0): the
+// others' evidence is recorded, that host is left unrecorded (neither red
+// nor green) and reported not-built, and the error names it, the builder
+// and the command that builds it again.
+func TestRunNotTakenHostUnrecorded(t *testing.T) {
+	f := newFakes("a", "b", "c")
+	f.builder.Settings.Jobs, f.builder.Settings.Builders = "0", "ssh-ng://big x86_64-linux - 2 1"
+	f.nix.builtOn = map[string]string{"/nix/store/a.drv": "ssh-ng://big", "/nix/store/c.drv": "ssh-ng://big"}
+	f.nix.notTaken = map[string]string{"/nix/store/b.drv": "error: unable to start any build; remote machines may not have all required system features."}
+	rep, err := f.builder.Run(context.Background(), Options{})
+	var nb *NoBuilderError
+	if !errors.As(err, &nb) || rep == nil {
+		t.Fatalf("err = %v (report %v), want a NoBuilderError with the report", err, rep)
+	}
+	for _, want := range []string{"1 host(s): b", "(ssh-ng://big)", "required system features", "ringflow build --host b"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	status := map[string]string{}
+	for _, h := range rep.Hosts {
+		status[h.Host] = h.Status
+	}
+	if want := map[string]string{"a": evidence.Green, "b": NotBuilt, "c": evidence.Green}; !maps.Equal(status, want) {
+		t.Errorf("statuses %v, want %v", status, want)
+	}
+	if len(rep.Red()) != 0 {
+		t.Errorf("red hosts %v: a host no builder took is not red", rep.Red())
+	}
+	rec := f.evidence.recorded[f.target.dev]
+	if _, ok := rec["b"]; ok || len(rec) != 2 {
+		t.Errorf("recorded %v, want a and c only", rec)
 	}
 }

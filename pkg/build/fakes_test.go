@@ -71,6 +71,7 @@ type fakeNix struct {
 	fail       map[string]string          // drv → nix's error
 	builtOn    map[string]string          // drv → where it was built, when not here
 	stopped    map[string]nix.BuildResult // failed drv → its TimedOut and TimedOutDrv
+	notTaken   map[string]string          // drv → what nix said: no builder took it
 	realiseErr error                      // Realise fails with it, building nothing
 	copyErr    error
 	// afterResult, when set, runs after each host's result is handed on,
@@ -142,9 +143,15 @@ func (n *fakeNix) Realise(_ context.Context, drvs []nix.DrvOut, o nix.RealiseOpt
 	}
 	var results []nix.BuildResult
 	for _, d := range drvs {
+		if why, ok := n.notTaken[d.Drv]; ok {
+			results = append(results, nix.BuildResult{Drv: d.Drv, Out: d.Out, NotTaken: true, Err: why})
+			continue
+		}
 		msg, failed := n.fail[d.Drv]
 		o.OnFinished(d.Drv)
-		o.OnBuilt(d.Drv, !failed)
+		if o.OnBuilt != nil {
+			o.OnBuilt(d.Drv, !failed)
+		}
 		where := n.builtOn[d.Drv]
 		if where == "" {
 			where = nix.LocalBuilder

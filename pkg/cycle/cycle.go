@@ -105,7 +105,9 @@ func (e *RunningError) Unwrap() error { return e.Locked }
 // promote the first ring and every later ring that is auto and whose gates
 // pass, in order. A gate holding a ring is part of a normal night and is
 // reported, not returned as an error; a red build is returned as a
-// *build.RedError after every ring had its chance. One cycle at a
+// *build.RedError, and hosts no remote builder took as a
+// *build.NoBuilderError, after every ring had its chance (the evidence
+// gate holds every ring that lacks them). One cycle at a
 // time per repository: a second one leaves with a *RunningError, or waits.
 func (c *Cycle) Run(ctx context.Context, o Options) (*Report, error) {
 	start := c.Now()
@@ -118,7 +120,8 @@ func (c *Cycle) Run(ctx context.Context, o Options) (*Report, error) {
 	if rep.Update, err = c.Steps.Update(ctx); err != nil {
 		return rep, fmt.Errorf("cycle: update: %w", err)
 	}
-	if rep.Build, err = c.Steps.Build(ctx, o.Progress); err != nil {
+	var notTaken *build.NoBuilderError
+	if rep.Build, err = c.Steps.Build(ctx, o.Progress); err != nil && (rep.Build == nil || !errors.As(err, &notTaken)) {
 		return rep, fmt.Errorf("cycle: build: %w", err)
 	}
 	for _, r := range c.Rings {
@@ -149,10 +152,14 @@ func (c *Cycle) Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Rings = append(rep.Rings, out)
 	}
 	rep.Duration = c.Now().Sub(start)
+	var errs []error
 	if red := rep.Build.Red(); len(red) > 0 {
-		return rep, &build.RedError{Commit: rep.Build.Commit, Red: red}
+		errs = append(errs, &build.RedError{Commit: rep.Build.Commit, Red: red})
 	}
-	return rep, nil
+	if notTaken != nil {
+		errs = append(errs, fmt.Errorf("cycle: build: %w", notTaken))
+	}
+	return rep, errors.Join(errs...)
 }
 
 func gateNames(rs []ring.Refusal) string {

@@ -16,10 +16,11 @@ import (
 )
 
 type fakeSteps struct {
-	calls   []string
-	red     bool
-	refuse  map[string]bool
-	current map[string]bool // rings already at the candidate
+	calls    []string
+	red      bool
+	notBuilt bool // host c: no remote builder took it
+	refuse   map[string]bool
+	current  map[string]bool // rings already at the candidate
 }
 
 func (s *fakeSteps) Update(context.Context) (*update.Result, error) {
@@ -32,6 +33,10 @@ func (s *fakeSteps) Build(context.Context, func(build.Event)) (*build.Report, er
 	rep := &build.Report{Commit: "c2", Hosts: []build.HostOutcome{{Host: "a", Status: evidence.Green}}}
 	if s.red {
 		rep.Hosts = append(rep.Hosts, build.HostOutcome{Host: "b", Status: evidence.Red, Phase: evidence.PhaseBuild})
+	}
+	if s.notBuilt {
+		rep.Hosts = append(rep.Hosts, build.HostOutcome{Host: "c", Status: build.NotBuilt, Phase: evidence.PhaseBuild})
+		return rep, &build.NoBuilderError{Machines: []string{"ssh-ng://big"}, Reason: "unable to start any build", Hosts: []string{"c"}}
 	}
 	return rep, nil
 }
@@ -113,6 +118,24 @@ func TestRunRedBuild(t *testing.T) {
 	}
 	if len(rep.Rings) != 4 {
 		t.Errorf("rings = %+v", rep.Rings)
+	}
+}
+
+// Hosts no remote builder took let every ring have its chance too (the
+// evidence gate holds those that lack them), then are the error; with a red
+// host as well, both are said and red decides (exit 4).
+func TestRunNotBuilt(t *testing.T) {
+	s := &fakeSteps{notBuilt: true}
+	rep, err := newCycle(s, &fakeLock{}).Run(context.Background(), Options{})
+	var nb *build.NoBuilderError
+	if !errors.As(err, &nb) || len(nb.Hosts) != 1 || nb.Hosts[0] != "c" || len(rep.Rings) != 4 {
+		t.Fatalf("err = %v, rings %+v; want host c not built after every ring", err, rep.Rings)
+	}
+	s = &fakeSteps{notBuilt: true, red: true}
+	_, err = newCycle(s, &fakeLock{}).Run(context.Background(), Options{})
+	var red *build.RedError
+	if !errors.As(err, &red) || !errors.As(err, &nb) {
+		t.Fatalf("err = %v, want both the red host and the host not built", err)
 	}
 }
 

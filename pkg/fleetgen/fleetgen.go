@@ -48,6 +48,9 @@ type Host struct {
 	// and build.max-silent). It sleeps with /bin/sleep or /usr/bin/sleep
 	// (nix's sandbox off, as the tests run it) and spins where neither is.
 	BuildHang int `json:"buildHang,omitempty"`
+	// Features are the toplevel's requiredSystemFeatures: only a machine
+	// (or remote builder) with all of them may build it.
+	Features []string `json:"features,omitempty"`
 	// FailAssertion makes the toplevel's `assert hostAssertionHolds;` fail,
 	// as a NixOS assertion would.
 	FailAssertion bool `json:"failAssertion,omitempty"`

@@ -90,6 +90,7 @@ let
         evalError = rf.evalError or null;
         buildFail = rf.buildFail or false;
         buildHang = rf.buildHang or 0;
+        features = rf.features or [ ];
         hostAssertionHolds = !(rf.failAssertion or false);
         work = rf.work or 0;
         # Per-host evaluation work, for benchmarks.
@@ -101,7 +102,7 @@ let
         blob = builtins.genList (i: hostName + "-" + toString i + "-" + padding) memory;
         toplevel =
           if evalError != null then throw evalError
-          else assert hostAssertionHolds; derivation {
+          else assert hostAssertionHolds; derivation ({
             name = "nixos-system-" + storeName hostName;
             inherit system;
             builder = "/bin/sh";
@@ -117,7 +118,7 @@ let
             ringflowConfig = builtins.hashString "sha256" (builtins.toJSON user);
             ringflowBuildFail = if buildFail then "1" else "";
             ringflowBuildHang = if buildHang == 0 then "" else toString buildHang;
-          };
+          } // (if features == [ ] then { } else { requiredSystemFeatures = features; }));
         config = merge user {
           networking.hostName = hostName;
           system.build.toplevel = toplevel;
@@ -157,6 +158,7 @@ func fleetFlake(nixpkgsURL, system string, subFlakes []string) string {
               evalError = h.evalError or null;
               buildFail = h.buildFail or false;
               buildHang = h.buildHang or 0;
+              features = h.features or [ ];
               failAssertion = h.failAssertion or false;
               work = h.work or 0;
               memory = h.memory or 0;

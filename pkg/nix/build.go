@@ -58,6 +58,11 @@ type BuildResult struct {
 	// "" when nothing it needed was stopped for time.
 	TimedOut    TimeLimit
 	TimedOutDrv string
+	// NotTaken: nothing may build here (--max-jobs 0) and no remote
+	// builder took this derivation, nor a failed dependency of it: nix
+	// gave up with "unable to start any build". It is not a failed build;
+	// Err says what nix said of the builders.
+	NotTaken bool
 }
 
 // LocalBuilder is BuildResult.Builder of a build on this machine.
@@ -150,13 +155,18 @@ func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]B
 		if missing, err := n.missingPaths(ctx, drvsOf(drvs)); err == nil && len(missing) > 0 {
 			return nil, &MissingDerivationsError{Drvs: missing}
 		}
-		if o.Jobs == "0" {
-			// Nothing may build here, and nothing was built: no
-			// builder took the work (unreachable, wrong system, full).
+		switch {
+		case o.Jobs == "0" && slices.ContainsFunc(drvs, func(d DrvOut) bool { return m.declined(d.Drv) }):
+			// Nothing may build here and no builder took anything: every
+			// derivation is NotTaken, below.
+		case o.Jobs == "0":
+			// Nothing may build here, and nothing was built, for a reason
+			// nix did not put in its usual words.
 			return nil, &NoBuilderError{Builders: o.Builders, Nix: m.stderrTail()}
+		default:
+			ne.Stderr = m.stderrTail()
+			return nil, fmt.Errorf("nix: realise %d derivations: %w", len(drvs), ne)
 		}
-		ne.Stderr = m.stderrTail()
-		return nil, fmt.Errorf("nix: realise %d derivations: %w", len(drvs), ne)
 	}
 
 	stops := m.timeStops(drvs, valid, o)
@@ -165,7 +175,9 @@ func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]B
 		r := BuildResult{Drv: d.Drv, Out: d.Out, OK: valid[d.Out]}
 		r.Seconds = m.seconds(d.Drv, r.OK, end)
 		r.Builder = m.builder(d.Drv)
-		if !r.OK {
+		if !r.OK && o.Jobs == "0" && m.declined(d.Drv) && r.Builder == "" && len(n.failedDeps(ctx, m, d.Drv)) == 0 {
+			r.NotTaken, r.Err = true, builderReason(m.errorMessages())
+		} else if !r.OK {
 			r.Err = n.failureText(ctx, m, d.Drv, runErr)
 			n.noteTimeStop(ctx, m, &r, stops)
 		}
@@ -249,17 +261,8 @@ func (n *Nix) failureText(ctx context.Context, m *buildMonitor, drv string, runE
 		}
 	}
 	add(drv, true)
-	if _, _, built := m.about(drv); !built {
-		if failed := m.failedBuilds(); len(failed) > 0 {
-			deps, err := n.requisites(ctx, drv)
-			if err == nil {
-				for _, f := range failed {
-					if f != drv && deps[f] {
-						add(f, false)
-					}
-				}
-			}
-		}
+	for _, f := range n.failedDeps(ctx, m, drv) {
+		add(f, false)
 	}
 	if len(parts) == 0 {
 		if runErr != nil {
@@ -269,6 +272,29 @@ func (n *Nix) failureText(ctx context.Context, m *buildMonitor, drv string, runE
 		}
 	}
 	return strings.TrimSpace(strings.Join(parts, "\n"))
+}
+
+// failedDeps are the failed builds that kept drv from being built: none
+// when drv's own build started.
+func (n *Nix) failedDeps(ctx context.Context, m *buildMonitor, drv string) []string {
+	if _, _, built := m.about(drv); built {
+		return nil
+	}
+	failed := m.failedBuilds()
+	if len(failed) == 0 {
+		return nil
+	}
+	deps, err := n.requisites(ctx, drv)
+	if err != nil {
+		return nil
+	}
+	var in []string
+	for _, f := range failed {
+		if f != drv && deps[f] {
+			in = append(in, f)
+		}
+	}
+	return in
 }
 
 func mentionsLogLines(msgs []string) bool {
@@ -332,14 +358,21 @@ var noBuilderLineRE = regexp.MustCompile(`(?i)^\s*(ssh:|cannot |error:|.*(permis
 // Reason is what nix said of the builders: its error lines, or its last
 // lines when none reads as one.
 func (e *NoBuilderError) Reason() string {
+	return builderReason(strings.Split(e.Nix, "\n"))
+}
+
+// builderReason picks what nix said about its builders out of its messages
+// or lines, each on one line (Nix 2.26 and later break a message over
+// several); its last lines when none reads as such.
+func builderReason(msgs []string) string {
 	var picked []string
-	for _, l := range strings.Split(e.Nix, "\n") {
-		if noBuilderLineRE.MatchString(l) {
-			picked = append(picked, strings.TrimSpace(l))
+	for _, msg := range msgs {
+		if one := strings.Join(strings.Fields(msg), " "); noBuilderLineRE.MatchString(one) && one != "error:" {
+			picked = append(picked, one)
 		}
 	}
 	if len(picked) == 0 {
-		return lastLines(e.Nix, 8)
+		return lastLines(strings.Join(msgs, "\n"), 8)
 	}
 	return strings.Join(picked, "\n")
 }
@@ -348,8 +381,14 @@ func (e *NoBuilderError) Reason() string {
 // machine of a --builders value ("uri systems key jobs …", separated by
 // newlines or ';'); an "@file" is named as it is.
 func (e *NoBuilderError) Machines() []string {
+	return BuilderURIs(e.Builders)
+}
+
+// BuilderURIs are the store URIs of the machines of a --builders value
+// (build.builders): the first word of each machine.
+func BuilderURIs(builders string) []string {
 	var uris []string
-	for _, m := range strings.FieldsFunc(e.Builders, func(r rune) bool { return r == ';' || r == '\n' }) {
+	for _, m := range strings.FieldsFunc(builders, func(r rune) bool { return r == ';' || r == '\n' }) {
 		if f := strings.Fields(m); len(f) > 0 && !strings.HasPrefix(f[0], "#") {
 			uris = append(uris, f[0])
 		}
@@ -474,6 +513,8 @@ type buildMonitor struct {
 	mentions  map[string][]string  // derivation → nix's messages naming it
 	errNamed  map[string]bool      // derivations an error message names
 	attempted bool                 // nix started to build, substitute or copy
+	gaveUpMsg bool                 // nix said "unable to start any build"
+	errMsgs   []string             // nix's last error messages, each once
 	tail      []string             // the last rendered lines, for errors
 	seenMsg   map[string]bool      // messages already kept
 }
@@ -624,6 +665,15 @@ func (m *buildMonitor) text(l string) {
 func (m *buildMonitor) message(msg string, isError bool) {
 	msg = strings.TrimSpace(msg)
 	m.debugf("%s", msg)
+	if isError && strings.Contains(strings.ToLower(msg), "unable to start any build") {
+		m.gaveUpMsg = true
+	}
+	if isError && !slices.Contains(m.errMsgs, msg) {
+		m.errMsgs = append(m.errMsgs, msg)
+		if len(m.errMsgs) > 20 {
+			m.errMsgs = m.errMsgs[1:]
+		}
+	}
 	m.tail = append(m.tail, strings.Split(msg, "\n")...)
 	if len(m.tail) > 40 {
 		m.tail = m.tail[len(m.tail)-40:]
@@ -662,6 +712,29 @@ func (m *buildMonitor) debugf(format string, args ...any) {
 	if m.debug != nil {
 		fmt.Fprintf(m.debug, "nix: "+format+"\n", args...)
 	}
+}
+
+// declined says whether nix gave up on drv for want of a builder: Nix
+// before 2.34 ends the whole build with "unable to start any build" once
+// every derivation left waits for a build slot none may take here
+// (--max-jobs 0) and no remote builder took it; Nix 2.34 fails each such
+// derivation with "Cannot build 'X'. Reason: local builds are disabled".
+func (m *buildMonitor) declined(drv string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.gaveUpMsg {
+		return true
+	}
+	return slices.ContainsFunc(m.mentions[drv], func(msg string) bool {
+		return strings.Contains(msg, "local builds are disabled")
+	})
+}
+
+// errorMessages are nix's last error messages, whole.
+func (m *buildMonitor) errorMessages() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.errMsgs)
 }
 
 func (m *buildMonitor) attemptedAny() bool {

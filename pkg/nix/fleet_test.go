@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -220,6 +221,46 @@ func BenchmarkEvalHosts(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// With nothing allowed to build here (--max-jobs 0), a host that no builder
+// takes is NotTaken, not a failed build, while the hosts whose outputs are
+// valid still count: with no builders at all, and with a builder nix cannot
+// reach (its reason, from ssh, is what Err says).
+func TestRealiseNotTaken(t *testing.T) {
+	f, ref := generate(t, fleetgen.Options{Hosts: []fleetgen.Host{{Name: "built"}, {Name: "waiting"}}, Salt: fmt.Sprint(time.Now().UnixNano())})
+	n := nix.New(nix.Options{Env: append(f.Env, "NIX_SSHOPTS=-oBatchMode=yes")})
+	ctx := context.Background()
+	evals, err := n.EvalHosts(ctx, ref, []string{"built", "waiting"}, nix.EvalOptions{Attr: "config.system.build.toplevel"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drvs := make([]nix.DrvOut, len(evals))
+	for i, he := range evals {
+		if he.Err != "" {
+			t.Fatalf("%s: %s", he.Host, he.Err)
+		}
+		drvs[i] = nix.DrvOut{Drv: he.Drv, Out: he.Out}
+	}
+	if res, err := n.Realise(ctx, drvs[:1], nix.RealiseOptions{Jobs: "auto"}); err != nil || !res[0].OK {
+		t.Fatalf("building %s here: %v %+v", drvs[0].Drv, err, res)
+	}
+	for _, tc := range []struct{ builders, reason string }{
+		// Nix 2.34 says "local builds are disabled" instead.
+		{"", "unable to start any build|local builds are disabled"},
+		{"ssh-ng://no-such-builder.invalid " + f.System, "no-such-builder.invalid"},
+	} {
+		res, err := n.Realise(ctx, drvs, nix.RealiseOptions{Jobs: "0", Builders: tc.builders})
+		if err != nil {
+			t.Fatalf("builders %q: %v", tc.builders, err)
+		}
+		if !res[0].OK || res[0].NotTaken {
+			t.Errorf("builders %q: built: %+v, want OK (its output is valid)", tc.builders, res[0])
+		}
+		if w := res[1]; w.OK || !w.NotTaken || w.Builder != "" || !regexp.MustCompile(tc.reason).MatchString(strings.ToLower(w.Err)) {
+			t.Errorf("builders %q: waiting: %+v, want NotTaken saying %q", tc.builders, w, tc.reason)
 		}
 	}
 }

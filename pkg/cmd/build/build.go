@@ -6,6 +6,7 @@ package build
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -58,8 +59,14 @@ build.timeout (default 2h; --timeout for this run) and build.max-silent
 (--max-silent): nix stops a build past either, and its host is red in phase
 timeout.
 
+With build.jobs 0 (build nothing here), a host no remote builder of
+build.builders takes (unreachable, or lacking the host's system or features) is
+not-built: neither red nor green, and left out of the evidence, so the next
+build takes it again.
+
 The result is recorded as a git note on REV (git notes --ref ringflow/evidence
-show REV), pushed to the remote. Exit 4 if any host is red.`,
+show REV), pushed to the remote. Exit 4 if any host is red; otherwise exit 1 if
+a host is not-built.`,
 		Example: `  $ ringflow build
   $ ringflow build canary --host 'web-*'
   $ ringflow build 3f2a9c1 -o json | jq '.hosts[] | select(.status=="red")'
@@ -99,7 +106,8 @@ func buildRun(ctx context.Context, opts *BuildOptions) error {
 	prog := newProgress(opts.IO, start, opts.Now)
 	rep, err := build.New(fl).Run(ctx, build.Options{Rev: opts.Rev, Patterns: opts.Hosts, Progress: prog.event})
 	prog.done()
-	if err != nil {
+	var notTaken *build.NoBuilderError
+	if err != nil && (rep == nil || !errors.As(err, &notTaken)) {
 		return err
 	}
 	if opts.JSON {
@@ -111,7 +119,11 @@ func buildRun(ctx context.Context, opts *BuildOptions) error {
 	}
 	printReplaced(opts.IO, rep)
 	if red := rep.Red(); len(red) > 0 {
-		return &build.RedError{Commit: rep.Commit, Red: red}
+		// Red decides the exit code (4); hosts no builder took are said too.
+		return errors.Join(&build.RedError{Commit: rep.Commit, Red: red}, err)
+	}
+	if err != nil {
+		return err
 	}
 	if !opts.JSON {
 		fmt.Fprintf(opts.IO.ErrOut, "%s %d host(s) green at %s in %s\n", opts.IO.ColorScheme().Green("✓"),
@@ -133,9 +145,13 @@ func printReport(io *iostreams.IOStreams, rep *build.Report) error {
 	for _, h := range rep.Hosts {
 		color := cs.Green
 		detail := h.Out
-		if h.Status == evidence.Red {
+		switch h.Status {
+		case evidence.Red:
 			color = cs.Red
 			detail = firstLine(h.Error)
+		case build.NotBuilt:
+			color = cs.Yellow
+			detail = "no remote builder took it"
 		}
 		reused := "-"
 		if h.Reused {
@@ -214,7 +230,7 @@ func (p *progress) tick() {
 }
 
 // final phases are a host's outcome; the others are steps on the way.
-var final = map[string]bool{"eval-failed": true, "built": true, "build-failed": true, "reused": true}
+var final = map[string]bool{"eval-failed": true, "built": true, "build-failed": true, "reused": true, "not-built": true}
 
 func (p *progress) event(ev build.Event) {
 	p.mu.Lock()

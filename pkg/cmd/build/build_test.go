@@ -99,6 +99,10 @@ func TestPrintReport(t *testing.T) {
 		{Host: "a", Status: "green", Phase: "build", Out: "/nix/store/a", EvalSeconds: 1, BuildSeconds: 2, Builder: "ssh-ng://builder"},
 		{Host: "b", Status: "green", Phase: "build", Out: "/nix/store/b", Reused: true},
 	}}
+	notTaken := &build.Report{Commit: "c1", Hosts: []build.HostOutcome{
+		{Host: "a", Status: "green", Phase: "build", Out: "/nix/store/a", EvalSeconds: 1, BuildSeconds: 2, Builder: "ssh-ng://builder"},
+		{Host: "big", Status: build.NotBuilt, Phase: "build", Out: "/nix/store/big", EvalSeconds: 1, Error: "error: unable to start any build"},
+	}}
 	tests := []struct {
 		name     string
 		rep      *build.Report
@@ -110,6 +114,7 @@ func TestPrintReport(t *testing.T) {
 		{name: "local, terminal", rep: local, tty: true, want: []string{"HOST", "REUSED"}, wantNone: "BUILT ON"},
 		{name: "remote, pipe", rep: remote, want: []string{"a\tgreen\tbuild\t1.00\t2.00\tssh-ng://builder\t-\t/nix/store/a", "b\tgreen\tbuild\t0.00\t0.00\t-\treused\t/nix/store/b"}},
 		{name: "remote, terminal", rep: remote, tty: true, want: []string{"BUILT ON", "ssh-ng://builder"}},
+		{name: "not taken, pipe", rep: notTaken, want: []string{"big\tnot-built\tbuild\t1.00\t0.00\t-\t-\tno remote builder took it"}, wantNone: "unable to start"},
 	}
 	for _, tt := range tests {
 		ios, _, out, _ := iostreams.Test()

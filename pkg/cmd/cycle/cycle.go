@@ -48,8 +48,8 @@ gates pass, then every later auto ring whose gates pass. Prints one summary of
 what moved and what waits and why.
 
 A gate holding a ring is a normal night: exit 0 with the reasons shown (exit 3
-with --strict). A red host exits 4 after every ring had its chance; a failure
-exits 1. A second cycle on the same repository leaves at once with a message
+with --strict). A red host exits 4 after every ring had its chance; so do
+hosts no remote builder took (build.jobs 0), with exit 1; a failure exits 1. A second cycle on the same repository leaves at once with a message
 (or waits, with --wait, until SIGINT or SIGTERM ends the wait: exit 130,
 nothing changed); the lock is an flock, so a killed cycle never leaves it
 stuck. A cycle with nothing new changes nothing.
@@ -100,6 +100,8 @@ type BuildJSON struct {
 	Commit string   `json:"commit"`
 	Hosts  int      `json:"hosts"`
 	Red    []string `json:"red"`
+	// NotBuilt are the hosts no remote builder took (build.jobs 0).
+	NotBuilt []string `json:"not_built"`
 }
 
 // RingJSON is one ring's outcome.
@@ -193,9 +195,12 @@ func toJSON(rep *cycle.Report, err error, d time.Duration) CycleJSON {
 		}
 	}
 	if b := rep.Build; b != nil {
-		out.Build = &BuildJSON{Commit: b.Commit, Hosts: len(b.Hosts), Red: []string{}}
+		out.Build = &BuildJSON{Commit: b.Commit, Hosts: len(b.Hosts), Red: []string{}, NotBuilt: []string{}}
 		for _, h := range b.Red() {
 			out.Build.Red = append(out.Build.Red, h.Host)
+		}
+		for _, h := range b.NotBuilt() {
+			out.Build.NotBuilt = append(out.Build.NotBuilt, h.Host)
 		}
 	}
 	for _, r := range rep.Rings {
@@ -223,14 +228,21 @@ func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *cycle.Report) {
 		}
 	}
 	if b := rep.Build; b != nil {
-		red := b.Red()
-		line := fmt.Sprintf("build   %d host(s) at %s: %d green", len(b.Hosts), ring.Short(b.Commit), len(b.Hosts)-len(red))
+		red, notBuilt := b.Red(), b.NotBuilt()
+		line := fmt.Sprintf("build   %d host(s) at %s: %d green", len(b.Hosts), ring.Short(b.Commit), len(b.Hosts)-len(red)-len(notBuilt))
 		if len(red) > 0 {
 			var names []string
 			for _, h := range red {
 				names = append(names, fmt.Sprintf("%s (%s)", h.Host, h.Phase))
 			}
 			line += cs.Red(fmt.Sprintf(", %d red: %s", len(red), strings.Join(names, ", ")))
+		}
+		if len(notBuilt) > 0 {
+			var names []string
+			for _, h := range notBuilt {
+				names = append(names, h.Host)
+			}
+			line += cs.Yellow(fmt.Sprintf(", %d not built (no remote builder took them): %s", len(notBuilt), strings.Join(names, ", ")))
 		}
 		fmt.Fprintln(w, line)
 		// Evidence that did not count, and was replaced by this build's.
