@@ -45,9 +45,10 @@ type Fleet struct {
 	// one commit is asked for by several steps of one operation.
 	hostNames map[string]hostNames
 
-	// recorded caches RecordedHeads for the ledger tip it was read at.
-	recorded    map[string]string
-	recordedTip string
+	// facts caches what the state reads from the ledger (recorded heads,
+	// pins, holds) for the ledger tip it was read at.
+	facts    *ledgerFacts
+	factsTip string
 
 	synced bool
 	// ledgerTip is the ledger's tip as fetched together with the branches:

@@ -9,6 +9,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/config"
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
 
@@ -113,8 +114,9 @@ func (f *Fleet) where() string {
 type RingState struct {
 	Ring     config.Ring
 	Groups   []ring.GroupState
-	Position string // "" when no branch exists or the groups diverged
-	Err      error  // *ring.DivergedError
+	Position string     // "" when no branch exists or the groups diverged
+	Err      error      // *ring.DivergedError
+	Hold     *ring.Hold // the ring's hold (ringflow hold); nil = not held
 }
 
 // State is where dev and every ring stand.
@@ -134,18 +136,25 @@ func (f *Fleet) State(ctx context.Context) (*State, error) {
 	if st.DevCommit, err = f.BranchCommit(f.Config.Dev); err != nil {
 		return nil, err
 	}
-	recorded, err := f.RecordedHeads()
+	facts, err := f.readLedgerFacts()
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range f.Config.Rings {
 		rs := RingState{Ring: r}
+		if h, ok := facts.holds[r.Name]; ok {
+			rs.Hold = &ring.Hold{Actor: h.Actor, Time: h.Time, Reason: h.Reason}
+		}
 		for _, g := range r.Groups {
 			head, err := f.BranchCommit(g.Branch)
 			if err != nil {
 				return nil, err
 			}
-			gs := ring.GroupState{Group: GroupOf(g), Commit: head, Head: head, Recorded: recorded[g.Branch]}
+			gr := GroupOf(g)
+			if p, ok := facts.pins[g.Name]; ok {
+				gr = PinnedByLedger(gr, p)
+			}
+			gs := ring.GroupState{Group: gr, Commit: head, Head: head, Recorded: facts.recorded[g.Branch]}
 			if head != "" {
 				if gs.Commit, err = f.Carried(head); err != nil {
 					return nil, err
@@ -168,12 +177,30 @@ func (f *Fleet) State(ctx context.Context) (*State, error) {
 // restore). A branch elsewhere moved outside ringflow (ring.DriftOf). Read
 // once per ledger tip: the ledger and the branches are fetched together.
 func (f *Fleet) RecordedHeads() (map[string]string, error) {
+	facts, err := f.readLedgerFacts()
+	if err != nil {
+		return nil, err
+	}
+	return facts.recorded, nil
+}
+
+// ledgerFacts is what the state reads from the ledger: where ringflow last
+// put each branch, the groups pinned and the rings held.
+type ledgerFacts struct {
+	recorded map[string]string       // branch → head
+	pins     map[string]ledger.Entry // group → its pin
+	holds    map[string]ledger.Entry // ring → its hold
+}
+
+// readLedgerFacts reads the ledger once per tip: the ledger and the
+// branches are fetched together.
+func (f *Fleet) readLedgerFacts() (*ledgerFacts, error) {
 	tip, err := f.Ledger.Tip()
 	if err != nil {
 		return nil, err
 	}
-	if f.recorded != nil && f.recordedTip == tip {
-		return f.recorded, nil
+	if f.facts != nil && f.factsTip == tip {
+		return f.facts, nil
 	}
 	entries, err := f.Ledger.Entries(0)
 	if err != nil {
@@ -187,8 +214,9 @@ func (f *Fleet) RecordedHeads() (map[string]string, error) {
 			}
 		}
 	}
-	f.recorded, f.recordedTip = rec, tip
-	return rec, nil
+	f.facts = &ledgerFacts{recorded: rec, pins: ledger.Pins(entries), holds: ledger.Holds(entries)}
+	f.factsTip = tip
+	return f.facts, nil
 }
 
 // Drifts are the group branches moved outside ringflow, ring by ring.
@@ -204,9 +232,25 @@ func (st *State) Drifts(a ring.Ancestry) ([]ring.Drift, error) {
 	return out, nil
 }
 
-// GroupOf is a config group as the gates see it.
+// GroupOf is a config group as the gates see it, pinned by the config
+// when it says so.
 func GroupOf(g config.Group) ring.Group {
-	return ring.Group{Name: g.Name, Ring: g.Ring, Branch: g.Branch, Pinned: g.Pin.Pinned}
+	gr := ring.Group{Name: g.Name, Ring: g.Ring, Branch: g.Branch, Pinned: g.Pin.Pinned}
+	if g.Pin.Pinned {
+		gr.Pin = &ring.Pin{Config: g.Key + ".pin", Commit: g.Pin.Commit}
+	}
+	return gr
+}
+
+// PinnedByLedger is a group pinned by a ledger pin entry as well.
+func PinnedByLedger(g ring.Group, pin ledger.Entry) ring.Group {
+	p := ring.Pin{}
+	if g.Pin != nil {
+		p = *g.Pin
+	}
+	p.Actor, p.Time, p.Reason = pin.Actor, pin.Time, pin.Reason
+	g.Pinned, g.Pin = true, &p
+	return g
 }
 
 // Source returns the name and position a ring takes candidates from.

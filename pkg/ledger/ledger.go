@@ -27,12 +27,19 @@ const (
 	EventUpdate   = "update"   // dev took a lock refresh
 	EventAdopt    = "adopt"    // a ring's branches, moved outside ringflow, recorded where they stood
 	EventRestore  = "restore"  // a ring's branches, moved outside ringflow, put back where the ledger had them
+	EventPin      = "pin"      // a group stays where it is when its ring moves (Group), until unpinned
+	EventUnpin    = "unpin"    // a pinned group follows its ring again
+	EventHold     = "hold"     // a ring takes no promotion, until released
+	EventRelease  = "release"  // a held ring may move again
 )
 
 // Entry is one record.
 type Entry struct {
-	Event     string      `json:"event"`
-	Ring      string      `json:"ring,omitempty"` // "" for dev
+	Event string `json:"event"`
+	Ring  string `json:"ring,omitempty"` // "" for dev
+	// Group is the one group a pin or unpin is about, or the one group a
+	// promotion moved (promote --group); "" for the whole ring.
+	Group     string      `json:"group,omitempty"`
 	Groups    []GroupMove `json:"groups,omitempty"`
 	From      string      `json:"from,omitempty"` // the ring's position (a dev commit) before
 	To        string      `json:"to,omitempty"`   // and after
@@ -95,6 +102,9 @@ func subject(e Entry) string {
 	s := e.Event
 	if e.Ring != "" {
 		s += " " + e.Ring
+	}
+	if e.Group != "" {
+		s += " group " + e.Group
 	}
 	if e.To != "" {
 		s += " to " + ring.Short(e.To)
@@ -261,4 +271,37 @@ func OfRing(entries []Entry, ringName, dev string) []Entry {
 		}
 	}
 	return out
+}
+
+// Pins are the groups pinned by the ledger: for each group, its newest pin
+// or unpin entry, when that is a pin. entries are newest first.
+func Pins(entries []Entry) map[string]Entry {
+	return latest(entries, EventPin, EventUnpin, func(e Entry) string { return e.Group })
+}
+
+// Holds are the rings held by the ledger: for each ring, its newest hold or
+// release entry, when that is a hold. entries are newest first.
+func Holds(entries []Entry) map[string]Entry {
+	return latest(entries, EventHold, EventRelease, func(e Entry) string { return e.Ring })
+}
+
+// latest keeps, per key, the newest entry of event on or event off, when it
+// is on.
+func latest(entries []Entry, on, off string, key func(Entry) string) map[string]Entry {
+	seen := map[string]bool{}
+	active := map[string]Entry{}
+	for _, e := range entries {
+		if e.Undecodable != nil || (e.Event != on && e.Event != off) {
+			continue
+		}
+		k := key(e)
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		if e.Event == on {
+			active[k] = e
+		}
+	}
+	return active
 }

@@ -191,3 +191,31 @@ func TestLag(t *testing.T) {
 		})
 	}
 }
+
+// A group is pinned, a ring held, by its newest pin or hold entry, until a
+// newer unpin or release; undecodable entries and other events pass by.
+func TestPinsAndHolds(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	entries := []Entry{ // newest first
+		{Event: EventPin, Ring: "stable", Group: "field-sbc", Actor: "ops", Reason: "trade show", Time: t0.Add(5 * time.Hour)},
+		{Event: EventRelease, Ring: "early", Actor: "ops", Time: t0.Add(4 * time.Hour)},
+		{Commit: "bad", Undecodable: &Undecodable{Subject: "junk"}},
+		{Event: EventUnpin, Ring: "stable", Group: "field-sbc", Actor: "ops", Time: t0.Add(3 * time.Hour)},
+		{Event: EventHold, Ring: "canary", Actor: "ops", Reason: "incident 42", Time: t0.Add(2 * time.Hour)},
+		{Event: EventHold, Ring: "early", Actor: "ops", Time: t0.Add(time.Hour)},
+		{Event: EventUnpin, Ring: "stable", Group: "lab", Actor: "ops", Time: t0.Add(time.Hour)},
+		{Event: EventPin, Ring: "stable", Group: "lab", Actor: "ops", Time: t0},
+		{Event: EventPromote, Ring: "canary", To: "c1", Time: t0},
+	}
+	pins := Pins(entries)
+	if len(pins) != 1 || pins["field-sbc"].Reason != "trade show" {
+		t.Errorf("pins = %+v, want field-sbc only (lab was unpinned)", pins)
+	}
+	holds := Holds(entries)
+	if len(holds) != 1 || holds["canary"].Reason != "incident 42" {
+		t.Errorf("holds = %+v, want canary only (early was released)", holds)
+	}
+	if s := subject(entries[0]); s != "pin stable group field-sbc: trade show" {
+		t.Errorf("subject = %q", s)
+	}
+}

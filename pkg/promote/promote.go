@@ -178,7 +178,7 @@ func (p *Promoter) Plan(ctx context.Context, o Options) (*Promotion, error) {
 	}
 	rs := st.Rings[i]
 	req := &ring.Request{Ring: rs.Ring.Name, Source: srcName, SourceHead: srcHead, Candidate: candidate, Groups: rs.Groups,
-		Dev: st.Dev, DevHead: st.DevCommit}
+		Dev: st.Dev, DevHead: st.DevCommit, Hold: rs.Hold}
 	if i > 0 {
 		req.SourceGroups = st.Rings[i-1].Groups
 	}

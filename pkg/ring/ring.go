@@ -27,6 +27,51 @@ type Group struct {
 	Ring   string
 	Branch string
 	Pinned bool
+	// Pin says what pins it (set when Pinned): the config, a pin recorded
+	// in the ledger, or both.
+	Pin *Pin
+}
+
+// Pin is what holds a group's branch still while its ring moves.
+type Pin struct {
+	// Config is the config key that pins the group ("rings[2].groups[1].pin"),
+	// and Commit the commit written there (pin: <commit>); "" = none.
+	Config, Commit string
+	// Actor, Time and Reason are the ledger's pin (ringflow pin); zero
+	// Time = none.
+	Actor  string
+	Time   time.Time
+	Reason string
+}
+
+// Describe says what pins the group, for messages and tables.
+func (p *Pin) Describe() string {
+	if p == nil {
+		return ""
+	}
+	var parts []string
+	if p.Config != "" {
+		s := "by the config (" + p.Config + ")"
+		if p.Commit != "" {
+			s = "at " + p.Commit + " " + s
+		}
+		parts = append(parts, s)
+	}
+	if !p.Time.IsZero() {
+		s := fmt.Sprintf("by %s at %s", p.Actor, p.Time.UTC().Format(time.RFC3339))
+		if p.Reason != "" {
+			s += ": " + p.Reason
+		}
+		parts = append(parts, s)
+	}
+	return "pinned " + strings.Join(parts, ", and ")
+}
+
+// Hold is a ring held by `ringflow hold`: who, when, why.
+type Hold struct {
+	Actor  string
+	Time   time.Time
+	Reason string
 }
 
 // GroupState is a group and where its branch points.
@@ -84,6 +129,8 @@ type Request struct {
 
 	// Freeze holds the ring's freeze windows, read at Now.
 	Freeze []freeze.Window
+	// Hold is the ring's hold (ringflow hold); nil = not held.
+	Hold *Hold
 	// Signature is what checking the candidate's signature found; nil when
 	// no keyring is configured.
 	Signature *SignatureCheck
@@ -212,7 +259,7 @@ func Decide(req *Request, a Ancestry, gates []Gate) (*Plan, error) {
 	for _, gs := range req.Groups {
 		switch {
 		case gs.Group.Pinned:
-			p.Held = append(p.Held, Held{Group: gs.Group.Name, Branch: gs.Group.Branch, Commit: gs.Commit, Reason: "pinned"})
+			p.Held = append(p.Held, Held{Group: gs.Group.Name, Branch: gs.Group.Branch, Commit: gs.Commit, Reason: cmp.Or(gs.Group.Pin.Describe(), "pinned")})
 		case gs.Commit != req.Candidate:
 			m := Move{Group: gs.Group.Name, Branch: gs.Group.Branch, From: gs.head(), To: req.Candidate, Carries: req.Candidate}
 			if gs.head() != gs.Commit {
@@ -229,7 +276,27 @@ func Decide(req *Request, a Ancestry, gates []Gate) (*Plan, error) {
 
 // DefaultGates are the spec's gates, in the order refusals are listed.
 func DefaultGates() []Gate {
-	return []Gate{DriftGate{}, FastForward{}, Order{}, Evidence{}, Soak{}, Pins{}, Signature{}, Verify{}}
+	return []Gate{DriftGate{}, HoldGate{}, FastForward{}, Order{}, Evidence{}, Soak{}, Pins{}, Signature{}, Verify{}}
+}
+
+// HoldGate refuses every promotion into a held ring, until a person
+// releases it.
+type HoldGate struct{}
+
+// Name implements Gate.
+func (HoldGate) Name() string { return "hold" }
+
+// Check implements Gate.
+func (HoldGate) Check(req *Request, _ Ancestry) (string, error) {
+	h := req.Hold
+	if h == nil {
+		return "", nil
+	}
+	msg := fmt.Sprintf("ring %s is held by %s since %s", req.Ring, h.Actor, h.Time.UTC().Format(time.RFC3339))
+	if h.Reason != "" {
+		msg += ": " + h.Reason
+	}
+	return msg + fmt.Sprintf(" (release it with `ringflow release %s --reason TEXT`)", req.Ring), nil
 }
 
 // Soak is gate 4: the candidate has sat on the ring before for that

@@ -380,3 +380,41 @@ func TestEvidenceGateUnverifiedAndMalformed(t *testing.T) {
 		t.Errorf("every entry counting: plan = %+v, want one move", p)
 	}
 }
+
+// A held ring refuses promotion, naming who, when, why and how to release
+// it; without a hold the gate passes.
+func TestHoldGate(t *testing.T) {
+	req := &Request{Ring: "canary", Source: "dev", SourceHead: "D", Candidate: "D",
+		Groups: []GroupState{{Group: grp("canary", false), Commit: "C"}}}
+	p, err := Decide(req, history, DefaultGates())
+	if err != nil || p.Refused() {
+		t.Fatalf("not held: refused %v, err %v", p.Refusals, err)
+	}
+	req.Hold = &Hold{Actor: "ops@x", Time: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC), Reason: "incident 42"}
+	p, err = Decide(req, history, DefaultGates())
+	if err != nil || len(p.Refusals) != 1 || p.Refusals[0].Gate != "hold" || len(p.Moves) != 0 {
+		t.Fatalf("held: plan %+v, err %v; want the hold gate alone refusing", p, err)
+	}
+	want := "ring canary is held by ops@x since 2026-12-07T10:00:00Z: incident 42 (release it with `ringflow release canary --reason TEXT`)"
+	if p.Refusals[0].Reason != want {
+		t.Errorf("reason = %q\nwant %q", p.Refusals[0].Reason, want)
+	}
+}
+
+func TestPinDescribe(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		pin  *Pin
+		want string
+	}{
+		{nil, ""},
+		{&Pin{Config: "rings[2].groups[1].pin"}, "pinned by the config (rings[2].groups[1].pin)"},
+		{&Pin{Config: "rings[2].groups[1].pin", Commit: "734a2e0"}, "pinned at 734a2e0 by the config (rings[2].groups[1].pin)"},
+		{&Pin{Actor: "ops@x", Time: at, Reason: "boards at a fair"}, "pinned by ops@x at 2026-12-07T10:00:00Z: boards at a fair"},
+		{&Pin{Config: "rings[2].groups[1].pin", Actor: "ops@x", Time: at}, "pinned by the config (rings[2].groups[1].pin), and by ops@x at 2026-12-07T10:00:00Z"},
+	} {
+		if got := tt.pin.Describe(); got != tt.want {
+			t.Errorf("Describe(%+v) = %q, want %q", tt.pin, got, tt.want)
+		}
+	}
+}

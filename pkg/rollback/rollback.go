@@ -120,7 +120,7 @@ func (r *Rollbacker) ringHeld(ringName, commit string) (bool, error) {
 		return false, err
 	}
 	for _, e := range entries {
-		if e.Ring == ringName && (e.To == commit || e.From == commit) {
+		if e.Ring == ringName && e.Group == "" && (e.To == commit || e.From == commit) {
 			return true, nil
 		}
 	}

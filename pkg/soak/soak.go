@@ -19,7 +19,7 @@ import (
 func HeldSince(entries []ledger.Entry, ringName, commit string, a ring.Ancestry) (since time.Time, waived bool, err error) {
 	for i := len(entries) - 1; i >= 0; i-- { // oldest first
 		e := entries[i]
-		if e.Ring != ringName || e.To == "" {
+		if e.Ring != ringName || e.To == "" || e.Group != "" { // a group moved alone (promote --group) is not the ring
 			continue
 		}
 		holds, err := a.IsAncestor(commit, e.To)
