@@ -91,11 +91,20 @@ run "$ringflow" diff field-sbc stable
 run git -C ../origin.git branch -v
 run "$ringflow" history
 
+step "a trade show this week: early takes nothing until released"
+run "$ringflow" hold early --reason "demo: trade show week"
+
 step "the nightly job: nixpkgs moves again; one cycle updates, builds and promotes the auto rings"
 echo "fleetgen.3" > ../nixpkgs/version
 git -C ../nixpkgs commit -qam 'nixpkgs: another release'
 run "$ringflow" cycle --metrics-file "$demo/ringflow.prom"
-run grep -E '^ringflow_(cycle_success|cycle_rings_moved|ring_soak_left_seconds)' "$demo/ringflow.prom"
+run grep -E '^ringflow_(cycle_success|cycle_rings_moved|ring_soak_left_seconds|ring_held)' "$demo/ringflow.prom"
+run "$ringflow" release early --reason "demo: trade show over"
 run "$ringflow" status
+
+step "the field boards stayed put through all of it; now moved on purpose to the commit stable holds"
+run "$ringflow" promote stable --group field-sbc --reason "demo: boards back at base"
+run git -C ../origin.git branch -v
+run "$ringflow" history stable
 
 printf '\nThe demo fleet is in %s (remove it when done).\n' "$demo"

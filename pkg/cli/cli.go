@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/ringflow/ringflow/pkg/adopt"
+	"github.com/ringflow/ringflow/pkg/pin"
+	"github.com/ringflow/ringflow/pkg/promote"
 
 	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/check"
@@ -105,6 +107,9 @@ func ExitCode(err error) int {
 		noInput *update.UnknownInputError
 		noHostN *deploy.UnknownHostError
 		red     *build.RedError
+		noGroup *promote.UnknownGroupError
+		noPinG  *pin.UnknownGroupError
+		cfgPin  *pin.ConfigPinError
 	)
 	switch {
 	case err == nil:
@@ -117,7 +122,8 @@ func ExitCode(err error) int {
 		return ExitBuildRed
 	case errors.As(err, &usage), errors.As(err, &cfgErr), errors.As(err, &member),
 		errors.As(err, &checked), errors.As(err, &noRings), errors.As(err, &noRing), errors.As(err, &noHost),
-		errors.As(err, &noInput), errors.As(err, &noHostN):
+		errors.As(err, &noInput), errors.As(err, &noHostN), errors.As(err, &noGroup),
+		errors.As(err, &noPinG), errors.As(err, &cfgPin):
 		return ExitUsage
 	}
 	return ExitFailure

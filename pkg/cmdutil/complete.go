@@ -15,6 +15,7 @@ const (
 	CompleteRings = iota
 	CompleteRevs  // rings, dev and group branches: what diff and --rev take
 	CompleteHosts // host names and globs written in the config
+	CompleteGroups
 )
 
 // Completer returns a cobra completion function for the first kind up to
@@ -51,6 +52,10 @@ func names(f *Factory, kind int, prefix string) []string {
 		}
 		for _, g := range cfg.Groups() {
 			add(g.Branch)
+		}
+	case CompleteGroups:
+		for _, g := range cfg.Groups() {
+			add(g.Name)
 		}
 	case CompleteHosts:
 		for _, g := range cfg.Groups() {

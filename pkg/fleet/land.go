@@ -80,7 +80,10 @@ func (f *Fleet) prepareEntries(entries []ledger.Entry, moves []ring.Move) (tip, 
 	next = tip
 	for _, e := range entries {
 		for _, m := range moves {
-			if r, ok := f.groupRing(m.Group); ok && r == e.Ring {
+			if !movesBranches(e) {
+				break // a pin or hold landed with a move records no move itself
+			}
+			if r, ok := f.groupRing(m.Group); ok && r == e.Ring && (e.Group == "" || e.Group == m.Group) {
 				e.Groups = append(e.Groups, ledger.GroupMove{Group: m.Group, Branch: m.Branch, From: m.From, To: m.To, Carries: carriesIfCopy(m)})
 			}
 		}
@@ -89,6 +92,16 @@ func (f *Fleet) prepareEntries(entries []ledger.Entry, moves []ring.Move) (tip, 
 		}
 	}
 	return tip, next, nil
+}
+
+// movesBranches says whether an entry records branch movements; pins and
+// holds record decisions about them.
+func movesBranches(e ledger.Entry) bool {
+	switch e.Event {
+	case ledger.EventPin, ledger.EventUnpin, ledger.EventHold, ledger.EventRelease:
+		return false
+	}
+	return true
 }
 
 func carriesIfCopy(m ring.Move) string {

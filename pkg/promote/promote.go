@@ -88,7 +88,10 @@ func New(fl *fleet.Fleet) *Promoter {
 
 // Options says what to promote.
 type Options struct {
-	Ring      string
+	Ring string
+	// Group moves that group of Ring alone, pinned or not, to Rev (default:
+	// the ring's position): promote RING --group GROUP.
+	Group     string
 	Rev       string // "" = the candidate: dev's head or the ring before's position
 	DryRun    bool
 	ForceSoak bool   // skip the soak gate only
@@ -103,8 +106,10 @@ type Promotion struct {
 	// and the candidate (by the evidence), so its soak is waived for the
 	// next ring.
 	NoImpact bool
-	From     string        // the ring's position before
-	Entry    *ledger.Entry // the ledger entry written, when something moved
+	// Group is the one group moved (promote --group); "" = the ring.
+	Group string
+	From  string        // the ring's position before (the group's commit, for one group)
+	Entry *ledger.Entry // the ledger entry written, when something moved
 	// DoneBy is the ledger entry of another run that moved the ring to
 	// the candidate while this one was deciding: this one lost the race,
 	// and has nothing left to do.
@@ -128,17 +133,8 @@ func (p *Promoter) Run(ctx context.Context, o Options) (*Promotion, error) {
 	if o.DryRun || pr.NothingToDo() {
 		return pr, nil
 	}
-	e := p.Lander.NewEntry(ledger.EventPromote, pr.Ring)
-	e.From, e.Candidate, e.To, e.Reason, e.NoImpact = pr.From, pr.Candidate, pr.Candidate, o.Reason, pr.NoImpact
-	for _, g := range ring.DefaultGates() {
-		if g.Name() == "soak" && o.ForceSoak {
-			e.Skipped = append(e.Skipped, "soak")
-			continue
-		}
-		e.Gates = append(e.Gates, g.Name())
-	}
-	moves, err := p.Lander.Land(ctx, fleet.Landing{Moves: pr.Moves, Entries: []ledger.Entry{e},
-		Why: fmt.Sprintf("ringflow: promote %s to %s", pr.Ring, ring.Short(pr.Candidate))})
+	e := p.Entry(pr, o)
+	moves, err := p.Lander.Land(ctx, fleet.Landing{Moves: pr.Moves, Entries: []ledger.Entry{e}, Why: pr.why()})
 	if p.lostRace(err) {
 		return p.afterLostRace(ctx, pr, err)
 	}
@@ -147,6 +143,29 @@ func (p *Promoter) Run(ctx context.Context, o Options) (*Promotion, error) {
 	}
 	pr.Moves, pr.Entry = moves, &e
 	return pr, nil
+}
+
+// Entry is the ledger entry that records a decided promotion.
+func (p *Promoter) Entry(pr *Promotion, o Options) ledger.Entry {
+	e := p.Lander.NewEntry(ledger.EventPromote, pr.Ring)
+	e.Group = pr.Group
+	e.From, e.Candidate, e.To, e.Reason, e.NoImpact = pr.From, pr.Candidate, pr.Candidate, o.Reason, pr.NoImpact
+	for _, g := range ring.DefaultGates() {
+		if g.Name() == "soak" && o.ForceSoak {
+			e.Skipped = append(e.Skipped, "soak")
+			continue
+		}
+		e.Gates = append(e.Gates, g.Name())
+	}
+	return e
+}
+
+// why is the reflog message of a promotion.
+func (pr *Promotion) why() string {
+	if pr.Group != "" {
+		return fmt.Sprintf("ringflow: promote %s group %s to %s", pr.Ring, pr.Group, ring.Short(pr.Candidate))
+	}
+	return fmt.Sprintf("ringflow: promote %s to %s", pr.Ring, ring.Short(pr.Candidate))
 }
 
 // Plan decides a promotion without moving anything.
@@ -168,6 +187,9 @@ func (p *Promoter) Plan(ctx context.Context, o Options) (*Promotion, error) {
 	if i > 0 && st.Rings[i-1].Err != nil {
 		return nil, st.Rings[i-1].Err
 	}
+	if o.Group != "" {
+		return p.planGroup(ctx, o, i, st)
+	}
 	candidate := srcHead
 	if o.Rev != "" {
 		if candidate, err = p.Positions.Resolve(ctx, o.Rev); err != nil {
@@ -184,10 +206,10 @@ func (p *Promoter) Plan(ctx context.Context, o Options) (*Promotion, error) {
 	}
 	pr := &Promotion{From: rs.Position}
 	if moving(req) {
-		if pr.NoImpact, err = p.addEvidence(ctx, req, rs.Position); err != nil {
+		if pr.NoImpact, err = p.addEvidence(ctx, req); err != nil {
 			return nil, err
 		}
-		if err := p.gateFacts(ctx, i, req, o.ForceSoak); err != nil {
+		if err := p.gateFacts(ctx, i, req, o.ForceSoak, true); err != nil {
 			return nil, err
 		}
 	}
@@ -224,12 +246,13 @@ func moving(req *ring.Request) bool {
 
 // addEvidence fills in the hosts the promotion would move and their
 // evidence at the candidate, and says whether none of them changes
-// derivation from the ring's position (every one with evidence at both).
-func (p *Promoter) addEvidence(ctx context.Context, req *ring.Request, position string) (noImpact bool, err error) {
-	moves := map[string]bool{}
+// derivation from where its own group stands (every one with evidence at
+// both): a group held back by a pin moves further than the ring.
+func (p *Promoter) addEvidence(ctx context.Context, req *ring.Request) (noImpact bool, err error) {
+	from := map[string]string{} // moving group → its commit ("" = a new branch)
 	for _, gs := range req.Groups {
-		if !gs.Group.Pinned && gs.Commit != req.Candidate {
-			moves[gs.Group.Name] = true
+		if (!gs.Group.Pinned || req.Group == gs.Group.Name) && gs.Commit != req.Candidate {
+			from[gs.Group.Name] = gs.Commit
 		}
 	}
 	ps, err := p.Hosts.Hosts(ctx, req.Candidate)
@@ -240,16 +263,21 @@ func (p *Promoter) addEvidence(ctx context.Context, req *ring.Request, position 
 	if err != nil {
 		return false, err
 	}
-	before := note
-	if position != "" {
-		if before, err = p.Evidence.Get(position); err != nil {
-			return false, err
-		}
-	}
 	req.Evidence = map[string]ring.HostEvidence{}
+	before := map[string]*evidence.Note{} // host → the evidence where its group stands
+	noImpact = true
 	for _, pl := range ps {
-		if moves[pl.Group] {
-			req.Hosts = append(req.Hosts, pl.Host)
+		c, moves := from[pl.Group]
+		if !moves {
+			continue
+		}
+		req.Hosts = append(req.Hosts, pl.Host)
+		if c == "" {
+			noImpact = false
+			continue
+		}
+		if before[pl.Host], err = p.Evidence.Get(c); err != nil {
+			return false, err
 		}
 	}
 	// Only an entry that can be checked counts as built.
@@ -260,13 +288,13 @@ func (p *Promoter) addEvidence(ctx context.Context, req *ring.Request, position 
 	for _, m := range note.Malformed {
 		req.EvidenceMalformed = append(req.EvidenceMalformed, m.String())
 	}
-	noImpact = position != ""
 	for _, h := range req.Hosts {
 		e, ok := note.Hosts[h]
 		if ok {
 			req.Evidence[h] = ring.HostEvidence{Status: e.Status, Phase: e.Phase, Unverified: why[h]}
 		}
-		if b := before.Hosts[h]; !ok || why[h] != "" || e.Drv == "" || b.Drv != e.Drv {
+		b := before[h]
+		if !ok || why[h] != "" || e.Drv == "" || b == nil || b.Hosts[h].Drv != e.Drv {
 			noImpact = false
 		}
 	}
@@ -274,11 +302,12 @@ func (p *Promoter) addEvidence(ctx context.Context, req *ring.Request, position 
 }
 
 // gateFacts gathers what the soak, freeze, signature and verify gates of
-// a promotion into ring i decide on.
-func (p *Promoter) gateFacts(ctx context.Context, i int, req *ring.Request, forceSoak bool) error {
+// a promotion into ring i decide on; the source ring's soak and verify
+// hook only when the candidate comes from it (fromSource).
+func (p *Promoter) gateFacts(ctx context.Context, i int, req *ring.Request, forceSoak, fromSource bool) error {
 	req.Now = p.Now()
 	req.Freeze = p.Rings[i].Freeze
-	if i > 0 {
+	if i > 0 && fromSource {
 		src := p.Rings[i-1]
 		req.SoakNeeded, req.SkipSoak = src.Soak, forceSoak
 		if src.Soak > 0 && !forceSoak {

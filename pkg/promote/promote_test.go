@@ -153,7 +153,7 @@ func TestPromoteMovesAndRecords(t *testing.T) {
 	}
 	e := f.landed[0].Entries[0]
 	if e.Event != ledger.EventPromote || e.Ring != "stable" || e.From != "a" || e.To != "b" || len(e.Skipped) != 0 ||
-		!slices.Equal(e.Gates, []string{"drift", "fast-forward", "order", "evidence", "soak", "pin", "signature", "verify"}) {
+		!slices.Equal(e.Gates, []string{"drift", "hold", "fast-forward", "order", "evidence", "soak", "pin", "signature", "verify"}) {
 		t.Errorf("entry = %+v", e)
 	}
 	// The verify hook of canary ran with canary's hosts at the candidate.
@@ -301,5 +301,84 @@ func TestPromoteMalformedNoteIsNoEvidence(t *testing.T) {
 	want := "not built at d: lab-1, as the evidence note on d in refs/notes/ringflow/evidence is not ringflow's evidence (cut short: unexpected end of JSON input) and counts as none (run `ringflow build d`)"
 	if got := refused.Refusals[0].Reason; got != want {
 		t.Errorf("reason = %q\nwant %q", got, want)
+	}
+}
+
+// stableAt puts ring stable's group stable at commit and field at fieldAt,
+// field pinned as given.
+func (f *fakes) stableAt(commit, fieldAt string, pinned bool) {
+	rs := &f.state.Rings[1]
+	rs.Position = commit
+	rs.Groups[0].Commit = commit
+	rs.Groups[1].Commit = fieldAt
+	rs.Groups[1].Group.Pinned = pinned
+}
+
+// promote --group: the pinned group catches up with its ring's position
+// without the source's soak or verify hook (the ring passed them for what it
+// holds); a commit on neither the ring nor its source is refused; a group of
+// another ring is named with the right command.
+func TestPromoteGroup(t *testing.T) {
+	f, p := newFakes()
+	f.stableAt("b", "a", true)
+	f.notes["b"].Hosts["sbc-1"] = greenAt("sbc-b")
+	f.stores.valid[greenAt("sbc-b").Out] = true
+	f.entries = nil // no record of canary's soak: a soak gate would refuse
+	pr, err := p.Run(context.Background(), Options{Ring: "stable", Group: "field", Reason: "boards back"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pr.Moves) != 1 || pr.Moves[0].Branch != "field" || pr.Moves[0].From != "a" || pr.Moves[0].To != "b" || pr.Candidate != "b" {
+		t.Errorf("moves %+v to %s, want field a -> b", pr.Moves, pr.Candidate)
+	}
+	if f.hookEnv != nil {
+		t.Errorf("canary's verify hook ran for a commit stable holds already")
+	}
+	if e := f.landed[0].Entries[0]; e.Group != "field" || e.Ring != "stable" || e.From != "a" || e.To != "b" || e.Reason != "boards back" {
+		t.Errorf("entry %+v", e)
+	}
+
+	f.resolved = map[string]string{"c": "c"}
+	pr, err = p.Run(context.Background(), Options{Ring: "stable", Group: "field", Rev: "c"})
+	var refused *ring.GateRefusedError
+	if !errors.As(err, &refused) || len(pr.Refusals) == 0 || pr.Refusals[0].Gate != "order" || len(pr.Moves) != 0 {
+		t.Errorf("c is on neither canary (b) nor stable (b): err %v", err)
+	}
+
+	var unknown *UnknownGroupError
+	if _, err = p.Run(context.Background(), Options{Ring: "stable", Group: "canary"}); !errors.As(err, &unknown) ||
+		err.Error() != `group "canary" is in ring canary, not stable: ringflow promote canary --group canary` {
+		t.Errorf("a group of another ring: %v", err)
+	}
+}
+
+// The impact of a promotion is measured per moving group from where that
+// group stands: a group that was held back and now moves changes
+// derivation although nothing changes between the ring's position and the
+// candidate, so the next ring's soak is not waived.
+func TestNoImpactPerGroup(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		sbcAtA   string // sbc-1's derivation where field stands
+		noImpact bool
+	}{
+		{"the held-back group changes", "sbc-a", false},
+		{"the held-back group is the same", "sbc-b", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, p := newFakes()
+			f.stableAt("a", "a", false)
+			f.state.Rings[1].Groups[0].Commit = "b" // stable's own group took b already; field lags at a
+			f.notes["a"].Hosts["sbc-1"] = greenAt(tt.sbcAtA)
+			f.notes["b"].Hosts["sbc-1"] = greenAt("sbc-b")
+			f.stores.valid[greenAt("sbc-b").Out] = true
+			pr, err := p.Plan(context.Background(), Options{Ring: "stable"})
+			if err != nil || pr.Refused() {
+				t.Fatalf("err %v, refused %+v", err, pr.Refusals)
+			}
+			if len(pr.Moves) != 1 || pr.Moves[0].Group != "field" || pr.NoImpact != tt.noImpact {
+				t.Errorf("moves %+v, no impact %v; want field moving, no impact %v", pr.Moves, pr.NoImpact, tt.noImpact)
+			}
+		})
 	}
 }

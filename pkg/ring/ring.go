@@ -110,6 +110,13 @@ type Request struct {
 	SourceGroups []GroupState
 	Dev, DevHead string
 
+	// Group is the one group moved, pinned or not (promote --group): its
+	// branch may go back (as a tree copy on top), and the candidate may lie
+	// on the ring itself (RingHead, the ring's position) as well as on its
+	// source. Groups then holds that group alone. "" = the whole ring.
+	Group    string
+	RingHead string
+
 	// Hosts are the hosts of the ring's unpinned groups at the candidate,
 	// and Evidence what building them there gave (absent = never built).
 	Hosts    []string
@@ -256,6 +263,9 @@ func Decide(req *Request, a Ancestry, gates []Gate) (*Plan, error) {
 			p.Refusals = append(p.Refusals, Refusal{Gate: g.Name(), Reason: reason})
 		}
 	}
+	if req.Group != "" {
+		return decideGroup(req, a, p)
+	}
 	for _, gs := range req.Groups {
 		switch {
 		case gs.Group.Pinned:
@@ -267,6 +277,33 @@ func Decide(req *Request, a Ancestry, gates []Gate) (*Plan, error) {
 			}
 			p.Moves = append(p.Moves, m)
 		}
+	}
+	if p.Refused() {
+		p.Moves = nil
+	}
+	return p, nil
+}
+
+// decideGroup works out the move of a one-group promotion: always forward,
+// by fast-forward when the candidate descends from the branch's commit,
+// else as a copy of the candidate's tree on top of the branch (a group
+// moved back to a commit its ring held, as rollback does).
+func decideGroup(req *Request, a Ancestry, p *Plan) (*Plan, error) {
+	for _, gs := range req.Groups {
+		if gs.Group.Name != req.Group || gs.Commit == req.Candidate {
+			continue
+		}
+		m := Move{Group: gs.Group.Name, Branch: gs.Group.Branch, From: gs.head(), To: req.Candidate, Carries: req.Candidate}
+		if gs.head() != "" {
+			forward, err := a.IsAncestor(gs.Commit, req.Candidate)
+			if err != nil {
+				return nil, err
+			}
+			if !forward || gs.head() != gs.Commit {
+				m.To = "" // a copy of the candidate's tree on top of the head
+			}
+		}
+		p.Moves = append(p.Moves, m)
 	}
 	if p.Refused() {
 		p.Moves = nil
@@ -417,6 +454,9 @@ func (FastForward) Name() string { return "fast-forward" }
 
 // Check implements Gate.
 func (FastForward) Check(req *Request, a Ancestry) (string, error) {
+	if req.Group != "" {
+		return "", nil // one group moves forward by a tree copy when it goes back
+	}
 	var bad []string
 	for _, gs := range req.Groups {
 		if gs.Group.Pinned || gs.Commit == "" {
@@ -451,6 +491,15 @@ func (Order) Check(req *Request, a Ancestry) (string, error) {
 	ok, err := a.IsAncestor(req.Candidate, req.SourceHead)
 	if err != nil {
 		return "", err
+	}
+	if !ok && req.Group != "" && req.RingHead != "" {
+		if ok, err = a.IsAncestor(req.Candidate, req.RingHead); err != nil {
+			return "", err
+		}
+		if !ok {
+			return fmt.Sprintf("%s is on neither %s (at %s) nor ring %s (at %s): a group only takes commits its ring or the ring's source holds",
+				Short(req.Candidate), req.Source, Short(req.SourceHead), req.Ring, Short(req.RingHead)), nil
+		}
 	}
 	if !ok {
 		return fmt.Sprintf("%s is not on %s (at %s): a ring only takes commits its source holds", Short(req.Candidate), req.Source, Short(req.SourceHead)), nil
@@ -554,6 +603,9 @@ func (Pins) Check(req *Request, _ Ancestry) (string, error) {
 			msg += " (" + f.Reason + ")"
 		}
 		return msg, nil
+	}
+	if req.Group != "" {
+		return "", nil // moved on purpose, pinned or not
 	}
 	for _, gs := range req.Groups {
 		if !gs.Group.Pinned {

@@ -418,3 +418,58 @@ func TestPinDescribe(t *testing.T) {
 		}
 	}
 }
+
+// A one-group promotion moves that group alone, pinned or not: forward by
+// fast-forward, back by a tree copy on top; the candidate may lie on the
+// ring or on its source, nowhere else; a freeze still holds it.
+func TestDecideGroup(t *testing.T) {
+	sbc := func(commit string) []GroupState {
+		return []GroupState{{Group: grp("sbc", true), Commit: commit}}
+	}
+	for _, tt := range []struct {
+		name      string
+		groups    []GroupState
+		candidate string
+		frozen    bool
+		move      string // from>to, "copy" for a tree copy; "" = none
+		refused   string // gate
+	}{
+		{name: "pinned group catches up with its ring", groups: sbc("A"), candidate: "C", move: "A>C"},
+		{name: "to a commit its ring held before", groups: sbc("A"), candidate: "B", move: "A>B"},
+		{name: "ahead of its ring, from the source", groups: sbc("A"), candidate: "D", move: "A>D"},
+		{name: "back, as a copy on top", groups: sbc("C"), candidate: "A", move: "copy"},
+		{name: "already there", groups: sbc("C"), candidate: "C"},
+		{name: "off the ring and its source", groups: sbc("A"), candidate: "X", refused: "order"},
+		{name: "frozen", groups: sbc("A"), candidate: "C", frozen: true, refused: "pin"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := &Request{Ring: "stable", Source: "early", SourceHead: "D", Candidate: tt.candidate, Groups: tt.groups,
+				Group: "sbc", RingHead: "C", Now: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
+			if tt.frozen {
+				req.Freeze = []freeze.Window{{Key: "rings[2].freeze[0]", Reason: "fair", Start: req.Now.Add(-time.Hour), End: req.Now.Add(time.Hour)}}
+			}
+			p, err := Decide(req, history, DefaultGates())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var refused []string
+			for _, r := range p.Refusals {
+				refused = append(refused, r.Gate)
+			}
+			if strings.Join(refused, ",") != tt.refused {
+				t.Fatalf("refused by %v (%+v), want %q", refused, p.Refusals, tt.refused)
+			}
+			got := ""
+			if len(p.Moves) == 1 {
+				m := p.Moves[0]
+				got = m.From + ">" + m.To
+				if m.NeedsCarry() && m.Carries == tt.candidate {
+					got = "copy"
+				}
+			}
+			if len(p.Moves) > 1 || got != tt.move {
+				t.Errorf("moves %+v, want %q", p.Moves, tt.move)
+			}
+		})
+	}
+}

@@ -23,6 +23,7 @@ type PromoteOptions struct {
 	JSON  bool
 
 	Ring      string
+	Group     string
 	Rev       string
 	DryRun    bool
 	ForceSoak bool
@@ -33,20 +34,35 @@ type PromoteOptions struct {
 func NewCmdPromote(f *cmdutil.Factory, runF func(context.Context, *PromoteOptions) error) *cobra.Command {
 	opts := &PromoteOptions{IO: f.IOStreams, Fleet: f.Fleet}
 	cmd := &cobra.Command{
-		Use:   "promote RING [REV] [--dry-run]",
+		Use:   "promote RING [REV] [--group GROUP] [--dry-run]",
 		Short: "Fast-forward a ring's branches to the candidate",
 		Long: `Offer a commit to RING: by default the candidate, which is dev's head for the
 first ring and the position of the ring before for every later ring; or REV,
 which must lie on that source. Every gate is checked and every refusal listed
-(exit 3): fast-forward (the commit descends from each unpinned group branch),
-order (it lies on the source), pin (a ring whose groups are all pinned cannot
-move). Pinned groups stay where they are. With a remote, the moved branches
-are pushed in one atomic push that carries their expected old values, so a
-concurrent writer makes it fail rather than be overwritten; local branches
-follow only after the push succeeded.`,
+(exit 3). Pinned groups (config pin: or ringflow pin) stay where they are.
+With a remote, the moved branches are pushed in one atomic push that carries
+their expected old values, so a concurrent writer makes it fail rather than be
+overwritten; local branches follow only after the push succeeded.
+
+The gates, in the order refusals are listed: drift (no branch of the ring
+moved outside ringflow), hold (the ring is not held: ringflow hold),
+fast-forward (the commit descends from each unpinned group branch), order (it
+lies on the source, and on dev), evidence (every host that moves built green
+at the commit), soak (the commit sat on the source ring for its soak;
+--force-soak skips it), pin (a freeze window, or every group pinned),
+signature (with gates.signed-by) and verify (the source ring's hook).
+
+With --group, only that group of RING moves, pinned or not: to REV, by default
+to the ring's own position (a pinned group catching up), always forward (a
+fast-forward, or a commit on top carrying REV's tree when REV is older). REV
+must lie on the ring or on its source; the group's own hosts need evidence
+there; hold, freeze and signature apply; the soak and verify hook of the
+source ring only when REV is newer than what the ring itself took.`,
 		Example: `  $ ringflow promote canary
   $ ringflow promote early --dry-run
-  $ ringflow promote canary 3f2a9c1`,
+  $ ringflow promote canary 3f2a9c1
+  $ ringflow promote stable --group field-sbc
+  $ ringflow promote stable --group field-sbc 734a2e0 --reason "boards back from the fair"`,
 		Args:              cmdutil.RangeArgs(1, 2, "promote needs a ring: ringflow promote RING [REV]"),
 		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRings, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -67,6 +83,7 @@ follow only after the push succeeded.`,
 			return promoteRun(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().StringVar(&opts.Group, "group", "", "move only this group of the ring, pinned or not (default to the ring's position)")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print exactly what would move, and move nothing")
 	cmd.Flags().BoolVar(&opts.ForceSoak, "force-soak", false, "skip the soak gate (only that gate); needs --reason")
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why, for the ledger")
@@ -76,6 +93,7 @@ follow only after the push succeeded.`,
 // PromoteJSON is `promote -o json`; field names are stable.
 type PromoteJSON struct {
 	Ring      string         `json:"ring"`
+	Group     string         `json:"group,omitempty"` // promote --group
 	Candidate string         `json:"candidate"`
 	DryRun    bool           `json:"dry_run"`
 	NoImpact  bool           `json:"no_impact"`
@@ -95,13 +113,13 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 	if err := fl.RequireRings(); err != nil {
 		return err
 	}
-	plan, err := promote.New(fl).Run(ctx, promote.Options{Ring: opts.Ring, Rev: opts.Rev, DryRun: opts.DryRun,
+	plan, err := promote.New(fl).Run(ctx, promote.Options{Ring: opts.Ring, Group: opts.Group, Rev: opts.Rev, DryRun: opts.DryRun,
 		ForceSoak: opts.ForceSoak, Reason: opts.Reason})
 	if plan == nil {
 		return err
 	}
 	if opts.JSON {
-		out := PromoteJSON{Ring: plan.Ring, Candidate: plan.Candidate, DryRun: opts.DryRun, NoImpact: plan.NoImpact,
+		out := PromoteJSON{Ring: plan.Ring, Group: plan.Group, Candidate: plan.Candidate, DryRun: opts.DryRun, NoImpact: plan.NoImpact,
 			Moved: plan.Moves, Held: plan.Held, Refused: plan.Refusals, DoneBy: cmdutil.DoneBy(plan.DoneBy)}
 		if out.Moved == nil {
 			out.Moved = []ring.Move{}
@@ -121,12 +139,16 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 		return err
 	}
 	cs := opts.IO.ColorScheme()
+	what := "ring " + plan.Ring
+	if plan.Group != "" {
+		what = fmt.Sprintf("group %s of %s", plan.Group, plan.Ring)
+	}
 	switch {
 	case plan.DoneBy != nil:
-		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: ring %s already holds %s: another run got there first (%s)\n",
-			plan.Ring, ring.Short(plan.Candidate), plan.DoneBy.Who())
+		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: %s already holds %s: another run got there first (%s)\n",
+			what, ring.Short(plan.Candidate), plan.DoneBy.Who())
 	case plan.NothingToDo():
-		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: ring %s already holds %s\n", plan.Ring, ring.Short(plan.Candidate))
+		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: %s already holds %s\n", what, ring.Short(plan.Candidate))
 	}
 	verb := "moved"
 	if opts.DryRun {
@@ -154,7 +176,11 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "soak gate skipped: %s\n", opts.Reason)
 	}
 	if !opts.DryRun && len(plan.Moves) > 0 {
-		fmt.Fprintf(opts.IO.ErrOut, "%s promoted %s to %s\n", cs.Green("✓"), plan.Ring, ring.Short(plan.Candidate))
+		target := plan.Ring
+		if plan.Group != "" {
+			target += " group " + plan.Group
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "%s promoted %s to %s\n", cs.Green("✓"), target, ring.Short(plan.Candidate))
 	}
 	return nil
 }

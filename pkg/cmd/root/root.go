@@ -13,8 +13,10 @@ import (
 	cmdCycle "github.com/ringflow/ringflow/pkg/cmd/cycle"
 	cmdDiff "github.com/ringflow/ringflow/pkg/cmd/diff"
 	cmdHistory "github.com/ringflow/ringflow/pkg/cmd/history"
+	cmdHold "github.com/ringflow/ringflow/pkg/cmd/hold"
 	cmdHosts "github.com/ringflow/ringflow/pkg/cmd/hosts"
 	cmdInit "github.com/ringflow/ringflow/pkg/cmd/init"
+	cmdPin "github.com/ringflow/ringflow/pkg/cmd/pin"
 	cmdPromote "github.com/ringflow/ringflow/pkg/cmd/promote"
 	cmdRestore "github.com/ringflow/ringflow/pkg/cmd/restore"
 	cmdRollback "github.com/ringflow/ringflow/pkg/cmd/rollback"
@@ -79,6 +81,10 @@ branches (canary, early, stable, …) that the hosts pull from.`,
 		cmdRollback.NewCmdRollback(f, nil),
 		cmdAdopt.NewCmdAdopt(f, nil),
 		cmdRestore.NewCmdRestore(f, nil),
+		cmdPin.NewCmdPin(f, nil),
+		cmdPin.NewCmdUnpin(f, nil),
+		cmdHold.NewCmdHold(f, nil),
+		cmdHold.NewCmdRelease(f, nil),
 		cmdHistory.NewCmdHistory(f, nil),
 		cmdCycle.NewCmdCycle(f, nil),
 		cmdVersion.NewCmdVersion(f),
