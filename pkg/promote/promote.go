@@ -128,7 +128,7 @@ func (p *Promoter) Run(ctx context.Context, o Options) (*Promotion, error) {
 		return nil, err
 	}
 	if pr.Refused() {
-		return pr, &ring.GateRefusedError{Ring: pr.Ring, Refusals: pr.Refusals}
+		return pr, &ring.GateRefusedError{Ring: pr.target(), Refusals: pr.Refusals}
 	}
 	if o.DryRun || pr.NothingToDo() {
 		return pr, nil
@@ -158,6 +158,14 @@ func (p *Promoter) Entry(pr *Promotion, o Options) ledger.Entry {
 		e.Gates = append(e.Gates, g.Name())
 	}
 	return e
+}
+
+// target names what is promoted: the ring, or one group of it.
+func (pr *Promotion) target() string {
+	if pr.Group != "" {
+		return pr.Ring + " group " + pr.Group
+	}
+	return pr.Ring
 }
 
 // why is the reflog message of a promotion.
