@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ringflow/ringflow/pkg/ring"
@@ -76,13 +77,28 @@ func Who(actor, reason string) string {
 	return actor + ": " + reason
 }
 
-// Truncate cuts s to at most n characters, ending a cut one with "…".
+// Truncate cuts s to at most n characters, ending a cut one with "…":
+// after a whole word when one ends in the last third, never on a
+// separator ("ops@x: trade…", not "ops@x: trade sh…" or "ops@x:…").
 func Truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	all := []rune(s)
+	if len(all) <= n {
 		return s
 	}
-	r := []rune(s)[:max(n-1, 0)]
-	// Never end on the separator before a cut word: "ops@x:…" reads
-	// worse than "ops@x…".
+	r := all[:max(n-1, 0)]
+	if !unicode.IsSpace(all[len(r)]) {
+		if i := lastSpace(r); i > len(r)*2/3 {
+			r = r[:i]
+		}
+	}
 	return strings.TrimRight(string(r), " :,;") + "…"
+}
+
+func lastSpace(r []rune) int {
+	for i := len(r) - 1; i >= 0; i-- {
+		if unicode.IsSpace(r[i]) {
+			return i
+		}
+	}
+	return -1
 }

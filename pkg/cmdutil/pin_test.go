@@ -70,6 +70,9 @@ func TestTruncate(t *testing.T) {
 		{"ops@host: trade show", 10, "ops@host…"},
 		{"ops@host: trade show", 11, "ops@host…"},
 		{"äöüäöüäöüäöü", 5, "äöüä…"},
+		{"held by ops@ops-1: incident 42: disk full", 30, "held by ops@ops-1: incident…"},
+		{"ops@ops-1: trade show until Friday", 24, "ops@ops-1: trade show…"},
+		{"ops@ops-1: tradeshowuntilFriday", 24, "ops@ops-1: tradeshowunt…"},
 	} {
 		if got := Truncate(tt.s, tt.n); got != tt.want {
 			t.Errorf("Truncate(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
