@@ -275,7 +275,10 @@ func Check(ctx context.Context, t Target, o CheckOptions) (*CheckReport, error) 
 				case err != nil:
 					add("%s.pin: %s is not a commit of the repository", cg.Key, pin)
 				case gs.Commit != "" && gs.Commit != want:
-					add("group %s is pinned at %s but branch %s is at %s", gs.Group.Name, ring.Short(want), gs.Group.Branch, ring.Short(gs.Commit))
+					// A one-group promotion puts it there, forward or back (as
+					// a tree copy on top): the branch still only moves forward.
+					add("group %s is pinned at %s but branch %s is at %s (run `ringflow promote %s --group %s %s`)", gs.Group.Name,
+						ring.Short(want), gs.Group.Branch, ring.Short(gs.Commit), rs.Ring.Name, gs.Group.Name, ring.Short(want))
 				}
 			}
 		}

@@ -96,10 +96,16 @@ func TestCheckPins(t *testing.T) {
 	_, problems := run(t, fl, repo, fakeProcs{}, false)
 	wantProblems(t, problems, "rings[1].groups[stable].pin: 0000000 is not a commit of the repository")
 
+	// Behind its pin: the one-group promotion that puts it there.
 	repo.commits[cB] = true
 	fl.state.Rings[1].Ring.Groups[0].Pin.Commit = cB
 	_, problems = run(t, fl, repo, fakeProcs{}, false)
-	wantProblems(t, problems, "group stable is pinned at b00000000000 but branch stable is at a00000000000")
+	wantProblems(t, problems, "group stable is pinned at b00000000000 but branch stable is at a00000000000 (run `ringflow promote stable --group stable b00000000000`)")
+
+	// Past its pin: the same command takes it back, by a tree copy on top.
+	fl.state.Rings[1].Groups[0].Commit = cC
+	_, problems = run(t, fl, repo, fakeProcs{}, false)
+	wantProblems(t, problems, "group stable is pinned at b00000000000 but branch stable is at c00000000000 (run `ringflow promote stable --group stable b00000000000`)")
 }
 
 func TestCheckOrder(t *testing.T) {

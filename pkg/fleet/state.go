@@ -150,11 +150,7 @@ func (f *Fleet) State(ctx context.Context) (*State, error) {
 			if err != nil {
 				return nil, err
 			}
-			gr := GroupOf(g)
-			if p, ok := facts.pins[g.Name]; ok {
-				gr = PinnedByLedger(gr, p)
-			}
-			gs := ring.GroupState{Group: gr, Commit: head, Head: head, Recorded: facts.recorded[g.Branch]}
+			gs := ring.GroupState{Group: facts.group(g), Commit: head, Head: head, Recorded: facts.recorded[g.Branch]}
 			if head != "" {
 				if gs.Commit, err = f.Carried(head); err != nil {
 					return nil, err

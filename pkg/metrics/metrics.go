@@ -39,6 +39,7 @@ type Ring struct {
 	Missing      int
 	PinnedGroups int
 	Frozen       bool
+	Held         bool // held by `ringflow hold` until released
 }
 
 type family struct {
@@ -80,6 +81,7 @@ func Render(s Snapshot) []byte {
 	hosts := &family{name: "ringflow_ring_hosts", help: "Hosts of the ring by build evidence at its position.", kind: "gauge"}
 	pinned := &family{name: "ringflow_ring_pinned_groups", help: "Groups of the ring that are pinned.", kind: "gauge"}
 	frozen := &family{name: "ringflow_ring_frozen", help: "1 while a freeze window holds the ring.", kind: "gauge"}
+	held := &family{name: "ringflow_ring_held", help: "1 while the ring is held (ringflow hold) until a person releases it.", kind: "gauge"}
 	rings := append([]Ring(nil), s.Rings...)
 	for _, r := range rings {
 		l := ring(r.Name)
@@ -94,8 +96,9 @@ func Render(s Snapshot) []byte {
 		}
 		pinned.samples = append(pinned.samples, sample{l, float64(r.PinnedGroups)})
 		frozen.samples = append(frozen.samples, sample{l, boolValue(r.Frozen)})
+		held.samples = append(held.samples, sample{l, boolValue(r.Held)})
 	}
-	fams = append(fams, age, behind, soak, hosts, pinned, frozen)
+	fams = append(fams, age, behind, soak, hosts, pinned, frozen, held)
 	sort.SliceStable(fams, func(i, j int) bool { return fams[i].name < fams[j].name })
 	var b strings.Builder
 	for _, f := range fams {

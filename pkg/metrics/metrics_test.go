@@ -16,7 +16,7 @@ func snapshot() Snapshot {
 		DevCommitAge: time.Hour,
 		Rings: []Ring{
 			{Name: "canary", PositionAge: 30 * time.Minute, SoakLeft: 0, Green: 2},
-			{Name: `odd "ring"`, PositionAge: 2 * time.Hour, Behind: 3, SoakLeft: 20 * time.Hour, Green: 5, Red: 1, Missing: 2, PinnedGroups: 1, Frozen: true},
+			{Name: `odd "ring"`, PositionAge: 2 * time.Hour, Behind: 3, SoakLeft: 20 * time.Hour, Green: 5, Red: 1, Missing: 2, PinnedGroups: 1, Frozen: true, Held: true},
 		},
 	}
 }
@@ -29,6 +29,8 @@ func TestRender(t *testing.T) {
 		`ringflow_ring_soak_left_seconds{ring="odd \"ring\""} 72000`,
 		`ringflow_ring_pinned_groups{ring="odd \"ring\""} 1`,
 		`ringflow_ring_frozen{ring="canary"} 0`,
+		"# HELP ringflow_ring_held 1 while the ring is held (ringflow hold) until a person releases it.\n# TYPE ringflow_ring_held gauge\n" +
+			`ringflow_ring_held{ring="canary"} 0` + "\n" + `ringflow_ring_held{ring="odd \"ring\""} 1` + "\n",
 		"ringflow_cycle_timestamp_seconds 1.79e+09",
 	} {
 		if !strings.Contains(out, want) {

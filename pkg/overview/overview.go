@@ -1,7 +1,8 @@
 // Package overview computes where dev and every ring and group stand: the
 // commits they hold and how old they are, how far each is behind the ring
 // before it, the build evidence of each group's hosts, the soak left, the
-// freeze holding a ring and the key inputs pinned at each position. Status
+// freeze or hold holding a ring, what pins each group and the key inputs
+// pinned at each position. Status
 // renders it and the cycle's metrics are derived from it, so both say the
 // same thing. It reads through narrow interfaces and prints nothing.
 package overview
@@ -109,6 +110,7 @@ type Ring struct {
 	Behind   int
 	SoakLeft time.Duration // how long the position must still sit before the next ring may take it
 	Frozen   *ring.Freeze  // nil when no freeze window holds the ring
+	Hold     *ring.Hold    // nil when no one holds the ring (ringflow hold)
 	Inputs   Inputs        // when Position.Hash is set
 	// Drifts are its branches moved outside ringflow: not where the
 	// ledger last recorded them.
@@ -121,6 +123,10 @@ type Group struct {
 	Name   string
 	Branch string
 	Pinned bool
+	// Pin says what pins it (the config, the ledger or both), set when
+	// Pinned; a config pin's Commit is resolved to a full commit ID when
+	// the repository has it.
+	Pin    *ring.Pin
 	Commit Commit // the dev commit its branch carries; Hash "" when the branch is missing
 	Behind int    // commits it lacks of the source's position
 	// Evidence tallies the group's hosts at Commit; nil when there is no
@@ -170,7 +176,7 @@ type placement struct {
 }
 
 func (rd *reading) ring(ctx context.Context, rs fleet.RingState, srcName, srcHead string) (Ring, error) {
-	rv := Ring{Name: rs.Ring.Name, Source: srcName, Err: rs.Err, Frozen: ring.FrozenAt(rs.Ring.Freeze, rd.now)}
+	rv := Ring{Name: rs.Ring.Name, Source: srcName, Err: rs.Err, Frozen: ring.FrozenAt(rs.Ring.Freeze, rd.now), Hold: rs.Hold}
 	var err error
 	if rv.Drifts, err = ring.Drifts(rs.Groups, rd.Commits); err != nil {
 		return rv, err
@@ -198,7 +204,7 @@ func (rd *reading) ring(ctx context.Context, rs fleet.RingState, srcName, srcHea
 }
 
 func (rd *reading) group(ctx context.Context, gs ring.GroupState, srcHead string) (Group, error) {
-	g := Group{Name: gs.Group.Name, Branch: gs.Group.Branch, Pinned: gs.Group.Pinned}
+	g := Group{Name: gs.Group.Name, Branch: gs.Group.Branch, Pinned: gs.Group.Pinned, Pin: rd.pin(gs.Group.Pin)}
 	if gs.Commit == "" {
 		return g, nil
 	}
@@ -213,6 +219,23 @@ func (rd *reading) group(ctx context.Context, gs ring.GroupState, srcHead string
 		return g, err
 	}
 	return g, nil
+}
+
+// pin is p with the commit a config pin names (as written: "734a2e0")
+// resolved to its full ID, so that it compares with the group's commit. A
+// commit the repository lacks stays as written: check names that problem,
+// status only shows it.
+func (rd *reading) pin(p *ring.Pin) *ring.Pin {
+	if p == nil || p.Commit == "" {
+		return p
+	}
+	ci, err := rd.Commits.Commit(p.Commit)
+	if err != nil {
+		return p
+	}
+	resolved := *p
+	resolved.Commit = ci.Hash
+	return &resolved
 }
 
 // commit reads a commit's time and subject, and its age now.
@@ -286,14 +309,14 @@ func (rd *reading) inputs(commit string) Inputs {
 
 // Metrics is the overview as the metrics file shows it: per ring the
 // position's age, behind and soak left, the hosts of all its groups by
-// evidence, its pinned groups and whether it is frozen.
+// evidence, its pinned groups and whether it is frozen or held.
 func (ov *Overview) Metrics() metrics.Snapshot {
 	snap := metrics.Snapshot{Time: ov.Time}
 	if ov.Dev.Commit.Hash != "" {
 		snap.DevCommitAge = ov.Dev.Commit.Age
 	}
 	for _, r := range ov.Rings {
-		m := metrics.Ring{Name: r.Name, Frozen: r.Frozen != nil}
+		m := metrics.Ring{Name: r.Name, Frozen: r.Frozen != nil, Held: r.Hold != nil}
 		if r.Position.Hash != "" {
 			m.PositionAge, m.Behind, m.SoakLeft = r.Position.Age, r.Behind, r.SoakLeft
 		}

@@ -236,12 +236,13 @@ func TestReadFrozen(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	r := fixture()
 	r.State.(fakeState).st.Rings[1].Ring.Freeze = []freeze.Window{{Start: t0, End: t0.Add(time.Hour * 24)}}
+	r.State.(fakeState).st.Rings[1].Hold = &ring.Hold{Actor: "ops@x", Time: t0}
 	got := read(t, r).Metrics()
 	want := metrics.Snapshot{Time: t0.Add(10 * time.Hour), DevCommitAge: 4 * time.Hour, Rings: []metrics.Ring{
 		// canary's hosts are unknown: no tally to add.
 		{Name: "canary", PositionAge: 6 * time.Hour, Behind: 2},
 		// stable (1 green, 1 red, 1 missing) + sbc (2 green); edge has no branch.
-		{Name: "stable", PositionAge: 9 * time.Hour, Behind: 3, Green: 3, Red: 1, Missing: 1, PinnedGroups: 1, Frozen: true},
+		{Name: "stable", PositionAge: 9 * time.Hour, Behind: 3, Green: 3, Red: 1, Missing: 1, PinnedGroups: 1, Frozen: true, Held: true},
 	}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Metrics =\n%+v\nwant\n%+v", got, want)
@@ -258,5 +259,52 @@ func TestMetricsWithoutPositions(t *testing.T) {
 	want := metrics.Snapshot{Time: t0.Add(10 * time.Hour), Rings: []metrics.Ring{{Name: "canary", PinnedGroups: 1}}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Metrics =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// abbrevs resolves abbreviated commits, as git does, to the history's.
+type abbrevs struct {
+	history
+	full map[string]string
+}
+
+func (a abbrevs) Commit(rev string) (gitrepo.CommitInfo, error) {
+	if c, ok := a.full[rev]; ok {
+		rev = c
+	}
+	return a.history.Commit(rev)
+}
+
+// What pins each group (the config with the commit it names resolved, the
+// ledger, both) and who holds a ring reach the overview as the state has
+// them; an unpinned group has no pin, a ring nobody holds no hold.
+func TestReadPinsAndHolds(t *testing.T) {
+	r := fixture()
+	r.Commits = abbrevs{history("abcdefg"), map[string]string{"a1b2c3d": "a"}}
+	st := r.State.(fakeState).st
+	at := t0.Add(time.Hour)
+	hold := &ring.Hold{Actor: "ops@x", Time: at, Reason: "incident 42"}
+	st.Rings[1].Hold = hold
+	groups := st.Rings[1].Groups
+	groups[1].Group.Pin = &ring.Pin{Config: "rings[1].groups[1].pin", Commit: "a1b2c3d", Actor: "ops@x", Time: at, Reason: "trade show"}
+	groups[2].Group.Pinned, groups[2].Group.Pin = true, &ring.Pin{Config: "rings[1].groups[2].pin", Commit: "0000000"}
+	ov := read(t, r)
+	if ov.Rings[0].Hold != nil || ov.Rings[0].Groups[0].Pin != nil || ov.Rings[1].Groups[0].Pin != nil {
+		t.Errorf("canary held by %+v, canary pinned by %+v, stable pinned by %+v; want none",
+			ov.Rings[0].Hold, ov.Rings[0].Groups[0].Pin, ov.Rings[1].Groups[0].Pin)
+	}
+	if ov.Rings[1].Hold != hold {
+		t.Errorf("stable held by %+v, want %+v", ov.Rings[1].Hold, hold)
+	}
+	want := ring.Pin{Config: "rings[1].groups[1].pin", Commit: "a", Actor: "ops@x", Time: at, Reason: "trade show"}
+	if sbc := ov.Rings[1].Groups[1]; !sbc.Pinned || sbc.Pin == nil || *sbc.Pin != want {
+		t.Errorf("sbc pinned %v by %+v, want %+v (its commit resolved)", sbc.Pinned, sbc.Pin, want)
+	}
+	if groups[1].Group.Pin.Commit != "a1b2c3d" {
+		t.Errorf("the state's pin was changed: %+v", groups[1].Group.Pin)
+	}
+	// A commit the repository lacks is check's problem: shown as written.
+	if edge := ov.Rings[1].Groups[2]; edge.Pin == nil || edge.Pin.Commit != "0000000" {
+		t.Errorf("edge pinned by %+v, want the pin's commit as written", edge.Pin)
 	}
 }

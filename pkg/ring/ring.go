@@ -74,6 +74,19 @@ type Hold struct {
 	Reason string
 }
 
+// Describe says who holds the ring, since when and why, for messages and
+// tables.
+func (h *Hold) Describe() string {
+	if h == nil {
+		return ""
+	}
+	s := fmt.Sprintf("held by %s since %s", h.Actor, h.Time.UTC().Format(time.RFC3339))
+	if h.Reason != "" {
+		s += ": " + h.Reason
+	}
+	return s
+}
+
 // GroupState is a group and where its branch points.
 type GroupState struct {
 	Group Group
@@ -325,15 +338,10 @@ func (HoldGate) Name() string { return "hold" }
 
 // Check implements Gate.
 func (HoldGate) Check(req *Request, _ Ancestry) (string, error) {
-	h := req.Hold
-	if h == nil {
+	if req.Hold == nil {
 		return "", nil
 	}
-	msg := fmt.Sprintf("ring %s is held by %s since %s", req.Ring, h.Actor, h.Time.UTC().Format(time.RFC3339))
-	if h.Reason != "" {
-		msg += ": " + h.Reason
-	}
-	return msg + fmt.Sprintf(" (release it with `ringflow release %s --reason TEXT`)", req.Ring), nil
+	return fmt.Sprintf("ring %s is %s (release it with `ringflow release %s --reason TEXT`)", req.Ring, req.Hold.Describe(), req.Ring), nil
 }
 
 // Soak is gate 4: the candidate has sat on the ring before for that

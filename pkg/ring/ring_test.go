@@ -401,6 +401,22 @@ func TestHoldGate(t *testing.T) {
 	}
 }
 
+func TestHoldDescribe(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.FixedZone("CET", 3600))
+	for _, tt := range []struct {
+		hold *Hold
+		want string
+	}{
+		{nil, ""},
+		{&Hold{Actor: "ops@x", Time: at}, "held by ops@x since 2026-12-07T09:00:00Z"},
+		{&Hold{Actor: "ops@x", Time: at, Reason: "incident 42"}, "held by ops@x since 2026-12-07T09:00:00Z: incident 42"},
+	} {
+		if got := tt.hold.Describe(); got != tt.want {
+			t.Errorf("Describe(%+v) = %q, want %q", tt.hold, got, tt.want)
+		}
+	}
+}
+
 func TestPinDescribe(t *testing.T) {
 	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	for _, tt := range []struct {

@@ -1,5 +1,5 @@
 // Package history implements `ringflow history [RING]`: the ledger of
-// ring movements, updates and rollbacks, newest first.
+// ring movements, updates, rollbacks, pins and holds, newest first.
 package history
 
 import (
@@ -33,9 +33,11 @@ func NewCmdHistory(f *cmdutil.Factory, runF func(context.Context, *HistoryOption
 		Use:   "history [RING]",
 		Short: "Show the ledger of ring movements, newest first",
 		Long: `Show the ledger (refs/ringflow/ledger): every promotion, rollback, lock
-update and ring creation, newest first, with who did it, when, from which
-commit to which, why (for rollbacks and forced soaks) and which gates it
-passed. With RING, only that ring's entries (dev's name: the lock updates).
+update, ring creation, pin, unpin, hold and release, newest first, with who
+did it, when, from which commit to which, why and which gates it passed. An
+entry about one group of a ring (a pin, an unpin, a one-group promotion)
+shows it as RING/GROUP. With RING, only that ring's entries (dev's name: the
+lock updates).
 
 A ledger commit that holds no entry (no JSON, bad JSON, no event or time:
 written by hand, not by ringflow) is shown as "undecodable", with what is
@@ -69,6 +71,7 @@ type EntryJSON struct {
 	Time     string   `json:"time"`
 	Event    string   `json:"event"`
 	Ring     string   `json:"ring"`
+	Group    string   `json:"group"` // the one group a pin, unpin or one-group promotion is about; "" = the whole ring
 	Groups   []string `json:"groups"`
 	From     string   `json:"from"`
 	To       string   `json:"to"`
@@ -111,7 +114,7 @@ func rowsOf(entries []ledger.Entry) []EntryJSON {
 				Entry: e.Commit, Undecodable: &UndecodableJSON{Error: u.Err.What, Subject: u.Subject}})
 			continue
 		}
-		r := EntryJSON{Time: e.Time.UTC().Format(time.RFC3339), Event: e.Event, Ring: e.Ring, Groups: []string{},
+		r := EntryJSON{Time: e.Time.UTC().Format(time.RFC3339), Event: e.Event, Ring: e.Ring, Group: e.Group, Groups: []string{},
 			From: e.From, To: e.To, Actor: e.Actor, Reason: e.Reason, Gates: e.Gates, Skipped: e.Skipped,
 			NoImpact: e.NoImpact, Reset: e.Reset, Entry: e.Commit}
 		for _, g := range e.Groups {
@@ -143,8 +146,11 @@ func render(opts *HistoryOptions, rows []EntryJSON) error {
 			reason = strings.TrimPrefix(reason+"; no host changed", "; ")
 		}
 		ringName, event := r.Ring, r.Event
-		if ringName == "" {
+		switch {
+		case ringName == "":
 			ringName = "dev"
+		case r.Group != "":
+			ringName += "/" + r.Group
 		}
 		if u := r.Undecodable; u != nil {
 			entry := r.Entry

@@ -105,3 +105,70 @@ func TestHistoryRun(t *testing.T) {
 		}
 	}
 }
+
+// Pins, unpins, holds and releases read as what they are about (a
+// ring's group as RING/GROUP, a ring) and why; a promotion of one group
+// names it too. JSON has the group, "" for an entry about a whole ring.
+func TestHistoryPinsAndHolds(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	e := func(event, group, reason string, h time.Duration) ledger.Entry {
+		return ledger.Entry{Event: event, Ring: "stable", Group: group, Actor: "ops@host", Reason: reason, Time: t0.Add(h), Commit: strings.Repeat("e", 40)}
+	}
+	promote := e(ledger.EventPromote, "field-sbc", "", 4*time.Hour)
+	promote.From, promote.To = a, b
+	promote.Groups = []ledger.GroupMove{{Group: "field-sbc", Branch: "field-sbc", From: a, To: b}}
+	rows := rowsOf([]ledger.Entry{
+		promote,
+		e(ledger.EventRelease, "", "fixed", 3*time.Hour),
+		e(ledger.EventUnpin, "field-sbc", "back home", 2*time.Hour),
+		e(ledger.EventPin, "field-sbc", "trade show", time.Hour),
+		e(ledger.EventHold, "", "incident 42", 0),
+	})
+	for _, tt := range []struct {
+		tty  bool
+		want []string
+	}{
+		{false, []string{
+			"2026-12-07T14:00:00Z\tpromote\tstable/field-sbc\t" + a + "\t" + b + "\tops@host\t",
+			"2026-12-07T13:00:00Z\trelease\tstable\t\t\tops@host\tfixed",
+			"2026-12-07T12:00:00Z\tunpin\tstable/field-sbc\t\t\tops@host\tback home",
+			"2026-12-07T11:00:00Z\tpin\tstable/field-sbc\t\t\tops@host\ttrade show",
+			"2026-12-07T10:00:00Z\thold\tstable\t\t\tops@host\tincident 42",
+		}},
+		{true, []string{
+			"TIME                 EVENT    RING              FROM     TO       ACTOR     REASON",
+			"2026-12-07 14:00:00  promote  stable/field-sbc  aaaaaaa  bbbbbbb  ops@host",
+			"2026-12-07 13:00:00  release  stable            -        -        ops@host  fixed",
+			"2026-12-07 12:00:00  unpin    stable/field-sbc  -        -        ops@host  back home",
+			"2026-12-07 11:00:00  pin      stable/field-sbc  -        -        ops@host  trade show",
+			"2026-12-07 10:00:00  hold     stable            -        -        ops@host  incident 42",
+		}},
+	} {
+		ios, _, stdout, _ := iostreams.Test()
+		ios.SetStdoutTTY(tt.tty)
+		if err := render(&HistoryOptions{IO: ios}, rows); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := stdout.String(), strings.Join(tt.want, "\n")+"\n"; got != want {
+			t.Errorf("tty %v:\n%s\nwant\n%s", tt.tty, got, want)
+		}
+	}
+
+	ios, _, stdout, _ := iostreams.Test()
+	if err := render(&HistoryOptions{IO: ios, JSON: true}, rows); err != nil {
+		t.Fatal(err)
+	}
+	var doc []map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	for i, want := range []string{"field-sbc", "", "field-sbc", "field-sbc", ""} {
+		if got, ok := doc[i]["group"]; !ok || got != want {
+			t.Errorf("entry %d (%s): group %v, want %q", i, doc[i]["event"], got, want)
+		}
+	}
+	if doc[3]["event"] != "pin" || doc[3]["ring"] != "stable" || doc[3]["reason"] != "trade show" {
+		t.Errorf("pin entry: %v", doc[3])
+	}
+}

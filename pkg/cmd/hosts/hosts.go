@@ -12,6 +12,8 @@ import (
 	"github.com/ringflow/ringflow/pkg/deploy"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/membership"
+	"github.com/ringflow/ringflow/pkg/ring"
 	"github.com/ringflow/ringflow/pkg/tableprinter"
 )
 
@@ -33,7 +35,9 @@ func NewCmdHosts(f *cmdutil.Factory, runF func(context.Context, *HostsOptions) e
 		Short: "Show every host's group, ring, branch and deploy URI",
 		Long: `Show, for every host of the flake's nixosConfigurations at dev's head (or at
 --rev), the group and ring it belongs to, the branch it deploys from, the rule
-that placed it (literal, glob, share, catch-all), and the flake URI to deploy it.`,
+that placed it (literal, glob, share, catch-all), the flake URI to deploy it,
+and what pins its group now (the config, or who pinned it with "ringflow pin"
+and why).`,
 		Example: `  $ ringflow hosts
   $ ringflow hosts --rev canary
   $ ringflow hosts --nixos lab-1 >> hosts/lab-1/deploy.nix
@@ -65,6 +69,10 @@ type HostJSON struct {
 	Branch string `json:"branch"`
 	Rule   string `json:"rule"`
 	URI    string `json:"uri"`
+	// Pin says what pins the host's group now, as in status; null when
+	// nothing does.
+	Pin *cmdutil.PinJSON `json:"pin"`
+	pin *ring.Pin        // for the table (cmdutil.PinCell)
 }
 
 func hostsRun(ctx context.Context, opts *HostsOptions) error {
@@ -101,17 +109,35 @@ func hostsRun(ctx context.Context, opts *HostsOptions) error {
 	if err != nil {
 		return err
 	}
-	src := deploy.New(fl)
+	// Pins are the groups' now, whatever commit the hosts were read at.
+	pins, err := fl.Pins(ctx)
+	if err != nil {
+		return err
+	}
+	return render(opts, rowsOf(ps, pins, deploy.New(fl).URI))
+}
+
+// rowsOf is one row per placed host, with its deploy URI and what pins
+// its group.
+func rowsOf(ps []membership.Placement, pins map[string]*ring.Pin, uri func(branch, host string) string) []HostJSON {
 	rows := make([]HostJSON, 0, len(ps))
 	for _, p := range ps {
-		rows = append(rows, HostJSON{Host: p.Host, Group: p.Group, Ring: p.Ring, Branch: p.Branch, Rule: string(p.Rule), URI: src.URI(p.Branch, p.Host)})
+		rows = append(rows, HostJSON{Host: p.Host, Group: p.Group, Ring: p.Ring, Branch: p.Branch, Rule: string(p.Rule),
+			URI: uri(p.Branch, p.Host), Pin: cmdutil.Pin(pins[p.Group]), pin: pins[p.Group]})
 	}
+	return rows
+}
+
+// render prints the rows: JSON, or a table whose new columns come last,
+// so that `cut -f` on the older ones keeps working.
+func render(opts *HostsOptions, rows []HostJSON) error {
 	if opts.JSON {
 		return cmdutil.WriteJSON(opts.IO.Out, rows)
 	}
-	tp := tableprinter.New(opts.IO.Out, opts.IO.IsStdoutTTY(), "HOST", "GROUP", "RING", "BRANCH", "RULE", "URI")
+	tty := opts.IO.IsStdoutTTY()
+	tp := tableprinter.New(opts.IO.Out, tty, "HOST", "GROUP", "RING", "BRANCH", "RULE", "URI", "PINNED")
 	for _, r := range rows {
-		tp.AddRow(r.Host, r.Group, r.Ring, r.Branch, r.Rule, r.URI)
+		tp.AddRow(r.Host, r.Group, r.Ring, r.Branch, r.Rule, r.URI, cmdutil.PinCell(r.pin, tty))
 	}
 	return tp.Render()
 }

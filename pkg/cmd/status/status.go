@@ -36,8 +36,11 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(context.Context, *StatusOptions)
 		Use:   "status",
 		Short: "Show where dev and every ring stand",
 		Long: `Show, per ring and group, the branch, its commit, the commit's age, how many
-commits it is behind the ring before it (the first ring: behind dev), and
-whether it is pinned. With a remote, the remote's branches are fetched first.`,
+commits it is behind the ring before it (the first ring: behind dev), what
+pins it (the config, or who pinned it with "ringflow pin" and why), its
+evidence, and the soak left or what holds the ring (who held it with
+"ringflow hold" and why, or a freeze). With a remote, the remote's branches
+are fetched first.`,
 		Example: `  $ ringflow status
   $ ringflow status -o json | jq '.rings[] | {name, position}'`,
 		Args: cmdutil.NoArgs,
@@ -88,6 +91,10 @@ type RingJSON struct {
 	SoakLeftSeconds int64  `json:"soak_left_seconds"`
 	FrozenUntil     string `json:"frozen_until,omitempty"`
 	FrozenReason    string `json:"frozen_reason,omitempty"`
+	// Hold is who held the ring (ringflow hold), when and why; null when
+	// it is not held. A held ring takes no promotion until released.
+	Hold *HoldJSON  `json:"hold"`
+	hold *ring.Hold // for the table, which words it as the hold gate does
 	// Drift lists the ring's branches moved outside ringflow; promotions
 	// into and out of the ring wait for `ringflow restore` or `adopt`.
 	Drift []ring.Drift `json:"drift,omitempty"`
@@ -101,11 +108,23 @@ type GroupJSON struct {
 	CommitTime string `json:"commit_time,omitempty"`
 	AgeSeconds int64  `json:"age_seconds"`
 	Pinned     bool   `json:"pinned"`
-	Behind     int    `json:"behind"`
-	Subject    string `json:"subject,omitempty"`
+	// Pin says what pins the group: the config (its key, and the commit it
+	// names) and the ledger (ringflow pin: who, when, why); null when
+	// nothing does.
+	Pin     *cmdutil.PinJSON `json:"pin"`
+	pin     *ring.Pin        // for the table (cmdutil.PinCell)
+	Behind  int              `json:"behind"`
+	Subject string           `json:"subject,omitempty"`
 	// Evidence counts the group's hosts green, red and not built at its
 	// commit; absent when the hosts there could not be read.
 	Evidence *evidence.Tally `json:"evidence,omitempty"`
+}
+
+// HoldJSON is who held a ring, when (RFC 3339) and why.
+type HoldJSON struct {
+	Actor  string `json:"actor"`
+	Time   string `json:"time"`
+	Reason string `json:"reason"`
 }
 
 func statusRun(ctx context.Context, opts *StatusOptions) error {
@@ -146,12 +165,16 @@ func toJSON(ov *overview.Overview, io *iostreams.IOStreams) StatusJSON {
 		if fz := r.Frozen; fz != nil {
 			rj.FrozenUntil, rj.FrozenReason = fz.Until.UTC().Format(time.RFC3339), fz.Reason
 		}
+		if h := r.Hold; h != nil {
+			rj.Hold, rj.hold = &HoldJSON{Actor: h.Actor, Time: h.Time.UTC().Format(time.RFC3339), Reason: h.Reason}, h
+		}
 		if r.Err != nil {
 			rj.Error = r.Err.Error()
 		}
 		rj.Drift = r.Drifts
 		for _, g := range r.Groups {
-			gj := GroupJSON{Name: g.Name, Branch: g.Branch, Commit: g.Commit.Hash, Pinned: g.Pinned, Evidence: g.Evidence}
+			gj := GroupJSON{Name: g.Name, Branch: g.Branch, Commit: g.Commit.Hash, Pinned: g.Pinned, Evidence: g.Evidence,
+				Pin: cmdutil.Pin(g.Pin), pin: g.Pin}
 			if g.EvidenceErr != nil {
 				fmt.Fprintf(io.ErrOut, "warning: evidence of group %s unknown: %v\n", g.Name, g.EvidenceErr)
 			}
@@ -201,7 +224,7 @@ func printText(io *iostreams.IOStreams, s StatusJSON) error {
 		[]func(string) string{cs.Bold, nil, nil, missing(s.Dev.Commit)})
 	for _, r := range s.Rings {
 		for _, g := range r.Groups {
-			age, pinned := "", "-"
+			age, pinned := "", cmdutil.PinCell(g.pin, tty)
 			if g.Commit != "" {
 				age = fmtAge(time.Duration(g.AgeSeconds)*time.Second, tty, g.CommitTime)
 			}
@@ -210,7 +233,10 @@ func printText(io *iostreams.IOStreams, s StatusJSON) error {
 				behindColor = cs.Yellow
 			}
 			if g.Pinned {
-				pinned, pinColor = "pinned", cs.Yellow
+				pinColor = cs.Yellow
+				if g.pin == nil { // not said what pins it: still never "-"
+					pinned = "pinned"
+				}
 			}
 			ev, evColor := fmtEvidence(g.Evidence, cs)
 			soak, soakColor := fmtSoak(r, tty, cs)
@@ -340,11 +366,14 @@ func pipeline(s StatusJSON, cs *iostreams.ColorScheme) string {
 			}
 			notes = append(notes, ev)
 		}
-		if soak, color := fmtSoak(r, true, cs); soak != "-" {
-			if color != nil {
-				soak = color(soak)
-			}
-			notes = append(notes, "soak "+soak)
+		switch {
+		case r.hold != nil:
+			notes = append(notes, cs.Yellow("held by "+r.hold.Actor))
+		case r.FrozenUntil != "":
+			notes = append(notes, cs.Yellow("frozen until "+r.FrozenUntil))
+		case r.SoakLeftSeconds > 0:
+			soak, color := fmtSoak(r, true, cs)
+			notes = append(notes, "soak "+color(soak))
 		}
 		if len(notes) > 0 {
 			b.WriteString(" (" + strings.Join(notes, ", ") + ")")
@@ -353,8 +382,18 @@ func pipeline(s StatusJSON, cs *iostreams.ColorScheme) string {
 	return b.String()
 }
 
-// fmtSoak shows the soak left, or the freeze holding the ring.
+// holdWidth is the most a hold takes of a terminal table row.
+const holdWidth = 30
+
+// fmtSoak shows the soak left, or what holds the ring: a hold, which
+// waits for a person, before a freeze, which ends by itself.
 func fmtSoak(r RingJSON, tty bool, cs *iostreams.ColorScheme) (string, func(string) string) {
+	if r.hold != nil {
+		if !tty {
+			return r.hold.Describe(), cs.Yellow
+		}
+		return cmdutil.Truncate("held by "+cmdutil.Who(r.hold.Actor, r.hold.Reason), holdWidth), cs.Yellow
+	}
 	if r.FrozenUntil != "" {
 		return "frozen until " + r.FrozenUntil, cs.Yellow
 	}
