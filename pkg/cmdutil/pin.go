@@ -32,6 +32,23 @@ func Pin(p *ring.Pin) *PinJSON {
 	return pj
 }
 
+// HoldJSON is, in -o json (status, hold, release), who held a ring, when
+// (RFC 3339) and why: `"hold": {"actor","time","reason"}`, null when not
+// held.
+type HoldJSON struct {
+	Actor  string `json:"actor"`
+	Time   string `json:"time"`
+	Reason string `json:"reason"`
+}
+
+// Hold is h as HoldJSON; nil for nil.
+func Hold(h *ring.Hold) *HoldJSON {
+	if h == nil {
+		return nil
+	}
+	return &HoldJSON{Actor: h.Actor, Time: h.Time.UTC().Format(time.RFC3339), Reason: h.Reason}
+}
+
 // PinWidth is the most a pin takes of a terminal table row, so that the
 // table stays readable in 80 columns.
 const PinWidth = 24

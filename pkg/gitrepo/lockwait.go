@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // LockWaitError says a wait for a lock of this repository ended before
@@ -44,31 +45,32 @@ func flockRetry(f *os.File, how int) error {
 	}
 }
 
+// lockPoll is how often a wait for a lock tries it again.
+const lockPoll = 50 * time.Millisecond
+
 // waitFlock waits for the lock until ctx is done. flock(2) blocks in the
-// kernel, where Go restarts it after every signal, so a wait there would
-// outlast SIGTERM and SIGINT; it runs in a goroutine of its own instead,
-// and ctx ends the wait. A wait given up goes on in the background only
-// to let go of the lock at once, should it come, and close f.
+// kernel, where Go restarts it after every signal, so a blocking wait
+// would outlast SIGTERM and SIGINT, and one left running in the background
+// would take the lock after the wait was given up; so it tries without
+// blocking, every lockPoll, until it has the lock or ctx is done. f is
+// closed when the wait is given up.
 func waitFlock(ctx context.Context, f *os.File, how int, name, path string) error {
-	if err := ctx.Err(); err != nil {
-		werr := lockWaitError(err, name, path)
-		f.Close()
-		return werr
-	}
-	done := make(chan error, 1)
-	go func() { done <- flockRetry(f, how) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		werr := lockWaitError(ctx.Err(), name, path)
-		go func() {
-			if <-done == nil {
-				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-			}
+	tick := time.NewTicker(lockPoll)
+	defer tick.Stop()
+	for {
+		if err := ctx.Err(); err != nil {
+			werr := lockWaitError(err, name, path)
 			f.Close()
-		}()
-		return werr
+			return werr
+		}
+		err := flockRetry(f, how|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			return err
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+		}
 	}
 }
 

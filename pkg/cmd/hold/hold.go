@@ -6,7 +6,6 @@ package hold
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/hold"
 	"github.com/ringflow/ringflow/pkg/iostreams"
-	"github.com/ringflow/ringflow/pkg/ring"
 )
 
 // HoldOptions are the inputs of `ringflow hold` and `ringflow release`.
@@ -85,22 +83,7 @@ type HoldJSON struct {
 	Changed bool   `json:"changed"` // false: it already was (or a dry run)
 	DryRun  bool   `json:"dry_run"`
 	// By is the hold the ring was under before, when there was one.
-	By *HeldByJSON `json:"held_by"`
-}
-
-// HeldByJSON is who held a ring, when and why.
-type HeldByJSON struct {
-	Actor  string `json:"actor"`
-	Time   string `json:"time"`
-	Reason string `json:"reason"`
-}
-
-// HeldBy is a hold as JSON; nil when there is none.
-func HeldBy(h *ring.Hold) *HeldByJSON {
-	if h == nil {
-		return nil
-	}
-	return &HeldByJSON{Actor: h.Actor, Time: h.Time.UTC().Format(time.RFC3339), Reason: h.Reason}
+	By *cmdutil.HoldJSON `json:"held_by"`
 }
 
 func holdRun(ctx context.Context, opts *HoldOptions) error {
@@ -119,22 +102,20 @@ func holdRun(ctx context.Context, opts *HoldOptions) error {
 	nothing := res.NothingToDo(o)
 	if opts.JSON {
 		return cmdutil.WriteJSON(opts.IO.Out, HoldJSON{Ring: res.Ring, Held: !opts.Release,
-			Changed: res.Entry != nil, DryRun: opts.DryRun, By: HeldBy(res.Was)})
+			Changed: res.Entry != nil, DryRun: opts.DryRun, By: cmdutil.Hold(res.Was)})
 	}
 	cs := opts.IO.ColorScheme()
 	switch {
 	case nothing && opts.Release:
 		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: ring %s is not held\n", res.Ring)
 	case nothing:
-		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: ring %s is already held by %s since %s: %s\n", res.Ring, res.Was.Actor,
-			res.Was.Time.UTC().Format(time.RFC3339), res.Was.Reason)
+		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: ring %s is already %s\n", res.Ring, res.Was.Describe())
 	case opts.DryRun && opts.Release:
 		fmt.Fprintf(opts.IO.Out, "would release %s (held by %s: %s)\n", res.Ring, res.Was.Actor, res.Was.Reason)
 	case opts.DryRun:
 		fmt.Fprintf(opts.IO.Out, "would hold %s: %s\n", res.Ring, opts.Reason)
 	case opts.Release:
-		fmt.Fprintf(opts.IO.ErrOut, "%s released %s (held by %s since %s): it may take promotions again\n", cs.Green("✓"), res.Ring,
-			res.Was.Actor, res.Was.Time.UTC().Format(time.RFC3339))
+		fmt.Fprintf(opts.IO.ErrOut, "%s released %s (%s): it may take promotions again\n", cs.Green("✓"), res.Ring, res.Was.Describe())
 	default:
 		fmt.Fprintf(opts.IO.ErrOut, "%s held %s: no promotion moves it until `ringflow release %s --reason TEXT`\n", cs.Green("✓"), res.Ring, res.Ring)
 	}

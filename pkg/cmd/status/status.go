@@ -93,8 +93,8 @@ type RingJSON struct {
 	FrozenReason    string `json:"frozen_reason,omitempty"`
 	// Hold is who held the ring (ringflow hold), when and why; null when
 	// it is not held. A held ring takes no promotion until released.
-	Hold *HoldJSON  `json:"hold"`
-	hold *ring.Hold // for the table, which words it as the hold gate does
+	Hold *cmdutil.HoldJSON `json:"hold"`
+	hold *ring.Hold        // for the table, which words it as the hold gate does
 	// Drift lists the ring's branches moved outside ringflow; promotions
 	// into and out of the ring wait for `ringflow restore` or `adopt`.
 	Drift []ring.Drift `json:"drift,omitempty"`
@@ -118,13 +118,6 @@ type GroupJSON struct {
 	// Evidence counts the group's hosts green, red and not built at its
 	// commit; absent when the hosts there could not be read.
 	Evidence *evidence.Tally `json:"evidence,omitempty"`
-}
-
-// HoldJSON is who held a ring, when (RFC 3339) and why.
-type HoldJSON struct {
-	Actor  string `json:"actor"`
-	Time   string `json:"time"`
-	Reason string `json:"reason"`
 }
 
 func statusRun(ctx context.Context, opts *StatusOptions) error {
@@ -166,7 +159,7 @@ func toJSON(ov *overview.Overview, io *iostreams.IOStreams) StatusJSON {
 			rj.FrozenUntil, rj.FrozenReason = fz.Until.UTC().Format(time.RFC3339), fz.Reason
 		}
 		if h := r.Hold; h != nil {
-			rj.Hold, rj.hold = &HoldJSON{Actor: h.Actor, Time: h.Time.UTC().Format(time.RFC3339), Reason: h.Reason}, h
+			rj.Hold, rj.hold = cmdutil.Hold(h), h
 		}
 		if r.Err != nil {
 			rj.Error = r.Err.Error()
