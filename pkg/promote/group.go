@@ -71,14 +71,7 @@ func (p *Promoter) planGroup(ctx context.Context, o Options, i int, st *fleet.St
 			return nil, err
 		}
 	}
-	gates := o.Gates
-	if gates == nil {
-		gates = ring.DefaultGates()
-	}
-	if pr.Plan, err = ring.Decide(req, p.Ancestry, gates); err != nil {
-		return nil, err
-	}
-	return pr, nil
+	return p.decide(pr, req, o.Gates)
 }
 
 // groupOf finds the group named name in ring rs.

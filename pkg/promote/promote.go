@@ -221,13 +221,19 @@ func (p *Promoter) Plan(ctx context.Context, o Options) (*Promotion, error) {
 			return nil, err
 		}
 	}
-	gates := o.Gates
+	return p.decide(pr, req, o.Gates)
+}
+
+// decide has the gates (default: ring.DefaultGates) decide req into pr.
+func (p *Promoter) decide(pr *Promotion, req *ring.Request, gates []ring.Gate) (*Promotion, error) {
 	if gates == nil {
 		gates = ring.DefaultGates()
 	}
-	if pr.Plan, err = ring.Decide(req, p.Ancestry, gates); err != nil {
+	plan, err := ring.Decide(req, p.Ancestry, gates)
+	if err != nil {
 		return nil, err
 	}
+	pr.Plan = plan
 	return pr, nil
 }
 

@@ -296,6 +296,27 @@ func (f *fleet) run(name string, args ...string) (stdout, stderr string, code in
 	return so.String(), se.String(), code
 }
 
+// buildReport is what `ringflow build -o json` says.
+type buildReport struct {
+	Commit string        `json:"commit"`
+	Hosts  []hostOutcome `json:"hosts"`
+}
+
+// build runs `ringflow build -o json`, fails the test unless it exits
+// want, and returns its report and stderr.
+func (f *fleet) build(want int) (buildReport, string) {
+	f.t.Helper()
+	stdout, stderr, code := f.run(f.bin, "build", "-o", "json")
+	if code != want {
+		f.t.Fatalf("ringflow build exited %d, want %d", code, want)
+	}
+	var rep buildReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		f.t.Fatalf("build's JSON: %v", err)
+	}
+	return rep, stderr
+}
+
 type hostOutcome struct {
 	Host         string  `json:"host"`
 	Status       string  `json:"status"`
@@ -324,17 +345,7 @@ func TestBuildOnRemoteBuilder(t *testing.T) {
 	b := startBuilder(t, root)
 	f := newFleet(t, b, fmt.Sprintf("ssh-ng://%s %s - 2 1", alias, currentSystem(t)))
 
-	stdout, _, code := f.run(f.bin, "build", "-o", "json")
-	if code != 0 {
-		t.Fatalf("ringflow build exited %d", code)
-	}
-	var rep struct {
-		Commit string        `json:"commit"`
-		Hosts  []hostOutcome `json:"hosts"`
-	}
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatalf("build's JSON: %v", err)
-	}
+	rep, _ := f.build(0)
 	if len(rep.Hosts) != 3 {
 		t.Fatalf("report has %d hosts, want 3", len(rep.Hosts))
 	}
@@ -354,27 +365,15 @@ func TestBuildOnRemoteBuilder(t *testing.T) {
 	}
 
 	// The evidence names the builder of each host.
-	note, _, code := f.run("git", "notes", "--ref=refs/notes/ringflow/evidence", "show", rep.Commit)
-	if code != 0 {
-		t.Fatal("no evidence note on the built commit")
-	}
-	var ev struct {
-		Hosts map[string]struct {
-			Status  string `json:"status"`
-			Builder string `json:"builder"`
-		} `json:"hosts"`
-	}
-	if err := json.Unmarshal([]byte(note), &ev); err != nil {
-		t.Fatalf("evidence note: %v\n%s", err, note)
-	}
+	ev := f.evidenceHosts(rep.Commit)
 	for _, h := range []string{"lab-1", "web-1", "web-2"} {
-		if e := ev.Hosts[h]; e.Status != "green" || e.Builder != want {
+		if e := ev[h]; e.Status != "green" || e.Builder != want {
 			t.Errorf("evidence of %s: %+v, want green built on %s", h, e, want)
 		}
 	}
 
 	// Said in the table too; a second build reuses the evidence.
-	stdout, _, code = f.run(f.bin, "build")
+	stdout, _, code := f.run(f.bin, "build")
 	if code != 0 || !strings.Contains(stdout, "reused") {
 		t.Errorf("second build: exit %d, table without reuse:\n%s", code, stdout)
 	}
@@ -442,17 +441,7 @@ func TestHostNoBuilderTakes(t *testing.T) {
 	machine := fmt.Sprintf("ssh-ng://%s %s - 2 1", alias, currentSystem(t))
 	f := newFleet(t, b, machine, fleetgen.Host{Name: "big-1", Features: []string{feature}})
 
-	stdout, stderr, code := f.run(f.bin, "build", "-o", "json")
-	if code != 1 {
-		t.Fatalf("ringflow build exited %d, want 1", code)
-	}
-	var rep struct {
-		Commit string        `json:"commit"`
-		Hosts  []hostOutcome `json:"hosts"`
-	}
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatalf("build's JSON: %v", err)
-	}
+	rep, stderr := f.build(1)
 	want := "ssh-ng://" + alias
 	for _, h := range rep.Hosts {
 		switch {
