@@ -31,6 +31,9 @@ const (
 	EventUnpin    = "unpin"    // a pinned group follows its ring again
 	EventHold     = "hold"     // a ring takes no promotion, until released
 	EventRelease  = "release"  // a held ring may move again
+	// EventConverged: a ring's hosts were observed running To (observe:);
+	// its soak counts from here.
+	EventConverged = "converged"
 )
 
 // Entry is one record.
