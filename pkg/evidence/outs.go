@@ -1,9 +1,6 @@
 package evidence
 
-import (
-	"slices"
-	"sort"
-)
+import "sort"
 
 // Outs indexes the out path of every host at every commit with evidence,
 // both ways, so that what a host runs (its toplevel, an out path) can be
@@ -79,20 +76,4 @@ func (o *Outs) Out(commit, host string) string {
 		return ""
 	}
 	return o.outs[commit][host]
-}
-
-// Newest returns the first of history (a branch's commits, newest first)
-// whose evidence gives host the out path out: of the commits sharing what
-// the host runs, the one a reader should name. "" when none of history has.
-func (o *Outs) Newest(host, out string, history []string) string {
-	cs := o.Commits(host, out)
-	if len(cs) == 0 {
-		return ""
-	}
-	for _, c := range history {
-		if _, found := slices.BinarySearch(cs, c); found {
-			return c
-		}
-	}
-	return ""
 }

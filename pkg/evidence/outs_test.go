@@ -41,19 +41,6 @@ func TestIndexOuts(t *testing.T) {
 	if got := o.Out("c3", "db"); got != "" {
 		t.Errorf("Out(c3, db) = %q, want none: evaluation failed", got)
 	}
-	for _, tt := range []struct {
-		history []string
-		want    string
-	}{
-		{[]string{"c3", "c2", "c1"}, "c2"},
-		{[]string{"c1", "c0"}, "c1"},
-		{[]string{"c3"}, ""},
-		{nil, ""},
-	} {
-		if got := o.Newest("web", "/nix/store/w1", tt.history); got != tt.want {
-			t.Errorf("Newest(web, w1, %q) = %q, want %q", tt.history, got, tt.want)
-		}
-	}
 	var none *Outs
 	if none.Commits("web", "/nix/store/w1") != nil || none.Out("c1", "web") != "" {
 		t.Error("a nil Outs knows something")
@@ -92,7 +79,7 @@ func TestStoreOuts(t *testing.T) {
 	if got := o.Commits("web", "/nix/store/w"); !reflect.DeepEqual(got, want) {
 		t.Errorf("Commits = %q, want %q", got, want)
 	}
-	if got := o.Newest("web", "/nix/store/w", []string{three, two, commit}); got != two {
-		t.Errorf("Newest = %q, want %q", got, two)
+	if got := o.Commits("web", "/nix/store/none"); got != nil {
+		t.Errorf("Commits of an unknown toplevel = %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package observe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -112,6 +113,11 @@ func (p *prometheusSource) Running(ctx context.Context, hosts []string) (map[str
 func (p *prometheusSource) query(ctx context.Context, metric string, at time.Time) (model.Vector, error) {
 	v, _, err := p.q.Query(ctx, metric, at, v1.WithTimeout(p.timeout))
 	if err != nil {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// Interrupted: the caller must see the cancellation (exit 130),
+			// which the client's own error does not carry.
+			return nil, fmt.Errorf("observe: Prometheus at %s: %w", p.url, ctx.Err())
+		}
 		if ctx.Err() == context.DeadlineExceeded {
 			return nil, fmt.Errorf("observe: Prometheus at %s did not answer the query %s within %s (observe.prometheus.timeout)", p.url, metric, p.timeout)
 		}

@@ -2,6 +2,7 @@ package observe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -193,5 +194,16 @@ func TestPrometheusFailures(t *testing.T) {
 	}
 	if time.Since(start) > 5*time.Second {
 		t.Errorf("timed out after %s", time.Since(start))
+	}
+
+	// Interrupted: the cancellation reaches the caller.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	src, err = New(&config.Observe{Prometheus: &config.PrometheusSource{URL: srv.URL, HostLabel: "instance", Timeout: time.Minute}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = src.Running(ctx, []string{"web-1"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("interrupted: err = %v, want context.Canceled", err)
 	}
 }
