@@ -84,9 +84,13 @@ type Promoter struct {
 
 // New is the promoter of a fleet.
 func New(fl *fleet.Fleet) *Promoter {
-	return &Promoter{Rings: fl.Config.Rings, SignedBy: fl.Config.Gates.SignedBy,
+	p := &Promoter{Rings: fl.Config.Rings, SignedBy: fl.Config.Gates.SignedBy,
 		Positions: fl, Hosts: fl, Evidence: fl.Evidence, Verify: fl.EvidenceVerifier(), Ledger: fl.Ledger, Lander: fl,
 		Ancestry: fl.Repo, Signatures: fl.Repo, RunHook: hook.Run, Now: fl.Now, Env: fl.Env, Log: fl.Log, Fresh: fl}
+	if o := fl.Observer(); o != nil {
+		p.Observe = o
+	}
+	return p
 }
 
 // Options says what to promote.
