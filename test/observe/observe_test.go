@@ -23,8 +23,8 @@ import (
 	"github.com/ringflow/ringflow/test/promserver"
 )
 
-// threeRings puts one host in each ring; no soak, so each promotion may
-// follow the last at once.
+// threeRings puts lab-1 in canary, web-1 in early and the other hosts in
+// stable; no soak, so each promotion may follow the last at once.
 const threeRings = `rings:
   - name: canary
     hosts: [lab-1]
@@ -94,19 +94,21 @@ func equal(got, want map[string]string) (bool, string) {
 	return true, ""
 }
 
-// TestHostsFollowTheirBranches: three simulated hosts, one per ring — lab-1
-// on canary, web-1 on early (a host whose switches fail after the first),
-// web-2 on stable in comin's format — scraped by a real Prometheus. Each
+// TestHostsFollowTheirBranches: simulated hosts on every ring — lab-1 on
+// canary, web-1 on early (a host whose switches fail after the first),
+// web-2 and web-3 on stable in comin's format (web-3's switches fail after
+// the first too) — scraped by a real Prometheus. Each
 // first runs its branch's commit, as nix evaluates it. Then a new commit
 // goes to canary: lab-1's metric changes to nix's toplevel at it, within a
 // bounded wait, while the others stay. It goes on to early: web-1 fetches
 // and builds it, its switch fails, and its metric keeps the old system. On
-// to stable: comin's metric of web-2 names the new commit, done.
+// to stable: comin's metric of web-2 names the new commit, done; web-3's
+// names it, failed.
 func TestHostsFollowTheirBranches(t *testing.T) {
 	requireTools(t)
 	ctx := context.Background()
 	start := time.Now()
-	f := newFleet(t, threeRings, "lab-1", "web-1", "web-2")
+	f := newFleet(t, threeRings, "lab-1", "web-1", "web-2", "web-3")
 	c0 := f.branch("dev")
 	for _, b := range []string{"canary", "early", "stable"} {
 		if got := f.branch(b); got != c0 {
@@ -117,6 +119,7 @@ func TestHostsFollowTheirBranches(t *testing.T) {
 		f.startHost("lab-1", "canary"),
 		f.startHost("web-1", "early", "-never-switch"),
 		f.startHost("web-2", "stable", "-comin"),
+		f.startHost("web-3", "stable", "-comin", "-never-switch"),
 	}
 	var targets []promserver.Target
 	for _, h := range hosts {
@@ -128,7 +131,7 @@ func TestHostsFollowTheirBranches(t *testing.T) {
 
 	// Every host runs its branch's commit.
 	want := map[string]string{"lab-1": f.toplevel("lab-1", c0), "web-1": f.toplevel("web-1", c0)}
-	wantComin := map[string]string{"web-2": c0 + " " + hostsim.CominDone}
+	wantComin := map[string]string{"web-2": c0 + " " + hostsim.CominDone, "web-3": c0 + " " + hostsim.CominDone}
 	took := waitFor(t, "every host runs its branch's commit", 2*time.Minute, func() (bool, string) {
 		got, err := running(ctx, prom)
 		if err != nil {
@@ -137,8 +140,8 @@ func TestHostsFollowTheirBranches(t *testing.T) {
 		if ok, why := equal(got, want); !ok {
 			return false, why
 		}
-		if _, ok := got["web-2"]; ok {
-			return false, "web-2 exports the host metric besides comin's"
+		if len(got) != 2 {
+			return false, fmt.Sprintf("%s of %d hosts, want lab-1 and web-1's only: %v", hostsim.ToplevelMetric, len(got), got)
 		}
 		dep, err := deployed(ctx, prom)
 		if err != nil {
@@ -207,9 +210,11 @@ func TestHostsFollowTheirBranches(t *testing.T) {
 		t.Errorf("after web-1's switch failed: %s", why)
 	}
 
-	// On to stable: comin's last deployment of web-2 is the new commit.
+	// On to stable: comin's last deployment of web-2 is the new commit,
+	// and web-3's too, failed.
 	f.ringflow("promote", "stable")
 	wantComin["web-2"] = c1 + " " + hostsim.CominDone
+	wantComin["web-3"] = c1 + " " + hostsim.CominFailed
 	took = waitFor(t, "web-2 deploys stable's new commit", time.Minute, func() (bool, string) {
 		dep, err := deployed(ctx, prom)
 		if err != nil {
@@ -217,5 +222,5 @@ func TestHostsFollowTheirBranches(t *testing.T) {
 		}
 		return equal(dep, wantComin)
 	})
-	t.Logf("web-2 deployed %s: prometheus saw it %s after the promotion; whole test %s", c1[:12], took.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	t.Logf("web-2 deployed %s and web-3 failed to: prometheus saw it %s after the promotion; whole test %s", c1[:12], took.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
