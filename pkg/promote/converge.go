@@ -58,8 +58,12 @@ func (p *Promoter) observed(ctx context.Context, src config.Ring, req *ring.Requ
 		if r.Host == "" {
 			r.Host, r.Err = h, "the source said nothing of it"
 		}
+		commit := r.Newest
+		if commit == "" && len(r.Commits) > 0 {
+			commit = r.Commits[0] // any of them gives this host that toplevel
+		}
 		c.Hosts = append(c.Hosts, ring.HostRun{Host: h, Runs: observe.Runs(r.Run, req.Candidate, outs),
-			Commit: r.Newest, Toplevel: r.Toplevel, Since: r.Since, Err: r.Err})
+			Commit: commit, Toplevel: r.Toplevel, Since: r.Since, Err: r.Err})
 	}
 	if c.Converged() < c.Needed || len(hosts) == 0 {
 		return false, nil

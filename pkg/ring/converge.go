@@ -74,19 +74,19 @@ func (Converge) Check(req *Request, _ Ancestry) (string, error) {
 
 // describe says what a host that does not run the candidate runs.
 func (h HostRun) describe() string {
-	var what string
+	var what, note string
 	switch {
 	case h.Err != "":
 		return fmt.Sprintf("%s could not be observed (%s)", h.Host, h.Err)
 	case h.Commit != "":
 		what = "runs " + Short(h.Commit)
 	case h.Toplevel != "":
-		what = "runs " + h.Toplevel + ", built at no commit ringflow knows"
+		what, note = "runs "+h.Toplevel, " (built at no commit ringflow knows)"
 	default:
 		what = "reports nothing"
 	}
 	if !h.Since.IsZero() {
 		what += " since " + h.Since.UTC().Format(time.RFC3339)
 	}
-	return h.Host + " " + what
+	return h.Host + " " + what + note
 }

@@ -25,7 +25,7 @@ func TestConverge(t *testing.T) {
 		{"enough", &ConvergeCheck{Ring: "canary", Needed: 1, Rule: "25%", Hosts: hosts}, ""},
 		{"too few", &ConvergeCheck{Ring: "canary", Needed: 4, Rule: "100%", Hosts: hosts},
 			"1 of 4 host(s) of canary run D, 4 needed (converge: 100%): lab-2 runs C since 2026-12-07T04:40:00Z; " +
-				"lab-3 runs /nix/store/x-nixos-system-lab-3, built at no commit ringflow knows; lab-4 could not be observed (connection refused)"},
+				"lab-3 runs /nix/store/x-nixos-system-lab-3 (built at no commit ringflow knows); lab-4 could not be observed (connection refused)"},
 		{"observation failed", &ConvergeCheck{Ring: "canary", Needed: 1, Err: "prometheus at http://p:9090: connection refused"},
 			"what the hosts of canary run could not be observed (prometheus at http://p:9090: connection refused), so nothing shows they took D"},
 	} {

@@ -139,6 +139,17 @@ func newFleet(t *testing.T, config string, hosts ...string) *fleet {
 // non-zero exit fails the test.
 func (f *fleet) run(name string, args ...string) string {
 	f.t.Helper()
+	stdout, _, err := f.try(name, args...)
+	if err != nil {
+		f.t.Fatalf("%s %s: %v", filepath.Base(name), strings.Join(args, " "), err)
+	}
+	return stdout
+}
+
+// try runs a command in the fleet's clone and returns its stdout, stderr
+// and how it ended.
+func (f *fleet) try(name string, args ...string) (stdout, stderr string, err error) {
+	f.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -146,13 +157,10 @@ func (f *fleet) run(name string, args ...string) string {
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	f.t.Logf("%s %s (%s): %v\nstdout:\n%s\nstderr:\n%s", filepath.Base(name), strings.Join(args, " "),
 		time.Since(start).Round(time.Millisecond), err, so.String(), se.String())
-	if err != nil {
-		f.t.Fatalf("%s %s: %v", filepath.Base(name), strings.Join(args, " "), err)
-	}
-	return so.String()
+	return so.String(), se.String(), err
 }
 
 func (f *fleet) ringflow(args ...string) string {
