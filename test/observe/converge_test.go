@@ -4,6 +4,7 @@ package observe_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -92,6 +93,28 @@ func TestConvergeGate(t *testing.T) {
 	}
 	if got := f.branch("early"); got != c0 {
 		t.Fatalf("early moved to %s although refused", got)
+	}
+
+	// hosts --running says the same: lab-1 at canary's position, lab-2 on c0.
+	if table := f.ringflow("hosts", "--running"); !strings.Contains(table, "lab-2\tcanary\tcanary\t"+c0+"\t") || !strings.Contains(table, "behind its group") {
+		t.Errorf("hosts --running table:\n%s", table)
+	}
+	var rows []struct {
+		Host    string `json:"host"`
+		Running struct {
+			Commit     string `json:"commit"`
+			AtPosition bool   `json:"at_position"`
+		} `json:"running"`
+	}
+	if err := json.Unmarshal([]byte(f.ringflow("hosts", "--running", "-o", "json")), &rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		switch want := map[string]bool{"lab-1": true, "lab-2": false}; {
+		case r.Host == "web-1":
+		case r.Running.AtPosition != want[r.Host] || (r.Host == "lab-2" && r.Running.Commit != c0):
+			t.Errorf("hosts --running: %s %+v", r.Host, r.Running)
+		}
 	}
 
 	setConfig("1")
