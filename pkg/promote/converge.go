@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ringflow/ringflow/pkg/config"
 	"github.com/ringflow/ringflow/pkg/fleet"
@@ -80,11 +81,16 @@ func (p *Promoter) observed(ctx context.Context, src config.Ring, req *ring.Requ
 }
 
 // recordConverged appends a converged entry for ring at commit: from now
-// its soak counts for the commit.
+// its soak counts for the commit, from the hosts' switch when the
+// source tells it.
 func (p *Promoter) recordConverged(ctx context.Context, ringName, commit string, c *ring.ConvergeCheck) (*ledger.Entry, error) {
 	e := p.Lander.NewEntry(ledger.EventConverged, ringName)
 	e.To, e.Candidate = commit, commit
+	e.ConvergedAt = c.At()
 	e.Reason = fmt.Sprintf("%d of %d host(s) run %s (converge: %s)", c.Converged(), len(c.Hosts), ring.Short(commit), c.Rule)
+	if !e.ConvergedAt.IsZero() {
+		e.Reason += ", the last needed since " + e.ConvergedAt.UTC().Format(time.RFC3339)
+	}
 	if _, err := p.Lander.Land(ctx, fleet.Landing{Entries: []ledger.Entry{e},
 		Why: fmt.Sprintf("ringflow: %s converged on %s", ringName, ring.Short(commit))}); err != nil {
 		return nil, err

@@ -362,8 +362,10 @@ func (p *Promoter) gateFacts(ctx context.Context, pr *Promotion, i int, req *rin
 				pr.recordConverged, pr.convergeCheck = record, req.Converge
 			}
 			if record {
-				// Counted from now: the entry lands before the decision.
-				entries = append([]ledger.Entry{{Event: ledger.EventConverged, Ring: src.Name, To: req.Candidate, Time: p.Now()}}, entries...)
+				// Counted from the hosts' switch (or now): the entry lands
+				// before the decision.
+				entries = append([]ledger.Entry{{Event: ledger.EventConverged, Ring: src.Name, To: req.Candidate, Time: p.Now(),
+					ConvergedAt: req.Converge.At()}}, entries...)
 			}
 		}
 		if src.Soak > 0 && !forceSoak {

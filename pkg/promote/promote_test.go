@@ -433,4 +433,18 @@ func TestPromoteObserved(t *testing.T) {
 	if !strings.Contains(pr.Refusals[0].Reason, "for 0s of its 1d soak") {
 		t.Errorf("soak counted from the branch move, not from convergence: %s", pr.Refusals[0].Reason)
 	}
+
+	// Seen late (the nightly cycle), with the switch time the source
+	// reports: the soak counts from the switch, 10h ago.
+	f, p = newFakes()
+	p.Rings[0].Converge = config.Converge{Share: 100}
+	switched := p.Now().Add(-10 * time.Hour)
+	p.Observe = fakeObserver{f: f, runs: map[string]observe.Run{"lab-1": {Toplevel: greenAt("lab-b").Out, Since: switched}}}
+	pr, err = p.Run(context.Background(), Options{Ring: "stable"})
+	if !errors.As(err, &refused) || len(pr.Refusals) != 1 || !strings.Contains(pr.Refusals[0].Reason, "for 10h of its 1d soak") {
+		t.Fatalf("switched 10h ago: err %v, want canary's soak counted from the switch", err)
+	}
+	if got := f.landed[0].Entries[0]; !got.ConvergedAt.Equal(switched) || !strings.Contains(got.Reason, "the last needed since") {
+		t.Errorf("converged entry %+v: want converged_at %v", got, switched)
+	}
 }

@@ -2,6 +2,7 @@ package ring
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -39,6 +40,26 @@ func (c *ConvergeCheck) Converged() int {
 		}
 	}
 	return n
+}
+
+// At is when the ring converged, as the source tells it: the switch of
+// the Needed-th host to run the candidate. Zero when it has not, or when
+// one of those hosts' switch time is unknown.
+func (c *ConvergeCheck) At() time.Time {
+	var at []time.Time
+	for _, h := range c.Hosts {
+		if h.Runs {
+			if h.Since.IsZero() {
+				return time.Time{}
+			}
+			at = append(at, h.Since)
+		}
+	}
+	if c.Needed <= 0 || len(at) < c.Needed {
+		return time.Time{}
+	}
+	slices.SortFunc(at, time.Time.Compare)
+	return at[c.Needed-1]
 }
 
 // Converge is the gate of observed rollout: the source ring's hosts run

@@ -30,6 +30,7 @@ func ConvergedSince(entries []ledger.Entry, ringName, commit string, a ring.Ance
 }
 
 func since0(entries []ledger.Entry, ringName, commit string, a ring.Ancestry, converged bool) (since time.Time, waived bool, err error) {
+	var movedAt time.Time                    // the ring's move onto commit, observed fleets
 	for i := len(entries) - 1; i >= 0; i-- { // oldest first
 		e := entries[i]
 		if e.Ring != ringName || e.To == "" || e.Group != "" { // a group moved alone (promote --group) is not the ring
@@ -47,15 +48,27 @@ func since0(entries []ledger.Entry, ringName, commit string, a ring.Ancestry, co
 			// A move: off commit starts over; onto it counts nothing yet
 			// (the hosts have not taken it), but carries the waiver.
 			if !holds {
-				since, waived = time.Time{}, false
+				since, waived, movedAt = time.Time{}, false, time.Time{}
 			} else if since.IsZero() {
 				waived = e.NoImpact
+				if movedAt.IsZero() {
+					movedAt = e.Time
+				}
 			}
 			continue
 		}
 		switch {
 		case holds && since.IsZero():
 			since = e.Time
+			if converged && !e.ConvergedAt.IsZero() {
+				// When the hosts switched, not when ringflow saw it; yet
+				// never before the ring moved there (a host may have run
+				// the same system from an older commit).
+				since = e.ConvergedAt
+				if since.Before(movedAt) {
+					since = movedAt
+				}
+			}
 			if !converged {
 				waived = e.NoImpact
 			}

@@ -90,4 +90,17 @@ func TestConvergedSince(t *testing.T) {
 	if got, _, _ := ConvergedSince(entries[1:], "canary", "d", h); !got.IsZero() {
 		t.Errorf("d before its hosts took it: since %v, want none", got)
 	}
+	// Recorded late (a nightly cycle), with the switch time the source
+	// gave: the soak counts from the switch, never from before the move.
+	late := []ledger.Entry{
+		{Event: ledger.EventConverged, Ring: "canary", To: "d", Time: at(40), ConvergedAt: at(33)},
+		{Event: ledger.EventPromote, Ring: "canary", To: "d", Time: at(30)},
+	}
+	if got, _, _ := ConvergedSince(late, "canary", "d", h); !got.Equal(at(33)) {
+		t.Errorf("converged at 33, recorded at 40: since %v, want %v", got, at(33))
+	}
+	late[0].ConvergedAt = at(20) // the same system ran from an older commit
+	if got, _, _ := ConvergedSince(late, "canary", "d", h); !got.Equal(at(30)) {
+		t.Errorf("switched at 20, moved at 30: since %v, want the move %v", got, at(30))
+	}
 }
