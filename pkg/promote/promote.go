@@ -98,12 +98,17 @@ type Options struct {
 	Ring string
 	// Group moves that group of Ring alone, pinned or not, to Rev (default:
 	// the ring's position): promote RING --group GROUP.
-	Group     string
-	Rev       string // "" = the candidate: dev's head or the ring before's position
-	DryRun    bool
-	ForceSoak bool   // skip the soak gate only
-	Reason    string // why, for the ledger (required with ForceSoak)
-	Gates     []ring.Gate
+	Group  string
+	Rev    string // "" = the candidate: dev's head or the ring before's position
+	DryRun bool
+	// ObserveOnly records that the source ring converged on the candidate
+	// (observe:), when it has and nothing says so yet, and moves nothing:
+	// what the cycle does for a ring it may not promote, so that the
+	// source's soak counts from its hosts' switch.
+	ObserveOnly bool
+	ForceSoak   bool   // skip the soak gate only
+	Reason      string // why, for the ledger (required with ForceSoak)
+	Gates       []ring.Gate
 }
 
 // Promotion is a decided promotion and what it did.
@@ -147,6 +152,9 @@ func (p *Promoter) Run(ctx context.Context, o Options) (*Promotion, error) {
 		if pr.Converged, err = p.recordConverged(ctx, pr.Source, pr.Candidate, pr.convergeCheck); err != nil {
 			return nil, err
 		}
+	}
+	if o.ObserveOnly {
+		return pr, nil
 	}
 	if pr.Refused() {
 		return pr, &ring.GateRefusedError{Ring: pr.target(), Refusals: pr.Refusals}

@@ -18,6 +18,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/flakelock"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/metrics"
 	"github.com/ringflow/ringflow/pkg/overview"
 	"github.com/ringflow/ringflow/pkg/ring"
@@ -115,6 +116,30 @@ type RingJSON struct {
 	Refused []ring.Refusal `json:"refused"`
 	// DoneBy: another run moved the ring to this cycle's candidate first.
 	DoneBy *cmdutil.DoneByJSON `json:"done_by,omitempty"`
+	// SourceConverged: the ring before this one was seen, this cycle, to
+	// run this ring's candidate (observe:); its soak counts from then.
+	SourceConverged *ConvergedJSON `json:"source_converged,omitempty"`
+}
+
+// ConvergedJSON is a converged entry the cycle recorded.
+type ConvergedJSON struct {
+	Ring   string `json:"ring"`
+	Commit string `json:"commit"`
+	// At is when the last host needed switched, when the source says;
+	// else when the cycle saw it.
+	At     string `json:"at"`
+	Reason string `json:"reason"`
+}
+
+func convergedJSON(e *ledger.Entry) *ConvergedJSON {
+	if e == nil {
+		return nil
+	}
+	at := e.Time
+	if !e.ConvergedAt.IsZero() {
+		at = e.ConvergedAt
+	}
+	return &ConvergedJSON{Ring: e.Ring, Commit: e.To, At: at.UTC().Format(time.RFC3339), Reason: e.Reason}
 }
 
 func cycleRun(ctx context.Context, opts *CycleOptions) error {
@@ -205,7 +230,7 @@ func toJSON(rep *cycle.Report, err error, d time.Duration) CycleJSON {
 	}
 	for _, r := range rep.Rings {
 		rj := RingJSON{Name: r.Name, Auto: r.Auto, Moved: r.Moved, From: r.From, To: r.To, Waiting: r.Waiting, Refused: r.Refusals,
-			DoneBy: cmdutil.DoneBy(r.DoneBy)}
+			DoneBy: cmdutil.DoneBy(r.DoneBy), SourceConverged: convergedJSON(r.Converged)}
 		if rj.Refused == nil {
 			rj.Refused = []ring.Refusal{}
 		}
@@ -256,6 +281,9 @@ func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *cycle.Report) {
 		}
 	}
 	for _, r := range rep.Rings {
+		if c := convergedJSON(r.Converged); c != nil {
+			fmt.Fprintf(w, "%-7s converged on %s: %s\n", c.Ring, ring.Short(c.Commit), c.Reason)
+		}
 		switch {
 		case r.Moved:
 			fmt.Fprintf(w, "%-7s %s %s -> %s\n", r.Name, cs.Green("moved"), ring.Short(r.From), ring.Short(r.To))
