@@ -359,6 +359,11 @@ func (Soak) Check(req *Request, _ Ancestry) (string, error) {
 	if req.SoakNeeded <= 0 || req.SkipSoak || req.SoakWaived {
 		return "", nil
 	}
+	if req.SoakSince.IsZero() && req.Converge != nil {
+		// Observed: the soak has not begun, and the converge gate says why.
+		return fmt.Sprintf("%s's soak of %s counts from when its hosts run %s, which they do not yet (see gate converge)",
+			req.Source, FormatDuration(req.SoakNeeded), Short(req.Candidate)), nil
+	}
 	if req.SoakSince.IsZero() {
 		return fmt.Sprintf("no record of when %s took %s, so its soak of %s cannot be told (skip it with --force-soak --reason TEXT)",
 			req.Source, Short(req.Candidate), FormatDuration(req.SoakNeeded)), nil
