@@ -48,9 +48,16 @@ dev's head (as ringflow build), promote the first ring if it is auto and its
 gates pass, then every later auto ring whose gates pass. Prints one summary of
 what moved and what waits and why.
 
+With observe: in the config, each ring's promotion first asks what the ring
+before it runs (gate converge): a ring moves on only after its hosts took the
+last move. When they have, the cycle records the ring converged, with the time
+its hosts switched, and its soak counts from then; rings that are not auto are
+observed too.
+
 A gate holding a ring is a normal night: exit 0 with the reasons shown (exit 3
 with --strict). A red host exits 4 after every ring had its chance; so do
-hosts no remote builder took (build.jobs 0), with exit 1; a failure exits 1. A second cycle on the same repository leaves at once with a message
+hosts no remote builder took (build.jobs 0), with exit 1; a failure exits 1.
+A second cycle on the same repository leaves at once with a message
 (or waits, with --wait, until SIGINT or SIGTERM ends the wait: exit 130,
 nothing changed); the lock is an flock, so a killed cycle never leaves it
 stuck. A cycle with nothing new changes nothing.
