@@ -7,7 +7,8 @@
 // real Prometheus (Debian's, test/promserver) scrapes them on loopback; and
 // ringflow, built from this tree, moves the branches. What Prometheus
 // answers over its HTTP API is checked against nix's own evaluation of
-// each host at its branch's commit.
+// each host at its branch's commit. ssh_test.go reads the same hosts
+// through the ssh source instead, against a real sshd (test/sshd).
 package observe_test
 
 import (
