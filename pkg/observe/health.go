@@ -40,6 +40,7 @@ type HealthSource interface {
 
 var (
 	_ HealthSource = (*prometheusSource)(nil)
+	_ HealthSource = (*sshSource)(nil)
 )
 
 // NewHealth returns the source cfg describes, to ask about health.
