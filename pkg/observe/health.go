@@ -41,6 +41,7 @@ type HealthSource interface {
 var (
 	_ HealthSource = (*prometheusSource)(nil)
 	_ HealthSource = (*sshSource)(nil)
+	_ HealthSource = (*commandSource)(nil)
 )
 
 // NewHealth returns the source cfg describes, to ask about health.
