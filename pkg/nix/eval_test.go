@@ -408,10 +408,7 @@ func TestRealiseFailures(t *testing.T) {
 		}
 		drvs = append(drvs, DrvOut{Drv: he.Drv, Out: he.Out})
 	}
-	var built []string
-	res, err := n.Realise(ctx, drvs, RealiseOptions{Jobs: "2", OnBuilt: func(drv string, ok bool) {
-		built = append(built, drvName(drv)+map[bool]string{true: ":ok", false: ":failed"}[ok])
-	}})
+	res, err := n.Realise(ctx, drvs, RealiseOptions{Jobs: "2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,10 +423,6 @@ func TestRealiseFailures(t *testing.T) {
 	}
 	if res[2].OK || !strings.Contains(res[2].Err, "fails failed to build") || !strings.Contains(res[2].Err, "exit code 1") {
 		t.Errorf("fails: OK %v, Err:\n%s", res[2].OK, res[2].Err)
-	}
-	slices.Sort(built)
-	if want := []string{"fails:failed", "good1:ok", "needsdep:failed"}; !slices.Equal(built, want) {
-		t.Errorf("OnBuilt saw %q, want %q", built, want)
 	}
 
 	// Nothing can be attempted: an error, not failed results.
