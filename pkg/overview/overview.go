@@ -1,8 +1,9 @@
 // Package overview computes where dev and every ring and group stand: the
 // commits they hold and how old they are, how far each is behind the ring
 // before it, the build evidence of each group's hosts, the soak left, the
-// freeze or hold holding a ring, what pins each group and the key inputs
-// pinned at each position. Status
+// freeze or hold holding a ring, what pins each group, the key inputs
+// pinned at each position and, with observe:, what the hosts run
+// (fleet.Observe) with the age of each host's commit. Status
 // renders it and the cycle's metrics are derived from it, so both say the
 // same thing. It reads through narrow interfaces and prints nothing.
 package overview

@@ -48,7 +48,8 @@ many of its hosts run its position ("2/3 run it", also on the pipeline line)
 against the converge need, and every host that does not, with what it runs
 and since when. A source that fails is named, and status still succeeds.`,
 		Example: `  $ ringflow status
-  $ ringflow status -o json | jq '.rings[] | {name, position}'`,
+  $ ringflow status -o json | jq '.rings[] | {name, position}'
+  $ ringflow status -o json | jq '.rings[] | {name, lagging: [.observed.lagging[]?.host]}'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.JSON = f.Globals.JSON()
