@@ -91,9 +91,11 @@ func TestNixFilesParse(t *testing.T) {
 	files := []string{
 		filepath.Join(root, "flake.nix"),
 		filepath.Join(root, "nix", "module.nix"),
+		filepath.Join(root, "nix", "export-running.nix"),
 		filepath.Join("testdata", "stubs.nix"),
 		filepath.Join("testdata", "eval-flake.nix"),
 		filepath.Join("testdata", "eval-module.nix"),
+		filepath.Join("testdata", "eval-export-running.nix"),
 	}
 	for _, f := range files {
 		if _, errOut, err := runErr(".", nix, "--parse", f); err != nil {

@@ -6,6 +6,10 @@
 # services.ringflow.package to the flake's build. Imported on its own, the
 # package defaults to pkgs.ringflow (the flake's overlays.default provides it).
 #
+# It also brings services.ringflow.exportRunning (./export-running.nix), for
+# the fleet's hosts rather than the machine running the cycle: what system a
+# host runs, for node_exporter's textfile collector.
+#
 #   services.ringflow = {
 #     enable = true;
 #     repository = "git@git.example.org:ops/fleet.git";
@@ -94,6 +98,8 @@ let
   metricsDir = if cfg.metricsFile != null then dirOf (toString cfg.metricsFile) else null;
 in
 {
+  imports = [ ./export-running.nix ];
+
   options.services.ringflow = {
     enable = mkEnableOption "the nightly `ringflow cycle`: update flake.lock on dev, build every host, promote the auto rings";
 

@@ -26,8 +26,10 @@ fi
 have git || apt_install git
 # gpg: the signature gate's end-to-end test makes and uses real OpenPGP keys.
 have gpg || apt_install gnupg
-# promtool (Debian's prometheus package) checks the metrics file in the tests.
-have promtool || apt_install prometheus
+# Debian's prometheus package: promtool checks the metrics file in the
+# tests, and test/observe runs the server itself (/usr/bin/prometheus, which
+# is not always on PATH), scraping simulated hosts.
+{ have promtool && [[ -x /usr/bin/prometheus ]]; } || apt_install prometheus
 # flock(1) holds a lock from another process in the lock tests.
 have flock || apt_install util-linux
 # sshd serves the ssh remote in test/sshremote (the tests start their own on

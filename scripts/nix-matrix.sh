@@ -6,7 +6,8 @@
 #
 # After `go test ./...` has passed on this machine's Nix (Debian 12's 2.8),
 # `make test` runs this: every test that runs nix — the end-to-end scripts
-# (./cmd/ringflow), the nix package, the races, the ssh remote suite and the
+# (./cmd/ringflow), the nix package, the races, the ssh remote suite, the
+# observed fleet (./test/observe: simulated hosts, a real Prometheus) and the
 # fleet generator — once more in a Debian root of each RELEASE (default:
 # trixie for Nix 2.26, sid for the newest Nix), made by scripts/nix-chroot.sh
 # on first use and reused after. Left to the machine's Nix: ./test/crash
@@ -37,7 +38,7 @@ fi
 	echo "nix-matrix: skipped (RINGFLOW_NIX_MATRIX=none)"
 	exit 0
 }
-packages=(./cmd/ringflow ./pkg/nix ./test/race ./test/sshremote ./test/remotebuilder ./pkg/fleetgen ./scripts/fleetgen)
+packages=(./cmd/ringflow ./pkg/nix ./test/race ./test/sshremote ./test/remotebuilder ./test/observe ./pkg/fleetgen ./scripts/fleetgen)
 
 # builder_of RELEASE: the release whose root is RELEASE's remote builder.
 builder_of() { if [[ $1 == sid ]]; then echo trixie; else echo sid; fi; }

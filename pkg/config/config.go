@@ -26,6 +26,9 @@ type Config struct {
 	Update       Update
 	Build        Build
 	Gates        Gates
+	// Observe says where ringflow learns what each host runs; nil = it
+	// does not look, and no ring has a converge gate.
+	Observe *Observe
 }
 
 // Ring is one stage of the promotion order.
@@ -42,8 +45,12 @@ type Ring struct {
 	// Freeze holds the windows in which this ring does not move, in file
 	// order; each has its Key, e.g. "rings[1].freeze[0]".
 	Freeze []freeze.Window
-	Groups []Group // at least one
-	Key    string  // where it was declared, e.g. "rings[1]"
+	// Converge is how many of this ring's hosts must run a commit before
+	// the next ring takes it: 100% when observe is set and converge is
+	// not; the zero Converge (no gate) without observe.
+	Converge Converge
+	Groups   []Group // at least one
+	Key      string  // where it was declared, e.g. "rings[1]"
 }
 
 // Group is a set of hosts deploying from one branch.

@@ -15,11 +15,11 @@ import (
 // The keys each mapping may hold, in the order they are checked, which is
 // the order the spec writes them in.
 var (
-	topKeys    = []string{"repo", "remote", "flake-dir", "dev", "branch-prefix", "rings", "update", "build", "gates"}
+	topKeys    = []string{"repo", "remote", "flake-dir", "dev", "branch-prefix", "rings", "update", "build", "gates", "observe"}
 	updateKeys = []string{"inputs", "author"}
 	buildKeys  = []string{"attribute", "jobs", "builders", "cache", "nix-args", "eval-workers", "eval-memory", "timeout", "max-silent"}
 	gatesKeys  = []string{"signed-by"}
-	ringKeys   = []string{"name", "hosts", "share", "soak", "auto", "verify", "verify-timeout", "freeze", "pin", "groups"}
+	ringKeys   = []string{"name", "hosts", "share", "soak", "auto", "verify", "verify-timeout", "freeze", "converge", "pin", "groups"}
 	groupKeys  = []string{"name", "hosts", "share", "pin"}
 )
 
@@ -37,6 +37,8 @@ type decoder struct {
 	src      map[string]string // key -> env variable or flag that set it
 	literal  map[string]string // host name -> key of the hosts entry naming it first
 	catchAll string            // key of the first bare "*" entry
+	// converges holds the key of each ring that writes converge.
+	converges map[string]bool
 }
 
 func (d *decoder) addf(key, format string, args ...any) {
@@ -201,6 +203,10 @@ func (d *decoder) decode(settings map[string]any, needRings bool) *Config {
 		}
 	}
 
+	n := len(d.probs)
+	c.Observe = d.observe(settings)
+	d.crossObserve(c, c.Observe == nil && len(d.probs) > n)
+
 	d.crossCheck(c, prefixOK, devOK)
 	return c
 }
@@ -314,6 +320,10 @@ func (d *decoder) ring(key string, m map[string]any, prefix string) Ring {
 		}
 	}
 	d.verify(&r, key, m)
+	if v, ok := m["converge"]; ok {
+		d.converges[key] = true
+		r.Converge = d.converge(key+".converge", v)
+	}
 	if v, ok := m["freeze"]; ok {
 		r.Freeze = d.freeze(key+".freeze", v)
 	}

@@ -64,6 +64,8 @@ gates:
 	"- a\n- b\n",
 	"a: &a [x, x]\nb: [*a, *a]\nrings: [{name: x, hosts: ['*']}]\n",
 	"update:\n  author: \"A B <a@b>\"\nrings: [{name: x, hosts: ['*']}]\n",
+	"observe: {prometheus: {url: 'http://p:9090', host-label: host}}\nrings: [{name: x, hosts: [a], converge: 2}, {name: y, hosts: ['*'], converge: 80%}]\n",
+	"observe: {ssh: {target: 'root@{host}', parallel: 3, timeout: 5s}}\nrings: [{name: x, hosts: ['*']}]\n",
 	"",
 }
 
@@ -151,6 +153,30 @@ func checkConfig(t *testing.T, c *Config) {
 	if strings.TrimSpace(c.Build.Attribute) == "" {
 		t.Fatalf("empty build.attribute loaded")
 	}
+	if o := c.Observe; o != nil {
+		n := 0
+		if o.Prometheus != nil {
+			n++
+			if o.Prometheus.URL == "" || o.Prometheus.HostLabel == "" || o.Prometheus.Timeout <= 0 {
+				t.Fatalf("observe.prometheus %+v loaded", o.Prometheus)
+			}
+		}
+		if o.SSH != nil {
+			n++
+			if !strings.Contains(o.SSH.Target, HostPlaceholder) || strings.HasPrefix(o.SSH.Target, "-") || o.SSH.Timeout <= 0 || o.SSH.Parallel < 1 || strings.TrimSpace(o.SSH.Command) == "" {
+				t.Fatalf("observe.ssh %+v loaded", o.SSH)
+			}
+		}
+		if o.Command != nil {
+			n++
+			if strings.TrimSpace(o.Command[0]) == "" {
+				t.Fatalf("observe.command %q loaded", o.Command)
+			}
+		}
+		if n != 1 {
+			t.Fatalf("observe has %d sources: %+v", n, o)
+		}
+	}
 
 	rings := map[string]bool{}
 	groups := map[string]bool{}
@@ -173,6 +199,10 @@ func checkConfig(t *testing.T, c *Config) {
 		}
 		if len(r.Groups) == 0 {
 			t.Fatalf("ring %q has no groups", r.Name)
+		}
+		cv := r.Converge
+		if (c.Observe != nil) != cv.IsSet() || cv.Count < 0 || cv.Share < 0 || cv.Share > 100 || (cv.Count > 0 && cv.Share > 0) {
+			t.Fatalf("ring %q: converge %+v with observe %+v", r.Name, cv, c.Observe)
 		}
 		for _, g := range r.Groups {
 			if g.Ring != r.Name {

@@ -17,7 +17,7 @@ func (d *decoder) verify(r *Ring, key string, m map[string]any) {
 	vkey, tkey := key+".verify", key+".verify-timeout"
 	v, hasVerify := m["verify"]
 	if hasVerify {
-		r.Verify = d.command(vkey, v)
+		r.Verify = d.command(vkey, v, `["/usr/local/bin/check-health", "--ring", "canary"]`, "leave verify out")
 		if r.Verify != nil {
 			r.VerifyTimeout = DefaultVerifyTimeout
 		}
@@ -38,15 +38,16 @@ func (d *decoder) verify(r *Ring, key string, m map[string]any) {
 	}
 }
 
-// command decodes a command and its arguments, run without a shell.
-func (d *decoder) command(key string, v any) []string {
+// command decodes a command and its arguments, run without a shell;
+// example shows one, orElse what to do instead of giving one.
+func (d *decoder) command(key string, v any, example, orElse string) []string {
 	l, ok := v.([]any)
 	if !ok {
-		d.addf(key, `want a list: the command and its arguments, run without a shell, e.g. ["/usr/local/bin/check-health", "--ring", "canary"], got %s`, show(v))
+		d.addf(key, `want a list: the command and its arguments, run without a shell, e.g. %s, got %s`, example, show(v))
 		return nil
 	}
 	if len(l) == 0 {
-		d.addf(key, "empty: give the command and its arguments, or leave verify out")
+		d.addf(key, "empty: give the command and its arguments, or %s", orElse)
 		return nil
 	}
 	out, good := d.strList(key, v, "")

@@ -41,6 +41,7 @@ branch-prefix: ""       # prefix of every group branch, e.g. "deploy/"
     auto: true                 # "ringflow cycle" may promote this ring unattended
     # verify: [/usr/local/bin/check-health, --ring, canary]   # must pass before a commit moves on; no shell
     # verify-timeout: 5m
+    # converge: 100%%           # with observe: hosts that must run a commit before the next ring takes it
 `, strconv.Quote(hosts[0]), pad(len(strconv.Quote(hosts[0]))))
 	}
 	if len(hosts) >= starterShareMin {
@@ -80,6 +81,13 @@ build:
   max-silent: none      # nix --max-silent-time: a build printing nothing for this long is stopped, e.g. 30m
 gates:
   signed-by: ""         # armored OpenPGP keyring: candidates must be signed by one of its keys
+
+# Where ringflow learns what each host runs: one of prometheus, ssh or command.
+# With it, a ring's converge (default 100%%) must hold before the next ring moves.
+# observe:
+#   prometheus: {url: "http://prometheus.example.org:9090", host-label: instance, timeout: 10s}
+#   # ssh: {target: "root@{host}.example.org", command: "readlink -f /run/current-system", timeout: 10s, parallel: 8}
+#   # command: ["/usr/local/bin/fleet-running", "--json"]
 `, strconv.Quote(def.Update.Author), def.Build.Attribute, def.Build.Jobs)
 	return b.String()
 }

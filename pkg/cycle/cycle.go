@@ -27,6 +27,10 @@ type Steps interface {
 	// Promote promotes ring to its candidate as `ringflow promote` would;
 	// a refusal is a *ring.GateRefusedError.
 	Promote(ctx context.Context, ringName string) (*promote.Promotion, error)
+	// Observe records that the ring before ringName converged on
+	// ringName's candidate, as Promote does, and moves nothing; nil
+	// when it did not, or the fleet is not observed.
+	Observe(ctx context.Context, ringName string) (*ledger.Entry, error)
 }
 
 // Ring is what the cycle needs to know of a ring.
@@ -74,6 +78,10 @@ type RingOutcome struct {
 	From, To string         // position before and after, when it moved
 	Refusals []ring.Refusal // the gates that held it
 	Waiting  string         // why it did not move, in words
+	// Converged is the entry recorded while deciding this ring: the ring
+	// before it was seen running the candidate (observe:), its soak
+	// counting from then.
+	Converged *ledger.Entry
 	// DoneBy: another run moved the ring to this cycle's candidate while
 	// it was deciding (this cycle lost the race, with nothing left to do).
 	DoneBy *ledger.Entry
@@ -124,14 +132,27 @@ func (c *Cycle) Run(ctx context.Context, o Options) (*Report, error) {
 	if rep.Build, err = c.Steps.Build(ctx, o.Progress); err != nil && (rep.Build == nil || !errors.As(err, &notTaken)) {
 		return rep, fmt.Errorf("cycle: build: %w", err)
 	}
-	for _, r := range c.Rings {
+	for i, r := range c.Rings {
 		out := RingOutcome{Name: r.Name, Auto: r.Auto}
 		if !r.Auto {
 			out.Waiting = fmt.Sprintf("not auto: promote it by hand (ringflow promote %s)", r.Name)
+			if i > 0 {
+				// Observed all the same: the ring before soaks from its
+				// hosts' switch, not from when someone comes to promote.
+				if out.Converged, err = c.Steps.Observe(ctx, r.Name); err != nil {
+					if ctx.Err() != nil {
+						return rep, fmt.Errorf("cycle: observe %s: %w", c.Rings[i-1].Name, ctx.Err())
+					}
+					out.Waiting += fmt.Sprintf("; what %s runs was not recorded: %v", c.Rings[i-1].Name, err)
+				}
+			}
 			rep.Rings = append(rep.Rings, out)
 			continue
 		}
 		pr, err := c.Steps.Promote(ctx, r.Name)
+		if pr != nil {
+			out.Converged = pr.Converged
+		}
 		var refused *ring.GateRefusedError
 		switch {
 		case errors.As(err, &refused):
@@ -192,4 +213,15 @@ func (s fleetSteps) Build(ctx context.Context, progress func(build.Event)) (*bui
 
 func (s fleetSteps) Promote(ctx context.Context, ringName string) (*promote.Promotion, error) {
 	return promote.New(s.fl).Run(ctx, promote.Options{Ring: ringName, Reason: "ringflow cycle"})
+}
+
+func (s fleetSteps) Observe(ctx context.Context, ringName string) (*ledger.Entry, error) {
+	if s.fl.Observer() == nil {
+		return nil, nil
+	}
+	pr, err := promote.New(s.fl).Run(ctx, promote.Options{Ring: ringName, ObserveOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	return pr.Converged, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/promote"
 	"github.com/ringflow/ringflow/pkg/ring"
 	"github.com/ringflow/ringflow/pkg/update"
@@ -21,6 +22,21 @@ type fakeSteps struct {
 	notBuilt bool // host c: no remote builder took it
 	refuse   map[string]bool
 	current  map[string]bool // rings already at the candidate
+	// converged: the ring before this one is seen running its candidate
+	// (observe:) while deciding it.
+	converged map[string]bool
+}
+
+func (s *fakeSteps) convergedFor(name string) *ledger.Entry {
+	if !s.converged[name] {
+		return nil
+	}
+	return &ledger.Entry{Event: ledger.EventConverged, Ring: "before-" + name, To: "c2"}
+}
+
+func (s *fakeSteps) Observe(_ context.Context, name string) (*ledger.Entry, error) {
+	s.calls = append(s.calls, "observe "+name)
+	return s.convergedFor(name), nil
 }
 
 func (s *fakeSteps) Update(context.Context) (*update.Result, error) {
@@ -43,10 +59,10 @@ func (s *fakeSteps) Build(context.Context, func(build.Event)) (*build.Report, er
 
 func (s *fakeSteps) Promote(_ context.Context, name string) (*promote.Promotion, error) {
 	s.calls = append(s.calls, "promote "+name)
+	p := &promote.Promotion{Plan: &ring.Plan{Ring: name, Candidate: "c2"}, From: "c1", Converged: s.convergedFor(name)}
 	if s.refuse[name] {
-		return nil, &ring.GateRefusedError{Ring: name, Refusals: []ring.Refusal{{Gate: "soak", Reason: "1h left"}, {Gate: "evidence", Reason: "red"}}}
+		return p, &ring.GateRefusedError{Ring: name, Refusals: []ring.Refusal{{Gate: "soak", Reason: "1h left"}, {Gate: "evidence", Reason: "red"}}}
 	}
-	p := &promote.Promotion{Plan: &ring.Plan{Ring: name, Candidate: "c2"}, From: "c1"}
 	if !s.current[name] {
 		p.Moves = []ring.Move{{Group: name, Branch: name, From: "c1", To: "c2"}}
 	}
@@ -82,13 +98,14 @@ func newCycle(s *fakeSteps, l *fakeLock) *Cycle {
 // Every auto ring gets its chance in order; a refusal is reported, not an
 // error; a ring not auto is left for a person; the lock is let go.
 func TestRunOrderAndOutcomes(t *testing.T) {
-	s := &fakeSteps{refuse: map[string]bool{"early": true}, current: map[string]bool{"field": true}}
+	s := &fakeSteps{refuse: map[string]bool{"early": true}, current: map[string]bool{"field": true},
+		converged: map[string]bool{"early": true, "stable": true}}
 	l := &fakeLock{}
 	rep, err := newCycle(s, l).Run(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(s.calls, ", "); got != "update, build, promote canary, promote early, promote field" {
+	if got := strings.Join(s.calls, ", "); got != "update, build, promote canary, promote early, observe stable, promote field" {
 		t.Errorf("steps: %s", got)
 	}
 	want := []RingOutcome{
@@ -101,6 +118,13 @@ func TestRunOrderAndOutcomes(t *testing.T) {
 		g := rep.Rings[i]
 		if g.Name != w.Name || g.Auto != w.Auto || g.Moved != w.Moved || g.From != w.From || g.To != w.To || g.Waiting != w.Waiting {
 			t.Errorf("ring %d: %+v, want %+v", i, g, w)
+		}
+	}
+	// What the rings before early and stable run was recorded, early's
+	// though a gate held it, stable's though it is not auto.
+	for i, w := range []bool{false, true, true, false} {
+		if got := rep.Rings[i].Converged != nil; got != w {
+			t.Errorf("ring %s: converged recorded %v, want %v", rep.Rings[i].Name, got, w)
 		}
 	}
 	if len(rep.Refused()) != 2 || !l.released || rep.Duration <= 0 {

@@ -177,18 +177,35 @@ func (s *Store) mover() *refmove.Mover {
 // so a host whose derivation was built before is not built again.
 func (s *Store) GreenDrvs() (map[string]bool, error) {
 	green := map[string]bool{}
+	err := s.each(func(n *Note) {
+		for _, h := range n.Hosts {
+			if h.Status == Green && h.HasPaths() {
+				green[h.Drv] = true
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return green, nil
+}
+
+// each calls fn with every note that decodes, in the local notes ref and
+// the remote's as last fetched; a note both hold alike is read once. A
+// commit whose two copies differ is passed twice, once per copy.
+func (s *Store) each(fn func(*Note)) error {
 	seen := map[string]bool{}
 	for _, ref := range s.refs() {
 		tip, ok, err := s.Repo.Ref(ref)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !ok {
 			continue
 		}
 		notes, err := s.Repo.Notes(tip)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for commit, blob := range notes {
 			if seen[blob] {
@@ -197,18 +214,14 @@ func (s *Store) GreenDrvs() (map[string]bool, error) {
 			seen[blob] = true
 			data, err := s.Repo.NoteBlob(blob)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			n, err := Decode(commit, data)
 			if err != nil {
 				continue // a foreign note says nothing about our builds
 			}
-			for _, h := range n.Hosts {
-				if h.Status == Green && h.HasPaths() {
-					green[h.Drv] = true
-				}
-			}
+			fn(n)
 		}
 	}
-	return green, nil
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ringflow/ringflow/pkg/config"
@@ -49,6 +50,9 @@ type Fleet struct {
 	// pins, holds) for the ledger tip it was read at.
 	facts    *ledgerFacts
 	factsTip string
+
+	observeOnce sync.Once
+	observed    *Observed
 
 	synced bool
 	// ledgerTip is the ledger's tip as fetched together with the branches:

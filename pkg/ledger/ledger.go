@@ -31,6 +31,9 @@ const (
 	EventUnpin    = "unpin"    // a pinned group follows its ring again
 	EventHold     = "hold"     // a ring takes no promotion, until released
 	EventRelease  = "release"  // a held ring may move again
+	// EventConverged: a ring's hosts were observed running To (observe:);
+	// its soak counts from here.
+	EventConverged = "converged"
 )
 
 // Entry is one record.
@@ -51,6 +54,11 @@ type Entry struct {
 	Skipped   []string    `json:"skipped,omitempty"`   // gates skipped on purpose (--force-soak), with Reason
 	NoImpact  bool        `json:"no_impact,omitempty"` // no host of the ring changed derivation
 	Reset     bool        `json:"reset,omitempty"`     // a rollback that rewound the branches
+	// ConvergedAt, on a converged entry, is when the ring's hosts were
+	// seen to have converged: the switch of the last host needed, as the
+	// source reported it. Time is when ringflow recorded it, which may be
+	// hours later (a nightly cycle). Zero when the source gives no times.
+	ConvergedAt time.Time `json:"converged_at,omitzero"`
 
 	Commit string `json:"-"` // the ledger commit holding the entry, when read
 

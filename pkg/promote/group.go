@@ -67,7 +67,7 @@ func (p *Promoter) planGroup(ctx context.Context, o Options, i int, st *fleet.St
 			}
 			newer = !held
 		}
-		if err := p.gateFacts(ctx, i, req, o.ForceSoak, newer); err != nil {
+		if err := p.gateFacts(ctx, pr, i, req, o.ForceSoak, newer); err != nil {
 			return nil, err
 		}
 	}

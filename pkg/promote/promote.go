@@ -77,13 +77,20 @@ type Promoter struct {
 	// Fresh fetches again after a lost race, to see whether the work is
 	// done already (race.go); nil: a lost race is returned as it is.
 	Fresh Refresher
+	// Observe tells what the hosts run (observe:); nil: not observed, and
+	// neither the converge gate nor soak-from-convergence applies.
+	Observe Observer
 }
 
 // New is the promoter of a fleet.
 func New(fl *fleet.Fleet) *Promoter {
-	return &Promoter{Rings: fl.Config.Rings, SignedBy: fl.Config.Gates.SignedBy,
+	p := &Promoter{Rings: fl.Config.Rings, SignedBy: fl.Config.Gates.SignedBy,
 		Positions: fl, Hosts: fl, Evidence: fl.Evidence, Verify: fl.EvidenceVerifier(), Ledger: fl.Ledger, Lander: fl,
 		Ancestry: fl.Repo, Signatures: fl.Repo, RunHook: hook.Run, Now: fl.Now, Env: fl.Env, Log: fl.Log, Fresh: fl}
+	if o := fl.Observer(); o != nil {
+		p.Observe = o
+	}
+	return p
 }
 
 // Options says what to promote.
@@ -91,12 +98,17 @@ type Options struct {
 	Ring string
 	// Group moves that group of Ring alone, pinned or not, to Rev (default:
 	// the ring's position): promote RING --group GROUP.
-	Group     string
-	Rev       string // "" = the candidate: dev's head or the ring before's position
-	DryRun    bool
-	ForceSoak bool   // skip the soak gate only
-	Reason    string // why, for the ledger (required with ForceSoak)
-	Gates     []ring.Gate
+	Group  string
+	Rev    string // "" = the candidate: dev's head or the ring before's position
+	DryRun bool
+	// ObserveOnly records that the source ring converged on the candidate
+	// (observe:), when it has and nothing says so yet, and moves nothing:
+	// what the cycle does for a ring it may not promote, so that the
+	// source's soak counts from its hosts' switch.
+	ObserveOnly bool
+	ForceSoak   bool   // skip the soak gate only
+	Reason      string // why, for the ledger (required with ForceSoak)
+	Gates       []ring.Gate
 }
 
 // Promotion is a decided promotion and what it did.
@@ -106,6 +118,13 @@ type Promotion struct {
 	// and the candidate (by the evidence), so its soak is waived for the
 	// next ring.
 	NoImpact bool
+	// Converged is the entry this run recorded because the source ring's
+	// hosts were seen running the candidate for the first time: its soak
+	// counts from then (observe:).
+	Converged *ledger.Entry
+	// recordConverged: record Converged before deciding (set by Plan).
+	recordConverged bool
+	convergeCheck   *ring.ConvergeCheck
 	// Group is the one group moved (promote --group); "" = the ring.
 	Group string
 	From  string        // the ring's position before (the group's commit, for one group)
@@ -126,6 +145,16 @@ func (p *Promoter) Run(ctx context.Context, o Options) (*Promotion, error) {
 	pr, err := p.Plan(ctx, o)
 	if err != nil {
 		return nil, err
+	}
+	if pr.recordConverged && !o.DryRun {
+		// The source ring's hosts took the candidate: its soak starts
+		// now, whatever this promotion decides.
+		if pr.Converged, err = p.recordConverged(ctx, pr.Source, pr.Candidate, pr.convergeCheck); err != nil {
+			return nil, err
+		}
+	}
+	if o.ObserveOnly {
+		return pr, nil
 	}
 	if pr.Refused() {
 		return pr, &ring.GateRefusedError{Ring: pr.target(), Refusals: pr.Refusals}
@@ -217,7 +246,7 @@ func (p *Promoter) Plan(ctx context.Context, o Options) (*Promotion, error) {
 		if pr.NoImpact, err = p.addEvidence(ctx, req); err != nil {
 			return nil, err
 		}
-		if err := p.gateFacts(ctx, i, req, o.ForceSoak, true); err != nil {
+		if err := p.gateFacts(ctx, pr, i, req, o.ForceSoak, true); err != nil {
 			return nil, err
 		}
 	}
@@ -318,18 +347,42 @@ func (p *Promoter) addEvidence(ctx context.Context, req *ring.Request) (noImpact
 // gateFacts gathers what the soak, freeze, signature and verify gates of
 // a promotion into ring i decide on; the source ring's soak and verify
 // hook only when the candidate comes from it (fromSource).
-func (p *Promoter) gateFacts(ctx context.Context, i int, req *ring.Request, forceSoak, fromSource bool) error {
+func (p *Promoter) gateFacts(ctx context.Context, pr *Promotion, i int, req *ring.Request, forceSoak, fromSource bool) error {
 	req.Now = p.Now()
 	req.Freeze = p.Rings[i].Freeze
 	if i > 0 && fromSource {
 		src := p.Rings[i-1]
 		req.SoakNeeded, req.SkipSoak = src.Soak, forceSoak
-		if src.Soak > 0 && !forceSoak {
-			entries, err := p.Ledger.Entries(0)
+		observed := p.Observe != nil && src.Converge.IsSet()
+		var entries []ledger.Entry
+		if (src.Soak > 0 && !forceSoak) || observed {
+			var err error
+			if entries, err = p.Ledger.Entries(0); err != nil {
+				return err
+			}
+		}
+		if observed {
+			record, err := p.observed(ctx, src, req, entries)
 			if err != nil {
 				return err
 			}
-			if req.SoakSince, req.SoakWaived, err = soak.HeldSince(entries, src.Name, req.Candidate, p.Ancestry); err != nil {
+			if pr != nil {
+				pr.recordConverged, pr.convergeCheck = record, req.Converge
+			}
+			if record {
+				// Counted from the hosts' switch (or now): the entry lands
+				// before the decision.
+				entries = append([]ledger.Entry{{Event: ledger.EventConverged, Ring: src.Name, To: req.Candidate, Time: p.Now(),
+					ConvergedAt: req.Converge.At()}}, entries...)
+			}
+		}
+		if src.Soak > 0 && !forceSoak {
+			since := soak.HeldSince
+			if observed {
+				since = soak.ConvergedSince
+			}
+			var err error
+			if req.SoakSince, req.SoakWaived, err = since(entries, src.Name, req.Candidate, p.Ancestry); err != nil {
 				return err
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/hook"
 	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/membership"
+	"github.com/ringflow/ringflow/pkg/observe"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
 
@@ -153,7 +154,7 @@ func TestPromoteMovesAndRecords(t *testing.T) {
 	}
 	e := f.landed[0].Entries[0]
 	if e.Event != ledger.EventPromote || e.Ring != "stable" || e.From != "a" || e.To != "b" || len(e.Skipped) != 0 ||
-		!slices.Equal(e.Gates, []string{"drift", "hold", "fast-forward", "order", "evidence", "soak", "pin", "signature", "verify"}) {
+		!slices.Equal(e.Gates, []string{"drift", "hold", "fast-forward", "order", "evidence", "converge", "soak", "pin", "signature", "verify"}) {
 		t.Errorf("entry = %+v", e)
 	}
 	// The verify hook of canary ran with canary's hosts at the candidate.
@@ -380,5 +381,70 @@ func TestNoImpactPerGroup(t *testing.T) {
 				t.Errorf("moves %+v, no impact %v; want field moving, no impact %v", pr.Moves, pr.NoImpact, tt.noImpact)
 			}
 		})
+	}
+}
+
+// fakeObserver says what hosts run and indexes the fakes' notes.
+type fakeObserver struct {
+	runs map[string]observe.Run
+	f    *fakes
+}
+
+func (o fakeObserver) Source() (observe.Source, error) { return o, nil }
+func (o fakeObserver) Running(_ context.Context, hosts []string) (map[string]observe.Run, error) {
+	out := map[string]observe.Run{}
+	for _, h := range hosts {
+		if r, ok := o.runs[h]; ok {
+			r.Host = h
+			out[h] = r
+		}
+	}
+	return out, nil
+}
+func (o fakeObserver) Outs() (observe.Outs, error) { return evidence.IndexOuts(o.f.notes), nil }
+
+// Observed: stable takes b only once canary's hosts run it; the first
+// promotion that sees canary converged records it, and canary's soak
+// counts from then, not from when its branch moved 30h ago.
+func TestPromoteObserved(t *testing.T) {
+	f, p := newFakes()
+	p.Rings[0].Converge = config.Converge{Share: 100}
+	obs := fakeObserver{f: f, runs: map[string]observe.Run{"lab-1": {Toplevel: "/nix/store/out-lab-a"}}}
+	p.Observe = obs
+
+	pr, err := p.Run(context.Background(), Options{Ring: "stable"})
+	var refused *ring.GateRefusedError
+	if !errors.As(err, &refused) || pr.Converged != nil {
+		t.Fatalf("lab-1 runs another system: err %v, converged %+v", err, pr.Converged)
+	}
+	if r := pr.Refusals[0]; r.Gate != "converge" || !strings.Contains(r.Reason, "0 of 1 host(s) of canary run b, 1 needed (converge: 100%): lab-1 runs /nix/store/out-lab-a") {
+		t.Errorf("refusal %+v", pr.Refusals)
+	}
+
+	obs.runs["lab-1"] = observe.Run{Toplevel: greenAt("lab-b").Out} // switched to b
+	p.Observe = obs
+	pr, err = p.Run(context.Background(), Options{Ring: "stable"})
+	if !errors.As(err, &refused) || len(pr.Refusals) != 1 || pr.Refusals[0].Gate != "soak" {
+		t.Fatalf("converged just now: err %v, want only canary's 24h soak (counted from now) refusing", err)
+	}
+	if pr.Converged == nil || len(f.landed) != 1 || f.landed[0].Entries[0].Event != ledger.EventConverged || f.landed[0].Entries[0].To != "b" {
+		t.Fatalf("converged entry: %+v, landed %+v", pr.Converged, f.landed)
+	}
+	if !strings.Contains(pr.Refusals[0].Reason, "for 0s of its 1d soak") {
+		t.Errorf("soak counted from the branch move, not from convergence: %s", pr.Refusals[0].Reason)
+	}
+
+	// Seen late (the nightly cycle), with the switch time the source
+	// reports: the soak counts from the switch, 10h ago.
+	f, p = newFakes()
+	p.Rings[0].Converge = config.Converge{Share: 100}
+	switched := p.Now().Add(-10 * time.Hour)
+	p.Observe = fakeObserver{f: f, runs: map[string]observe.Run{"lab-1": {Toplevel: greenAt("lab-b").Out, Since: switched}}}
+	pr, err = p.Run(context.Background(), Options{Ring: "stable"})
+	if !errors.As(err, &refused) || len(pr.Refusals) != 1 || !strings.Contains(pr.Refusals[0].Reason, "for 10h of its 1d soak") {
+		t.Fatalf("switched 10h ago: err %v, want canary's soak counted from the switch", err)
+	}
+	if got := f.landed[0].Entries[0]; !got.ConvergedAt.Equal(switched) || !strings.Contains(got.Reason, "the last needed since") {
+		t.Errorf("converged entry %+v: want converged_at %v", got, switched)
 	}
 }

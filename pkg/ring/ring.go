@@ -157,6 +157,9 @@ type Request struct {
 	// Verify is how the source ring's verify hook ended; nil when it has
 	// none.
 	Verify *HookRun
+	// Converge is what the source ring's hosts run (observe:); nil when
+	// the fleet is not observed or the source is dev.
+	Converge *ConvergeCheck
 }
 
 // Freeze is an active freeze of a ring.
@@ -326,7 +329,7 @@ func decideGroup(req *Request, a Ancestry, p *Plan) (*Plan, error) {
 
 // DefaultGates are the spec's gates, in the order refusals are listed.
 func DefaultGates() []Gate {
-	return []Gate{DriftGate{}, HoldGate{}, FastForward{}, Order{}, Evidence{}, Soak{}, Pins{}, Signature{}, Verify{}}
+	return []Gate{DriftGate{}, HoldGate{}, FastForward{}, Order{}, Evidence{}, Converge{}, Soak{}, Pins{}, Signature{}, Verify{}}
 }
 
 // HoldGate refuses every promotion into a held ring, until a person
@@ -355,6 +358,11 @@ func (Soak) Name() string { return "soak" }
 func (Soak) Check(req *Request, _ Ancestry) (string, error) {
 	if req.SoakNeeded <= 0 || req.SkipSoak || req.SoakWaived {
 		return "", nil
+	}
+	if req.SoakSince.IsZero() && req.Converge != nil {
+		// Observed: the soak has not begun, and the converge gate says why.
+		return fmt.Sprintf("%s's soak of %s counts from when its hosts run %s, which they do not yet (see gate converge)",
+			req.Source, FormatDuration(req.SoakNeeded), Short(req.Candidate)), nil
 	}
 	if req.SoakSince.IsZero() {
 		return fmt.Sprintf("no record of when %s took %s, so its soak of %s cannot be told (skip it with --force-soak --reason TEXT)",

@@ -228,6 +228,8 @@ func TestSoakGate(t *testing.T) {
 		{"too early", func(r *Request) { r.SoakSince = t0.Add(-90 * time.Minute) },
 			"D has been on early for 1h30m of its 1d soak: 22h30m left (until 2026-05-02T10:30:00Z)"},
 		{"no record", func(r *Request) {}, "no record of when early took D, so its soak of 1d cannot be told (skip it with --force-soak --reason TEXT)"},
+		{"observed, not converged", func(r *Request) { r.Converge = &ConvergeCheck{Ring: "early", Needed: 1} },
+			"early's soak of 1d counts from when its hosts run D, which they do not yet (see gate converge)"},
 		{"forced", func(r *Request) { r.SkipSoak = true }, ""},
 		{"no impact on the source ring", func(r *Request) { r.SoakWaived = true }, ""},
 		{"no soak", func(r *Request) { r.SoakNeeded = 0 }, ""},

@@ -17,6 +17,20 @@ import (
 // since; zero when it never did (or no entry says so). waived says the
 // entry that took it changed no host.
 func HeldSince(entries []ledger.Entry, ringName, commit string, a ring.Ancestry) (since time.Time, waived bool, err error) {
+	return since0(entries, ringName, commit, a, false)
+}
+
+// ConvergedSince is HeldSince for an observed fleet (observe:): the soak
+// counts from when the ring's hosts were first seen running commit or a
+// descendant (a converged entry), not from when its branches moved; zero
+// until then. A move of the ring off commit starts it over, as in
+// HeldSince.
+func ConvergedSince(entries []ledger.Entry, ringName, commit string, a ring.Ancestry) (since time.Time, waived bool, err error) {
+	return since0(entries, ringName, commit, a, true)
+}
+
+func since0(entries []ledger.Entry, ringName, commit string, a ring.Ancestry, converged bool) (since time.Time, waived bool, err error) {
+	var movedAt time.Time                    // the ring's move onto commit, observed fleets
 	for i := len(entries) - 1; i >= 0; i-- { // oldest first
 		e := entries[i]
 		if e.Ring != ringName || e.To == "" || e.Group != "" { // a group moved alone (promote --group) is not the ring
@@ -30,9 +44,34 @@ func HeldSince(entries []ledger.Entry, ringName, commit string, a ring.Ancestry)
 			}
 			holds = false
 		}
+		if converged && e.Event != ledger.EventConverged {
+			// A move: off commit starts over; onto it counts nothing yet
+			// (the hosts have not taken it), but carries the waiver.
+			if !holds {
+				since, waived, movedAt = time.Time{}, false, time.Time{}
+			} else if since.IsZero() {
+				waived = e.NoImpact
+				if movedAt.IsZero() {
+					movedAt = e.Time
+				}
+			}
+			continue
+		}
 		switch {
 		case holds && since.IsZero():
-			since, waived = e.Time, e.NoImpact
+			since = e.Time
+			if converged && !e.ConvergedAt.IsZero() {
+				// When the hosts switched, not when ringflow saw it; yet
+				// never before the ring moved there (a host may have run
+				// the same system from an older commit).
+				since = e.ConvergedAt
+				if since.Before(movedAt) {
+					since = movedAt
+				}
+			}
+			if !converged {
+				waived = e.NoImpact
+			}
 		case !holds:
 			since, waived = time.Time{}, false
 		}

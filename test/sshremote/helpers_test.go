@@ -9,10 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,14 +19,11 @@ import (
 	"unsafe"
 
 	"github.com/ringflow/ringflow/pkg/fleetgen"
+	"github.com/ringflow/ringflow/test/sshd"
 )
 
 // ringflowBin is the ringflow binary TestMain builds.
 var ringflowBin string
-
-// sshdPath is Debian's openssh-server daemon; it is not on a normal
-// user's PATH.
-const sshdPath = "/usr/sbin/sshd"
 
 // nixConfig is what nix runs with here, as in the end-to-end scripts:
 // flakes on, no binary caches (no network), no sandbox.
@@ -59,10 +54,10 @@ func TestMain(m *testing.M) {
 
 // missingTool names the first tool these tests need that is not installed.
 func missingTool() string {
-	if _, err := os.Stat(sshdPath); err != nil {
-		return sshdPath + " (Debian's openssh-server)"
+	if tool := sshd.Missing(); tool != "" {
+		return tool
 	}
-	for _, tool := range []string{"ssh", "ssh-keygen", "ssh-agent", "ssh-add", "git", "nix"} {
+	for _, tool := range []string{"ssh-agent", "ssh-add", "git", "nix"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return tool
 		}
@@ -85,146 +80,9 @@ func requireTools(t *testing.T) {
 	}
 }
 
-// server is a running sshd on 127.0.0.1 that lets the current user in with
-// the client key, and the files a client needs to trust it.
-type server struct {
-	Port       int
-	User       string
-	ClientKey  string // private key whose public half is authorized
-	KnownHosts string // a known_hosts file that trusts the server's host key
-}
-
-// startSSHD starts sshd as the current user, with its own host key and
-// config, on a free port; it is killed when the test ends.
-func startSSHD(t *testing.T) *server {
-	t.Helper()
-	dir := t.TempDir()
-	u, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hostKey := filepath.Join(dir, "host_key")
-	s := &server{User: u.Username, ClientKey: filepath.Join(dir, "client_key"), KnownHosts: filepath.Join(dir, "known_hosts")}
-	keygen(t, hostKey)
-	keygen(t, s.ClientKey)
-	pub, err := os.ReadFile(s.ClientKey + ".pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	authorized := filepath.Join(dir, "authorized_keys")
-	if err := os.WriteFile(authorized, pub, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if os.Geteuid() == 0 {
-		// sshd started as root insists on its privilege separation
-		// directory, which systemd would create (RuntimeDirectory=sshd).
-		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-			t.Fatalf("sshd needs /run/sshd: %v", err)
-		}
-	}
-	cfg := filepath.Join(dir, "sshd_config")
-	// A few tries: the free port may be taken before sshd binds it.
-	for try := 0; ; try++ {
-		s.Port = freePort(t)
-		writeSSHDConfig(t, cfg, dir, s.Port, hostKey, authorized)
-		var log bytes.Buffer
-		cmd := exec.Command(sshdPath, "-D", "-e", "-f", cfg)
-		cmd.Stdout, cmd.Stderr = &log, &log
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		if err := waitListening(s.Port, exited); err != nil {
-			if try < 3 {
-				continue
-			}
-			t.Fatalf("sshd did not start: %v\n%s", err, log.String())
-		}
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			<-exited
-			if t.Failed() {
-				t.Logf("sshd log:\n%s", log.String())
-			}
-		})
-		break
-	}
-	hostPub, err := os.ReadFile(hostKey + ".pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fields := strings.Fields(string(hostPub))
-	line := fmt.Sprintf("[127.0.0.1]:%d %s %s\n", s.Port, fields[0], fields[1])
-	if err := os.WriteFile(s.KnownHosts, []byte(line), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func writeSSHDConfig(t *testing.T, cfg, dir string, port int, hostKey, authorized string) {
-	t.Helper()
-	conf := fmt.Sprintf(`ListenAddress 127.0.0.1:%d
-HostKey %s
-AuthorizedKeysFile %s
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-StrictModes no
-UsePAM no
-PidFile %s
-`, port, hostKey, authorized, filepath.Join(dir, "sshd.pid"))
-	// OpenSSH 9.8 and later penalise addresses whose connections end
-	// before authentication, as the unknown-host-key case does; the option
-	// is unknown to older versions, so it goes in only if sshd takes it.
-	penalties := conf + "PerSourcePenalties no\n"
-	if err := os.WriteFile(cfg, []byte(penalties), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if exec.Command(sshdPath, "-t", "-f", cfg).Run() == nil {
-		return
-	}
-	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// waitListening waits until something accepts on the port, or sshd exits.
-func waitListening(port int, exited <-chan error) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("sshd exited: %v", err)
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
-			c.Close()
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return errors.New("nothing listens after 10s")
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func keygen(t *testing.T, path string) {
-	t.Helper()
-	out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ringflow-test", "-f", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ssh-keygen: %v\n%s", err, out)
-	}
-}
+// startSSHD starts a real sshd on loopback (test/sshd) that lets the
+// current user in with its client key; it is stopped when the test ends.
+func startSSHD(t *testing.T) *sshd.Server { return sshd.Start(t, sshd.Options{}) }
 
 // startAgent starts an ssh-agent listening on a socket of its own, holding
 // key; it is killed when the test ends. It returns the socket.
@@ -274,7 +132,7 @@ const ringflowYAML = `rings:
     hosts: ["*"]
 `
 
-func newFleet(t *testing.T, s *server) *fleet {
+func newFleet(t *testing.T, s *sshd.Server) *fleet {
 	t.Helper()
 	root := t.TempDir()
 	home := filepath.Join(root, "home")

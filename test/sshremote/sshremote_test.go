@@ -2,8 +2,8 @@
 
 // Package sshremote_test drives the ringflow binary against fleets whose
 // remote is reached over ssh://: a real sshd (Debian's openssh-server) that
-// each test starts as the current user on 127.0.0.1, with a host key of its
-// own and key authentication only. Nothing is installed here:
+// each test starts (test/sshd) as the current user on 127.0.0.1, with a host
+// key of its own and key authentication only. Nothing is installed here:
 // scripts/install-deps.sh installs openssh-server.
 package sshremote_test
 
@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ringflow/ringflow/test/sshd"
 )
 
 // TestUnknownHostKey: a host key nobody trusts fails the fetch at once,
@@ -141,7 +143,7 @@ func TestKeyFile(t *testing.T) {
 	f := newFleet(t, s)
 
 	stranger := filepath.Join(t.TempDir(), "stranger")
-	keygen(t, stranger)
+	sshd.Keygen(t, stranger)
 	wrong := []string{"GIT_SSH_COMMAND=" + sshCommand(s.KnownHosts, "-i", stranger, "-o", "IdentitiesOnly=yes")}
 	originBefore := f.originRefs()
 	r := f.ringflow(wrong, false, "init")

@@ -18,6 +18,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/flakelock"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/metrics"
 	"github.com/ringflow/ringflow/pkg/overview"
 	"github.com/ringflow/ringflow/pkg/ring"
@@ -47,15 +48,24 @@ dev's head (as ringflow build), promote the first ring if it is auto and its
 gates pass, then every later auto ring whose gates pass. Prints one summary of
 what moved and what waits and why.
 
+With observe: in the config, each ring's promotion first asks what the ring
+before it runs (gate converge): a ring moves on only after its hosts took the
+last move. When they have, the cycle records the ring converged, with the time
+its hosts switched, and its soak counts from then; rings that are not auto are
+observed too.
+
 A gate holding a ring is a normal night: exit 0 with the reasons shown (exit 3
 with --strict). A red host exits 4 after every ring had its chance; so do
-hosts no remote builder took (build.jobs 0), with exit 1; a failure exits 1. A second cycle on the same repository leaves at once with a message
+hosts no remote builder took (build.jobs 0), with exit 1; a failure exits 1.
+A second cycle on the same repository leaves at once with a message
 (or waits, with --wait, until SIGINT or SIGTERM ends the wait: exit 130,
 nothing changed); the lock is an flock, so a killed cycle never leaves it
 stuck. A cycle with nothing new changes nothing.
 
 --metrics-file writes a Prometheus text file for node_exporter's textfile
-collector, atomically, also when the cycle fails.`,
+collector, atomically, also when the cycle fails; with observe: in the config
+it also says how many hosts of each ring run its position, how many are
+unknown, and how old the commit each host runs is.`,
 		Example: `  $ ringflow cycle
   $ ringflow cycle --metrics-file /var/lib/prometheus/node-exporter/ringflow.prom
   $ ringflow cycle --strict -o json`,
@@ -115,6 +125,30 @@ type RingJSON struct {
 	Refused []ring.Refusal `json:"refused"`
 	// DoneBy: another run moved the ring to this cycle's candidate first.
 	DoneBy *cmdutil.DoneByJSON `json:"done_by,omitempty"`
+	// SourceConverged: the ring before this one was seen, this cycle, to
+	// run this ring's candidate (observe:); its soak counts from then.
+	SourceConverged *ConvergedJSON `json:"source_converged,omitempty"`
+}
+
+// ConvergedJSON is a converged entry the cycle recorded.
+type ConvergedJSON struct {
+	Ring   string `json:"ring"`
+	Commit string `json:"commit"`
+	// At is when the last host needed switched, when the source says;
+	// else when the cycle saw it.
+	At     string `json:"at"`
+	Reason string `json:"reason"`
+}
+
+func convergedJSON(e *ledger.Entry) *ConvergedJSON {
+	if e == nil {
+		return nil
+	}
+	at := e.Time
+	if !e.ConvergedAt.IsZero() {
+		at = e.ConvergedAt
+	}
+	return &ConvergedJSON{Ring: e.Ring, Commit: e.To, At: at.UTC().Format(time.RFC3339), Reason: e.Reason}
 }
 
 func cycleRun(ctx context.Context, opts *CycleOptions) error {
@@ -205,7 +239,7 @@ func toJSON(rep *cycle.Report, err error, d time.Duration) CycleJSON {
 	}
 	for _, r := range rep.Rings {
 		rj := RingJSON{Name: r.Name, Auto: r.Auto, Moved: r.Moved, From: r.From, To: r.To, Waiting: r.Waiting, Refused: r.Refusals,
-			DoneBy: cmdutil.DoneBy(r.DoneBy)}
+			DoneBy: cmdutil.DoneBy(r.DoneBy), SourceConverged: convergedJSON(r.Converged)}
 		if rj.Refused == nil {
 			rj.Refused = []ring.Refusal{}
 		}
@@ -256,6 +290,9 @@ func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *cycle.Report) {
 		}
 	}
 	for _, r := range rep.Rings {
+		if c := convergedJSON(r.Converged); c != nil {
+			fmt.Fprintf(w, "%-7s converged on %s: %s\n", c.Ring, ring.Short(c.Commit), c.Reason)
+		}
 		switch {
 		case r.Moved:
 			fmt.Fprintf(w, "%-7s %s %s -> %s\n", r.Name, cs.Green("moved"), ring.Short(r.From), ring.Short(r.To))

@@ -81,7 +81,10 @@ type EntryJSON struct {
 	Skipped  []string `json:"skipped,omitempty"`
 	NoImpact bool     `json:"no_impact,omitempty"`
 	Reset    bool     `json:"reset,omitempty"`
-	Entry    string   `json:"entry"` // the ledger commit
+	// ConvergedAt, on a converged entry, is when the last host needed
+	// switched, as observed; time is when ringflow recorded it.
+	ConvergedAt string `json:"converged_at,omitempty"`
+	Entry       string `json:"entry"` // the ledger commit
 	// Undecodable is set on a ledger commit that holds no entry; time and
 	// actor are then its commit's (committer time, author), the rest empty.
 	Undecodable *UndecodableJSON `json:"undecodable,omitempty"`
@@ -117,6 +120,9 @@ func rowsOf(entries []ledger.Entry) []EntryJSON {
 		r := EntryJSON{Time: e.Time.UTC().Format(time.RFC3339), Event: e.Event, Ring: e.Ring, Group: e.Group, Groups: []string{},
 			From: e.From, To: e.To, Actor: e.Actor, Reason: e.Reason, Gates: e.Gates, Skipped: e.Skipped,
 			NoImpact: e.NoImpact, Reset: e.Reset, Entry: e.Commit}
+		if !e.ConvergedAt.IsZero() {
+			r.ConvergedAt = e.ConvergedAt.UTC().Format(time.RFC3339)
+		}
 		for _, g := range e.Groups {
 			r.Groups = append(r.Groups, g.Group)
 		}

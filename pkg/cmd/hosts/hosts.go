@@ -3,8 +3,10 @@
 package hosts
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,8 +25,9 @@ type HostsOptions struct {
 	Fleet func() (*fleet.Fleet, error)
 	JSON  bool
 
-	Rev   string
-	NixOS string // --nixos HOST: print that host's deploy configuration
+	Rev     string
+	NixOS   string // --nixos HOST: print that host's deploy configuration
+	Running bool   // --running: what each host runs (observe:)
 }
 
 // NewCmdHosts returns `ringflow hosts`.
@@ -37,9 +40,14 @@ func NewCmdHosts(f *cmdutil.Factory, runF func(context.Context, *HostsOptions) e
 --rev), the group and ring it belongs to, the branch it deploys from, the rule
 that placed it (literal, glob, share, catch-all), the flake URI to deploy it,
 and what pins its group now (the config, or who pinned it with "ringflow pin"
-and why).`,
+and why).
+
+With --running (and observe: in the config), what each host runs instead: the
+commit (one whose evidence gives the host the system it runs), since when,
+its group's position, and whether it runs that.`,
 		Example: `  $ ringflow hosts
   $ ringflow hosts --rev canary
+  $ ringflow hosts --running
   $ ringflow hosts --nixos lab-1 >> hosts/lab-1/deploy.nix
   $ ringflow hosts -o json | jq -r '.[] | select(.ring=="canary") | .host'`,
 		Args: cmdutil.NoArgs,
@@ -56,6 +64,7 @@ and why).`,
 	}
 	cmd.Flags().StringVar(&opts.Rev, "rev", "", "read the hosts at this commit, branch or ring (default: dev's head)")
 	_ = cmd.RegisterFlagCompletionFunc("rev", cmdutil.Completer(f, cmdutil.CompleteRevs, 0))
+	cmd.Flags().BoolVar(&opts.Running, "running", false, "what each host runs, from observe: (its commit, since when, whether that is its group's position)")
 	cmd.Flags().StringVar(&opts.NixOS, "nixos", "", "print the system.autoUpgrade and comin configuration that makes `HOST` follow its group")
 	_ = cmd.RegisterFlagCompletionFunc("nixos", cmdutil.Completer(f, cmdutil.CompleteHosts, 0))
 	return cmdutil.JSONCapable(cmd)
@@ -73,6 +82,20 @@ type HostJSON struct {
 	// nothing does.
 	Pin *cmdutil.PinJSON `json:"pin"`
 	pin *ring.Pin        // for the table (cmdutil.PinCell)
+	// Running is what the host runs, with --running; absent without.
+	Running *RunningJSON `json:"running,omitempty"`
+}
+
+// RunningJSON is what a host runs, as observed (hosts --running).
+type RunningJSON struct {
+	Commit   string `json:"commit"`   // a commit whose evidence gives it what it runs; "" = unknown
+	Toplevel string `json:"toplevel"` // the system it runs, when known
+	Since    string `json:"since"`    // RFC 3339; "" = unknown
+	// GroupCommit is its group's position; AtPosition says it runs that
+	// (or a commit with the same toplevel for this host).
+	GroupCommit string `json:"group_commit"`
+	AtPosition  bool   `json:"at_position"`
+	Error       string `json:"error"` // it could not be observed: why
 }
 
 func hostsRun(ctx context.Context, opts *HostsOptions) error {
@@ -114,7 +137,71 @@ func hostsRun(ctx context.Context, opts *HostsOptions) error {
 	if err != nil {
 		return err
 	}
-	return render(opts, rowsOf(ps, pins, deploy.New(fl).URI))
+	rows := rowsOf(ps, pins, deploy.New(fl).URI)
+	if !opts.Running {
+		return render(opts, rows)
+	}
+	if err := addRunning(ctx, fl, ps, rows); err != nil {
+		return err
+	}
+	return renderRunning(opts, rows)
+}
+
+// addRunning observes what every host runs and compares it with its
+// group's position (fleet.Observe, which status and the metrics share).
+func addRunning(ctx context.Context, fl *fleet.Fleet, ps []membership.Placement, rows []HostJSON) error {
+	if fl.Observer() == nil {
+		return cmdutil.UsageErrorf("hosts --running needs observe: in the config, to learn what the hosts run (README: Observing the fleet)")
+	}
+	st, err := fl.State(ctx)
+	if err != nil {
+		return err
+	}
+	o, err := fl.Observe(ctx, st, ps)
+	if err != nil {
+		return err
+	}
+	if o.Err != nil {
+		return o.Err
+	}
+	for i, h := range o.Hosts {
+		rj := &RunningJSON{Commit: h.Commit, Toplevel: h.Toplevel, GroupCommit: h.GroupCommit, AtPosition: h.AtGroup, Error: h.Err}
+		if !h.Since.IsZero() {
+			rj.Since = h.Since.UTC().Format(time.RFC3339)
+		}
+		rows[i].Running = rj
+	}
+	return nil
+}
+
+// renderRunning prints what each host runs: JSON, or a table.
+func renderRunning(opts *HostsOptions, rows []HostJSON) error {
+	if opts.JSON {
+		return cmdutil.WriteJSON(opts.IO.Out, rows)
+	}
+	tty := opts.IO.IsStdoutTTY()
+	tp := tableprinter.New(opts.IO.Out, tty, "HOST", "GROUP", "RING", "RUNS", "SINCE", "GROUP AT", "STATE")
+	for _, r := range rows {
+		run := r.Running
+		runs, state := run.Commit, "behind its group"
+		switch {
+		case run.Error != "":
+			runs, state = "?", "not observed: "+run.Error
+		case run.Commit == "" && run.Toplevel != "":
+			runs, state = "unknown", "runs "+run.Toplevel+", built at no commit ringflow knows"
+		case run.AtPosition:
+			state = "at its group's position"
+		}
+		if tty {
+			runs = cmdutil.ShortCommit(runs)
+		}
+		group := run.GroupCommit
+		if tty {
+			group = cmdutil.ShortCommit(group)
+		}
+		tp.AddRow(r.Host, r.Group, r.Ring, runs, cmp.Or(run.Since, "-"), group, state)
+	}
+	return tp.Render()
 }
 
 // rowsOf is one row per placed host, with its deploy URI and what pins
