@@ -149,9 +149,6 @@ func (n *fakeNix) Realise(_ context.Context, drvs []nix.DrvOut, o nix.RealiseOpt
 		}
 		msg, failed := n.fail[d.Drv]
 		o.OnFinished(d.Drv)
-		if o.OnBuilt != nil {
-			o.OnBuilt(d.Drv, !failed)
-		}
 		where := n.builtOn[d.Drv]
 		if where == "" {
 			where = nix.LocalBuilder

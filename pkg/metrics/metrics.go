@@ -18,6 +18,21 @@ type Snapshot struct {
 	Cycle        *Cycle // nil when not written by a cycle
 	DevCommitAge time.Duration
 	Rings        []Ring
+	// Observe is what the hosts run (observe:); nil when the fleet is not
+	// observed, and the observed families are then left out.
+	Observe *Observe
+}
+
+// Observe is what the observation of the hosts found.
+type Observe struct {
+	Up    bool          // the source answered
+	Hosts []HostRunning // hosts whose running commit is known
+}
+
+// HostRunning is the commit one host runs.
+type HostRunning struct {
+	Host, Group, Ring string
+	CommitAge         time.Duration // now minus the committer time of the commit it runs
 }
 
 // Cycle is how the nightly cycle went.
@@ -40,6 +55,11 @@ type Ring struct {
 	PinnedGroups int
 	Frozen       bool
 	Held         bool // held by `ringflow hold` until released
+	// Converged and Unknown count the ring's hosts that run its position
+	// and those not observed or running no commit ringflow knows; shown
+	// when Snapshot.Observe is set.
+	Converged int
+	Unknown   int
 }
 
 type family struct {
@@ -99,6 +119,21 @@ func Render(s Snapshot) []byte {
 		held.samples = append(held.samples, sample{l, boolValue(r.Held)})
 	}
 	fams = append(fams, age, behind, soak, hosts, pinned, frozen, held)
+	if o := s.Observe; o != nil {
+		converged := &family{name: "ringflow_ring_hosts_converged", help: "Hosts of the ring that run its position, as observed (observe:).", kind: "gauge"}
+		unknown := &family{name: "ringflow_ring_hosts_unknown", help: "Hosts of the ring not observed, or running a system built at no commit ringflow knows.", kind: "gauge"}
+		for _, r := range rings {
+			converged.samples = append(converged.samples, sample{ring(r.Name), float64(r.Converged)})
+			unknown.samples = append(unknown.samples, sample{ring(r.Name), float64(r.Unknown)})
+		}
+		commitAge := &family{name: "ringflow_host_running_commit_age_seconds", help: "Age of the commit the host runs, as observed (observe:).", kind: "gauge"}
+		for _, h := range o.Hosts {
+			commitAge.samples = append(commitAge.samples, sample{fmt.Sprintf(`{host="%s",group="%s",ring="%s"}`, escape(h.Host), escape(h.Group), escape(h.Ring)), secs(h.CommitAge)})
+		}
+		up := &family{name: "ringflow_observe_up", help: "1 if the observe source answered, else 0.", kind: "gauge",
+			samples: []sample{{"", boolValue(o.Up)}}}
+		fams = append(fams, converged, unknown, commitAge, up)
+	}
 	sort.SliceStable(fams, func(i, j int) bool { return fams[i].name < fams[j].name })
 	var b strings.Builder
 	for _, f := range fams {

@@ -37,12 +37,47 @@ func TestRender(t *testing.T) {
 			t.Errorf("metrics lack %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "ringflow_observe_up") || strings.Contains(out, "converged") {
+		t.Errorf("observe metrics without observe:\n%s", out)
+	}
 	// Without a cycle there are no cycle metrics.
 	s := snapshot()
 	s.Cycle = nil
 	if strings.Contains(string(Render(s)), "ringflow_cycle_") {
 		t.Error("cycle metrics written outside a cycle")
 	}
+}
+
+// With observe:, converged and unknown hosts per ring, each host's
+// running commit's age and whether the source answered.
+func TestRenderObserved(t *testing.T) {
+	s := observedSnapshot()
+	out := string(Render(s))
+	for _, want := range []string{
+		"# HELP ringflow_ring_hosts_converged Hosts of the ring that run its position, as observed (observe:).\n" +
+			"# TYPE ringflow_ring_hosts_converged gauge\n" +
+			`ringflow_ring_hosts_converged{ring="canary"} 1` + "\n" + `ringflow_ring_hosts_converged{ring="odd \"ring\""} 4` + "\n",
+		`ringflow_ring_hosts_unknown{ring="odd \"ring\""} 2` + "\n",
+		`ringflow_host_running_commit_age_seconds{host="lab-2",group="canary",ring="canary"} 7200` + "\n",
+		"# TYPE ringflow_observe_up gauge\nringflow_observe_up 1\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %q:\n%s", want, out)
+		}
+	}
+	s.Observe = &Observe{Up: false}
+	out = string(Render(s))
+	if !strings.Contains(out, "ringflow_observe_up 0\n") || strings.Contains(out, "ringflow_host_running_commit_age_seconds") {
+		t.Errorf("source down:\n%s", out)
+	}
+}
+
+func observedSnapshot() Snapshot {
+	s := snapshot()
+	s.Rings[0].Converged = 1
+	s.Rings[1].Converged, s.Rings[1].Unknown = 4, 2
+	s.Observe = &Observe{Up: true, Hosts: []HostRunning{{Host: "lab-2", Group: "canary", Ring: "canary", CommitAge: 2 * time.Hour}}}
+	return s
 }
 
 // promtool, from Debian's prometheus package, is the oracle.
@@ -55,7 +90,7 @@ func TestPromtoolAccepts(t *testing.T) {
 		t.Skip("promtool not installed (Debian: apt-get install prometheus)")
 	}
 	path := filepath.Join(t.TempDir(), "ringflow.prom")
-	if err := Write(path, snapshot()); err != nil {
+	if err := Write(path, observedSnapshot()); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(path)

@@ -36,11 +36,9 @@ type RealiseOptions struct {
 	MaxSilent time.Duration
 	// OnFinished, when set, hears of each top-level derivation whose build
 	// stopped, while nix still runs, from nix's log stream; whether it
-	// succeeded comes with OnBuilt once nix is done (Nix 2.8 reports a
-	// failed top-level derivation only at the end). Calls never overlap.
+	// succeeded is in Realise's results once nix is done (Nix 2.8 reports
+	// a failed top-level derivation only at the end). Calls never overlap.
 	OnFinished func(drv string)
-	// OnBuilt, when set, hears of each derivation's outcome, once known.
-	OnBuilt func(drv string, ok bool)
 }
 
 // BuildResult is the outcome of one derivation of a Realise.
@@ -60,8 +58,8 @@ type BuildResult struct {
 	TimedOutDrv string
 	// NotTaken: nothing may build here (--max-jobs 0) and no remote
 	// builder took this derivation, nor a failed dependency of it: nix
-	// gave up with "unable to start any build". It is not a failed build;
-	// Err says what nix said of the builders.
+	// gave up for want of a builder (buildMonitor.declined). It is not a
+	// failed build; Err says what nix said of the builders.
 	NotTaken bool
 }
 
@@ -102,19 +100,6 @@ func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]B
 	}
 
 	m := newBuildMonitor(drvs, n.opts.Debug)
-	var cbMu sync.Mutex
-	reported := map[string]bool{}
-	report := func(drv string, ok bool) {
-		cbMu.Lock()
-		defer cbMu.Unlock()
-		if reported[drv] {
-			return
-		}
-		reported[drv] = true
-		if o.OnBuilt != nil {
-			o.OnBuilt(drv, ok)
-		}
-	}
 
 	// While nix runs, each finished build activity of a top-level
 	// derivation is told at once, from nix's own log stream: no process is
@@ -182,9 +167,6 @@ func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]B
 			n.noteTimeStop(ctx, m, &r, stops)
 		}
 		results[i] = r
-	}
-	for _, r := range results {
-		report(r.Drv, r.OK)
 	}
 	return results, nil
 }

@@ -271,6 +271,11 @@ func brokenFlake(t *testing.T) FlakeRef {
       asserter = host (assert 1 == 2; mk "never" "");
       needsdep = host (mk "needsdep" "echo ${dep} > $out");
       fails = host (mk "fails" "echo some output; echo error: fails failed to build >&2; exit 1");
+      # Tenths of a second of evaluation each: the evaluator is still at
+      # work on the next host when one is reported.
+      slow1 = host (mk "slow1" "echo ${toString (builtins.foldl' builtins.add 0 (builtins.genList (x: x) 1000000))} > $out");
+      slow2 = host (mk "slow2" "echo ${toString (builtins.foldl' builtins.add 1 (builtins.genList (x: x) 1000000))} > $out");
+      slow3 = host (mk "slow3" "echo ${toString (builtins.foldl' builtins.add 2 (builtins.genList (x: x) 1000000))} > $out");
     };
   };
 }
@@ -343,10 +348,13 @@ func testEvalHostsIsolates(t *testing.T, n *Nix, ref FlakeRef, hosts []string, o
 
 // One process evaluates a worker's hosts in turn, unless its memory passes
 // the limit: then it is replaced after each host, and no host fails for it.
+// The hosts take tenths of a second each, as NixOS hosts take seconds: with
+// hosts of milliseconds the process may have printed them all and exited
+// before the first is read, leaving nothing to replace.
 func TestEvalHostsReplacesProcessPastMemory(t *testing.T) {
 	env := requireNix(t)
 	ref := brokenFlake(t)
-	hosts := []string{"good1", "good2", "needsdep", "fails"}
+	hosts := []string{"slow1", "good1", "slow2", "slow3"}
 	for _, tt := range []struct {
 		max       int64
 		processes int
@@ -408,10 +416,7 @@ func TestRealiseFailures(t *testing.T) {
 		}
 		drvs = append(drvs, DrvOut{Drv: he.Drv, Out: he.Out})
 	}
-	var built []string
-	res, err := n.Realise(ctx, drvs, RealiseOptions{Jobs: "2", OnBuilt: func(drv string, ok bool) {
-		built = append(built, drvName(drv)+map[bool]string{true: ":ok", false: ":failed"}[ok])
-	}})
+	res, err := n.Realise(ctx, drvs, RealiseOptions{Jobs: "2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,10 +431,6 @@ func TestRealiseFailures(t *testing.T) {
 	}
 	if res[2].OK || !strings.Contains(res[2].Err, "fails failed to build") || !strings.Contains(res[2].Err, "exit code 1") {
 		t.Errorf("fails: OK %v, Err:\n%s", res[2].OK, res[2].Err)
-	}
-	slices.Sort(built)
-	if want := []string{"fails:failed", "good1:ok", "needsdep:failed"}; !slices.Equal(built, want) {
-		t.Errorf("OnBuilt saw %q, want %q", built, want)
 	}
 
 	// Nothing can be attempted: an error, not failed results.

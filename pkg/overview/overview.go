@@ -1,8 +1,9 @@
 // Package overview computes where dev and every ring and group stand: the
 // commits they hold and how old they are, how far each is behind the ring
 // before it, the build evidence of each group's hosts, the soak left, the
-// freeze or hold holding a ring, what pins each group and the key inputs
-// pinned at each position. Status
+// freeze or hold holding a ring, what pins each group, the key inputs
+// pinned at each position and, with observe:, what the hosts run
+// (fleet.Observe) with the age of each host's commit. Status
 // renders it and the cycle's metrics are derived from it, so both say the
 // same thing. It reads through narrow interfaces and prints nothing.
 package overview
@@ -62,12 +63,25 @@ type Reader struct {
 	Ledger   ledger.Reader
 	Inputs   InputReader
 	Now      func() time.Time // ages, soak left and freezes are read at Now
+	// Observer tells what the hosts run (observe:); nil when the fleet is
+	// not observed, and the overview then has no Observed.
+	Observer Observer
+}
+
+// Observer observes what the hosts of every ring run (fleet.Fleet).
+type Observer interface {
+	RingHosts(ctx context.Context, st *fleet.State) ([]membership.Placement, error)
+	Observe(ctx context.Context, st *fleet.State, ps []membership.Placement) (*fleet.Observation, error)
 }
 
 // New reads the fleet's state, hosts, evidence, repository, ledger and
 // lock files, at the fleet's clock.
 func New(fl *fleet.Fleet) *Reader {
-	return &Reader{State: fl, Hosts: fl, Evidence: fl.Evidence, Commits: fl.Repo, Ledger: fl.Ledger, Inputs: fl, Now: fl.Now}
+	r := &Reader{State: fl, Hosts: fl, Evidence: fl.Evidence, Commits: fl.Repo, Ledger: fl.Ledger, Inputs: fl, Now: fl.Now}
+	if fl.Observer() != nil {
+		r.Observer = fl
+	}
+	return r
 }
 
 // Overview is where dev and every ring stand at Time.
@@ -75,6 +89,19 @@ type Overview struct {
 	Time  time.Time
 	Dev   Dev
 	Rings []Ring
+	// Observed is what the hosts run, observed once; nil without
+	// observe:.
+	Observed *Observed
+}
+
+// Observed is the fleet's observation with the commit each host runs as
+// an overview shows commits.
+type Observed struct {
+	*fleet.Observation
+	// Running is, by host, the commit it runs with its committer time and
+	// age; a host whose commit is unknown, or not in the repository, is
+	// absent.
+	Running map[string]Commit
 }
 
 // Commit is a commit as an overview shows it; Hash is "" when there is
@@ -158,7 +185,37 @@ func (r *Reader) Read(ctx context.Context) (*Overview, error) {
 		}
 		ov.Rings = append(ov.Rings, rv)
 	}
+	if r.Observer != nil {
+		if ov.Observed, err = rd.observe(ctx, st); err != nil {
+			return nil, err
+		}
+	}
 	return ov, nil
+}
+
+// observe asks once what every ring's hosts run. Hosts that cannot be
+// listed fail the observation, not the overview.
+func (rd *reading) observe(ctx context.Context, st *fleet.State) (*Observed, error) {
+	ps, err := rd.Observer.RingHosts(ctx, st)
+	var o *fleet.Observation
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		o = &fleet.Observation{Err: err}
+	} else if o, err = rd.Observer.Observe(ctx, st, ps); err != nil {
+		return nil, err
+	}
+	obs := &Observed{Observation: o, Running: map[string]Commit{}}
+	for _, h := range o.Hosts {
+		if h.Commit == "" {
+			continue
+		}
+		if c, err := rd.commit(h.Commit); err == nil {
+			obs.Running[h.Host] = c
+		}
+	}
+	return obs, nil
 }
 
 // reading is one Read: its clock reading and what it read once for many.
@@ -328,7 +385,22 @@ func (ov *Overview) Metrics() metrics.Snapshot {
 				m.Green, m.Red, m.Missing = m.Green+t.Green, m.Red+t.Red, m.Missing+t.Missing
 			}
 		}
+		if o := ov.Observed; o != nil {
+			for _, ro := range o.Rings {
+				if ro.Ring == r.Name {
+					m.Converged, m.Unknown = ro.Converged, ro.Unknown
+				}
+			}
+		}
 		snap.Rings = append(snap.Rings, m)
+	}
+	if o := ov.Observed; o != nil {
+		snap.Observe = &metrics.Observe{Up: o.Err == nil}
+		for _, h := range o.Hosts {
+			if c, ok := o.Running[h.Host]; ok {
+				snap.Observe.Hosts = append(snap.Observe.Hosts, metrics.HostRunning{Host: h.Host, Group: h.Group, Ring: h.Ring, CommitAge: c.Age})
+			}
+		}
 	}
 	return snap
 }

@@ -308,3 +308,63 @@ func TestReadPinsAndHolds(t *testing.T) {
 		t.Errorf("edge pinned by %+v, want the pin's commit as written", edge.Pin)
 	}
 }
+
+// fakeObserver observes a fixed observation; RingHosts fails with err.
+type fakeObserver struct {
+	o   *fleet.Observation
+	err error
+}
+
+func (f fakeObserver) RingHosts(context.Context, *fleet.State) ([]membership.Placement, error) {
+	return nil, f.err
+}
+
+func (f fakeObserver) Observe(context.Context, *fleet.State, []membership.Placement) (*fleet.Observation, error) {
+	return f.o, nil
+}
+
+// With observe:, the overview carries the observation and the age of the
+// commit each host runs; the metrics count converged and unknown hosts
+// per ring and say the source answered.
+func TestObservedMetrics(t *testing.T) {
+	r := fixture()
+	r.Observer = fakeObserver{o: &fleet.Observation{
+		Hosts: []fleet.HostObservation{
+			{Host: "c1", Group: "canary", Ring: "canary", Commit: "e", AtRing: true},
+			{Host: "s1", Group: "stable", Ring: "stable", Commit: "a"},
+			{Host: "s2", Group: "stable", Ring: "stable", Commit: "zz"}, // not in the repository
+			{Host: "s3", Group: "stable", Ring: "stable", Err: "unreachable", Unknown: true},
+		},
+		Rings: []fleet.RingObservation{
+			{Ring: "canary", Hosts: []string{"c1"}, Converged: 1},
+			{Ring: "stable", Hosts: []string{"s1", "s2", "s3"}, Unknown: 1},
+		},
+	}}
+	ov := read(t, r)
+	if ov.Observed == nil || len(ov.Observed.Running) != 2 || ov.Observed.Running["s1"].Age != 10*time.Hour {
+		t.Fatalf("observed: %+v", ov.Observed)
+	}
+	m := ov.Metrics()
+	if m.Rings[0].Converged != 1 || m.Rings[1].Unknown != 1 || m.Rings[1].Converged != 0 {
+		t.Errorf("rings: %+v", m.Rings)
+	}
+	want := &metrics.Observe{Up: true, Hosts: []metrics.HostRunning{
+		{Host: "c1", Group: "canary", Ring: "canary", CommitAge: 6 * time.Hour},
+		{Host: "s1", Group: "stable", Ring: "stable", CommitAge: 10 * time.Hour},
+	}}
+	if fmt.Sprint(m.Observe) != fmt.Sprint(want) {
+		t.Errorf("observe = %+v, want %+v", m.Observe, want)
+	}
+
+	// hosts that cannot be listed fail the observation, not the overview
+	r.Observer = fakeObserver{err: errors.New("nixosConfigurations: boom")}
+	ov = read(t, r)
+	if ov.Observed == nil || ov.Observed.Err == nil || ov.Metrics().Observe.Up {
+		t.Errorf("observed: %+v", ov.Observed)
+	}
+	// without observe: nothing observed
+	r.Observer = nil
+	if ov := read(t, r); ov.Observed != nil || ov.Metrics().Observe != nil {
+		t.Errorf("not observed: %+v", ov.Observed)
+	}
+}

@@ -117,6 +117,32 @@ func TestConvergeGate(t *testing.T) {
 		}
 	}
 
+	// status names lab-2, which never switches, and canary shows 1/2.
+	if st := f.ringflow("status"); !strings.Contains(st, "observed\tcanary\t1/2\t100%\t0\n") ||
+		!strings.Contains(st, "lagging\tcanary\tlab-2\t"+c0+"\t") {
+		t.Errorf("status lacks canary's 1/2 and lab-2 on %s:\n%s", c0[:12], st)
+	}
+	var status struct {
+		Rings []struct {
+			Name     string `json:"name"`
+			Observed struct {
+				Hosts     int `json:"hosts"`
+				Converged int `json:"converged"`
+				Lagging   []struct {
+					Host   string `json:"host"`
+					Commit string `json:"commit"`
+				} `json:"lagging"`
+			} `json:"observed"`
+		} `json:"rings"`
+	}
+	if err := json.Unmarshal([]byte(f.ringflow("status", "-o", "json")), &status); err != nil {
+		t.Fatal(err)
+	}
+	if o := status.Rings[0].Observed; status.Rings[0].Name != "canary" || o.Hosts != 2 || o.Converged != 1 ||
+		len(o.Lagging) != 1 || o.Lagging[0].Host != "lab-2" || o.Lagging[0].Commit != c0 {
+		t.Errorf("status -o json: canary observed %+v", o)
+	}
+
 	setConfig("1")
 	f.ringflow("promote", "early")
 	if got := f.branch("early"); got != c1 {

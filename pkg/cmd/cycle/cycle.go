@@ -63,7 +63,9 @@ nothing changed); the lock is an flock, so a killed cycle never leaves it
 stuck. A cycle with nothing new changes nothing.
 
 --metrics-file writes a Prometheus text file for node_exporter's textfile
-collector, atomically, also when the cycle fails.`,
+collector, atomically, also when the cycle fails; with observe: in the config
+it also says how many hosts of each ring run its position, how many are
+unknown, and how old the commit each host runs is.`,
 		Example: `  $ ringflow cycle
   $ ringflow cycle --metrics-file /var/lib/prometheus/node-exporter/ringflow.prom
   $ ringflow cycle --strict -o json`,

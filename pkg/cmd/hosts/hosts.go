@@ -15,7 +15,6 @@ import (
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/membership"
-	"github.com/ringflow/ringflow/pkg/observe"
 	"github.com/ringflow/ringflow/pkg/ring"
 	"github.com/ringflow/ringflow/pkg/tableprinter"
 )
@@ -142,59 +141,34 @@ func hostsRun(ctx context.Context, opts *HostsOptions) error {
 	if !opts.Running {
 		return render(opts, rows)
 	}
-	if err := addRunning(ctx, fl, rows); err != nil {
+	if err := addRunning(ctx, fl, ps, rows); err != nil {
 		return err
 	}
 	return renderRunning(opts, rows)
 }
 
 // addRunning observes what every host runs and compares it with its
-// group's position.
-func addRunning(ctx context.Context, fl *fleet.Fleet, rows []HostJSON) error {
-	obs := fl.Observer()
-	if obs == nil {
+// group's position (fleet.Observe, which status and the metrics share).
+func addRunning(ctx context.Context, fl *fleet.Fleet, ps []membership.Placement, rows []HostJSON) error {
+	if fl.Observer() == nil {
 		return cmdutil.UsageErrorf("hosts --running needs observe: in the config, to learn what the hosts run (README: Observing the fleet)")
 	}
 	st, err := fl.State(ctx)
 	if err != nil {
 		return err
 	}
-	at := map[string]string{} // group → its commit
-	for _, rs := range st.Rings {
-		for _, gs := range rs.Groups {
-			at[gs.Group.Name] = gs.Commit
-		}
-	}
-	src, err := obs.Source()
+	o, err := fl.Observe(ctx, st, ps)
 	if err != nil {
 		return err
 	}
-	hosts := make([]string, len(rows))
-	for i, r := range rows {
-		hosts[i] = r.Host
+	if o.Err != nil {
+		return o.Err
 	}
-	runs, err := src.Running(ctx, hosts)
-	if err != nil {
-		return err
-	}
-	outs, err := obs.Outs()
-	if err != nil {
-		return err
-	}
-	placed := observe.Place(runs, outs, nil)
-	for i, r := range rows {
-		p, ok := placed[r.Host]
-		if !ok {
-			p.Err = "the source said nothing of it"
+	for i, h := range o.Hosts {
+		rj := &RunningJSON{Commit: h.Commit, Toplevel: h.Toplevel, GroupCommit: h.GroupCommit, AtPosition: h.AtGroup, Error: h.Err}
+		if !h.Since.IsZero() {
+			rj.Since = h.Since.UTC().Format(time.RFC3339)
 		}
-		rj := &RunningJSON{Commit: p.Newest, Toplevel: p.Toplevel, GroupCommit: at[r.Group], Error: p.Err}
-		if rj.Commit == "" && len(p.Commits) > 0 {
-			rj.Commit = p.Commits[0] // any of them gives this host that toplevel
-		}
-		if !p.Since.IsZero() {
-			rj.Since = p.Since.UTC().Format(time.RFC3339)
-		}
-		rj.AtPosition = ok && observe.Runs(p.Run, rj.GroupCommit, outs)
 		rows[i].Running = rj
 	}
 	return nil

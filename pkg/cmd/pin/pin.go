@@ -95,7 +95,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *PinOptions, args []string
 	}
 	opts.JSON = f.Globals.JSON()
 	if opts.Reason == "" {
-		return cmdutil.UsageErrorf("--reason TEXT is required: the ledger keeps why %s was %s", opts.Group, cmd.Name()+"ned")
+		return cmdutil.UsageErrorf("--reason TEXT is required: the ledger keeps why %s was %s", opts.Group, map[bool]string{false: "pinned", true: "unpinned"}[opts.Unpin])
 	}
 	if runF != nil {
 		return runF(cmd.Context(), opts)

@@ -3,6 +3,7 @@
 package status
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -40,9 +41,15 @@ commits it is behind the ring before it (the first ring: behind dev), what
 pins it (the config, or who pinned it with "ringflow pin" and why), its
 evidence, and the soak left or what holds the ring (who held it with
 "ringflow hold" and why, or a freeze). With a remote, the remote's branches
-are fetched first.`,
+are fetched first.
+
+With observe: in the config, what the hosts run is asked once: per ring how
+many of its hosts run its position ("2/3 run it", also on the pipeline line)
+against the converge need, and every host that does not, with what it runs
+and since when. A source that fails is named, and status still succeeds.`,
 		Example: `  $ ringflow status
-  $ ringflow status -o json | jq '.rings[] | {name, position}'`,
+  $ ringflow status -o json | jq '.rings[] | {name, position}'
+  $ ringflow status -o json | jq '.rings[] | {name, lagging: [.observed.lagging[]?.host]}'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.JSON = f.Globals.JSON()
@@ -59,6 +66,36 @@ are fetched first.`,
 type StatusJSON struct {
 	Dev   BranchJSON `json:"dev"`
 	Rings []RingJSON `json:"rings"`
+	// ObserveError says why what the hosts run could not be observed
+	// (observe:'s source failed as a whole); absent when it answered or
+	// the fleet is not observed.
+	ObserveError string    `json:"observe_error,omitempty"`
+	observed     bool      // observe: is set: the table shows what the hosts run
+	now          time.Time // the overview's time, for the lagging hosts' since
+}
+
+// ObservedJSON is how far a ring's hosts took its position, observed
+// (observe:).
+type ObservedJSON struct {
+	Hosts     int `json:"hosts"`
+	Converged int `json:"converged"` // hosts that run the ring's position
+	Unknown   int `json:"unknown"`   // not observed, or running a system built at no commit ringflow knows
+	// Need is how many must run it before the next ring takes it, by
+	// Rule (converge: as written); 0 and "" without converge.
+	Need    int           `json:"need"`
+	Rule    string        `json:"rule"`
+	Lagging []LaggingJSON `json:"lagging"`
+}
+
+// LaggingJSON is a host that does not run its ring's position: what it
+// runs (commit "" = unknown), since when, or why it could not be
+// observed.
+type LaggingJSON struct {
+	Host     string `json:"host"`
+	Commit   string `json:"commit"`
+	Toplevel string `json:"toplevel"`
+	Since    string `json:"since"` // RFC 3339; "" = unknown
+	Error    string `json:"error"`
 }
 
 // InputJSON is one key input pinned at a position: revision and date.
@@ -98,6 +135,8 @@ type RingJSON struct {
 	// Drift lists the ring's branches moved outside ringflow; promotions
 	// into and out of the ring wait for `ringflow restore` or `adopt`.
 	Drift []ring.Drift `json:"drift,omitempty"`
+	// Observed is what the ring's hosts run; absent without observe:.
+	Observed *ObservedJSON `json:"observed,omitempty"`
 }
 
 // GroupJSON is one group.
@@ -144,7 +183,7 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 // toJSON is the overview as status shows it; what it could not read is
 // said on stderr as it goes.
 func toJSON(ov *overview.Overview, io *iostreams.IOStreams) StatusJSON {
-	out := StatusJSON{Dev: BranchJSON{Branch: ov.Dev.Branch, Commit: ov.Dev.Commit.Hash}}
+	out := StatusJSON{Dev: BranchJSON{Branch: ov.Dev.Branch, Commit: ov.Dev.Commit.Hash}, now: ov.Time}
 	if c := ov.Dev.Commit; c.Hash != "" {
 		out.Dev.CommitTime, out.Dev.AgeSeconds, out.Dev.Subject = commitTime(c), int64(c.Age.Seconds()), c.Subject
 		out.Dev.Inputs = keyInputs(c.Hash, ov.Dev.Inputs, io)
@@ -179,7 +218,37 @@ func toJSON(ov *overview.Overview, io *iostreams.IOStreams) StatusJSON {
 		}
 		out.Rings = append(out.Rings, rj)
 	}
+	addObserved(&out, ov.Observed)
 	return out
+}
+
+// addObserved adds what each ring's hosts run.
+func addObserved(out *StatusJSON, o *overview.Observed) {
+	if o == nil {
+		return
+	}
+	out.observed = true
+	if o.Err != nil {
+		out.ObserveError = o.Err.Error()
+	}
+	for i := range out.Rings {
+		rj := &out.Rings[i]
+		rj.Observed = &ObservedJSON{Lagging: []LaggingJSON{}}
+		for _, ro := range o.Rings {
+			if ro.Ring != rj.Name {
+				continue
+			}
+			rj.Observed.Hosts, rj.Observed.Converged, rj.Observed.Unknown = len(ro.Hosts), ro.Converged, ro.Unknown
+			rj.Observed.Need, rj.Observed.Rule = ro.Need, ro.Rule
+			for _, h := range ro.Lagging {
+				lj := LaggingJSON{Host: h.Host, Commit: h.Commit, Toplevel: h.Toplevel, Error: h.Err}
+				if !h.Since.IsZero() {
+					lj.Since = h.Since.UTC().Format(time.RFC3339)
+				}
+				rj.Observed.Lagging = append(rj.Observed.Lagging, lj)
+			}
+		}
+	}
 }
 
 func commitTime(c overview.Commit) string {
@@ -238,6 +307,9 @@ func printText(io *iostreams.IOStreams, s StatusJSON) error {
 		}
 	}
 	if err := tp.Render(); err != nil {
+		return err
+	}
+	if err := printObserved(io, s); err != nil {
 		return err
 	}
 	if err := printInputs(io, s); err != nil {
@@ -368,11 +440,134 @@ func pipeline(s StatusJSON, cs *iostreams.ColorScheme) string {
 			soak, color := fmtSoak(r, true, cs)
 			notes = append(notes, "soak "+color(soak))
 		}
+		if o := r.Observed; o != nil {
+			runs, color := fmtRunIt(o, s.ObserveError != "", cs)
+			if color != nil {
+				runs = color(runs)
+			}
+			notes = append(notes, runs)
+		}
 		if len(notes) > 0 {
 			b.WriteString(" (" + strings.Join(notes, ", ") + ")")
 		}
 	}
 	return b.String()
+}
+
+// laggingWidth is the most a lagging host's line takes on a terminal, so
+// that it fits 80 columns indented.
+const laggingWidth = 76
+
+// printObserved shows, when the fleet is observed, how many of each
+// ring's hosts run its position and the need, then every host that does
+// not with what it runs and since when. On a terminal a table; through a
+// pipe tab-separated rows whose first field tells them from the rings':
+//
+//	observed  RING  CONVERGED/HOSTS  RULE|-  UNKNOWN
+//	lagging   RING  HOST  COMMIT|-  SINCE|-  STATE
+//	observe-error  MESSAGE
+func printObserved(io *iostreams.IOStreams, s StatusJSON) error {
+	if !s.observed {
+		return nil
+	}
+	cs := io.ColorScheme()
+	tty := io.IsStdoutTTY()
+	failed := s.ObserveError != ""
+	if !tty {
+		tp := tableprinter.New(io.Out, false)
+		if failed {
+			tp.AddRow("observe-error", s.ObserveError)
+		}
+		for _, r := range s.Rings {
+			o := r.Observed
+			conv := strconv.Itoa(o.Converged)
+			if failed {
+				conv = "?"
+			}
+			tp.AddRow("observed", r.Name, conv+"/"+strconv.Itoa(o.Hosts), cmp.Or(o.Rule, "-"), strconv.Itoa(o.Unknown))
+			for _, h := range o.Lagging {
+				tp.AddRow("lagging", r.Name, h.Host, cmp.Or(h.Commit, "-"), cmp.Or(h.Since, "-"), lagState(h))
+			}
+		}
+		return tp.Render()
+	}
+	fmt.Fprintln(io.Out)
+	if failed {
+		fmt.Fprintf(io.Out, "%s what the hosts run could not be observed: %s\n", cs.Red("!"), s.ObserveError)
+	}
+	tp := tableprinter.New(io.Out, true, "RING", "HOSTS", "CONVERGE")
+	var lagging []string
+	for _, r := range s.Rings {
+		o := r.Observed
+		runs, color := fmtRunIt(o, failed, cs)
+		if o.Unknown > 0 {
+			runs += fmt.Sprintf(", %d unknown", o.Unknown)
+		}
+		need := "-"
+		if o.Rule != "" {
+			need = fmt.Sprintf("%s (%d of %d)", o.Rule, o.Need, o.Hosts)
+		}
+		tp.AddColoredRow([]string{r.Name, runs, need}, []func(string) string{cs.Bold, color})
+		for _, h := range o.Lagging {
+			lagging = append(lagging, "  "+cmdutil.Truncate(lagLine(h, r.Name, s.now), laggingWidth))
+		}
+	}
+	if err := tp.Render(); err != nil {
+		return err
+	}
+	if len(lagging) > 0 {
+		fmt.Fprintln(io.Out, "\nNot running their ring's position:")
+		fmt.Fprintln(io.Out, strings.Join(lagging, "\n"))
+	}
+	return nil
+}
+
+// fmtRunIt reads "2/3 run it": short of the need is yellow; "?/3" when
+// the source failed.
+func fmtRunIt(o *ObservedJSON, failed bool, cs *iostreams.ColorScheme) (string, func(string) string) {
+	if failed {
+		return fmt.Sprintf("?/%d run it", o.Hosts), cs.Red
+	}
+	s := fmt.Sprintf("%d/%d run it", o.Converged, o.Hosts)
+	switch {
+	case o.Converged < o.Need:
+		return s, cs.Yellow
+	case o.Converged == o.Hosts:
+		return s, cs.Green
+	}
+	return s, nil
+}
+
+// lagState says what a lagging host runs instead, as hosts --running does.
+func lagState(h LaggingJSON) string {
+	switch {
+	case h.Error != "":
+		return "not observed: " + h.Error
+	case h.Commit == "" && h.Toplevel != "":
+		return "runs " + h.Toplevel + ", built at no commit ringflow knows"
+	}
+	return "behind its ring"
+}
+
+// lagLine is a lagging host on a terminal: "lab-2 (canary) runs 0f1e2d3
+// since 3h ago", or why it could not be observed.
+func lagLine(h LaggingJSON, ringName string, now time.Time) string {
+	var what string
+	who := h.Host + " (" + ringName + ")"
+	switch {
+	case h.Error != "":
+		return who + " not observed: " + h.Error
+	case h.Commit != "":
+		what = "runs " + cmdutil.ShortCommit(h.Commit)
+	case h.Toplevel != "":
+		what = "runs " + h.Toplevel + " (at no commit ringflow knows)"
+	default:
+		what = "reports nothing"
+	}
+	if t, err := time.Parse(time.RFC3339, h.Since); err == nil {
+		what += " since " + fmtAge(now.Sub(t), true, h.Since)
+	}
+	return who + " " + what
 }
 
 // holdWidth is the most a hold takes of a terminal table row.
