@@ -131,6 +131,37 @@ func (c Converge) String() string {
 	return strconv.FormatFloat(c.Share, 'f', -1, 64) + "%"
 }
 
+// Tolerance is how many of a ring's hosts may be unhealthy: a count of
+// hosts (0 included) or a share of them. The zero Tolerance allows none.
+type Tolerance struct {
+	Count int     // hosts, when Share is 0
+	Share float64 // percent in (0, 100]
+}
+
+// Allowed returns how many of a ring's n hosts may be unhealthy: a share
+// rounds down (20% of 4 hosts is 0), so that a share never allows more
+// than it says.
+func (t Tolerance) Allowed(n int) int {
+	if t.Share > 0 {
+		return int(math.Floor(float64(n)*t.Share/100 + 1e-9))
+	}
+	return t.Count
+}
+
+// String is the value as the config writes it: "1", "25%".
+func (t Tolerance) String() string {
+	if t.Share > 0 {
+		return strconv.FormatFloat(t.Share, 'f', -1, 64) + "%"
+	}
+	return strconv.Itoa(t.Count)
+}
+
+// What the cycle and watch do with a ring whose hosts turned unhealthy.
+const (
+	OnUnhealthyHold     = "hold"     // hold the ring, naming the hosts and units
+	OnUnhealthyRollback = "rollback" // roll it back, forward, to where it was before, and hold it
+)
+
 // The keys of observe and of each of its sources.
 var (
 	observeKeys    = []string{"prometheus", "ssh", "command"}
@@ -346,6 +377,49 @@ func (d *decoder) converge(key string, v any) Converge {
 	return Converge{}
 }
 
+// tolerance decodes a ring's max-unhealthy: a count of hosts (0 allowed)
+// or a share (25%).
+func (d *decoder) tolerance(key string, v any) Tolerance {
+	const want = "want a number of hosts such as 0 or 1, or a share such as 25%%"
+	switch x := v.(type) {
+	case int, int64, uint64:
+		f, _ := number(x)
+		if f < 0 {
+			d.addf(key, want+", got %s", show(v))
+			return Tolerance{}
+		}
+		return Tolerance{Count: int(min(f, math.MaxInt32))}
+	case string:
+		s := strings.TrimSpace(x)
+		if strings.HasSuffix(s, "%") {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(s, "%")), 64); err == nil && f == 0 {
+				return Tolerance{}
+			}
+			return Tolerance{Share: d.share(key, x)}
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			d.addf(key, want+", got %s", show(v))
+			return Tolerance{}
+		}
+		return d.tolerance(key, n)
+	}
+	d.addf(key, want+", got %s", show(v))
+	return Tolerance{}
+}
+
+// onUnhealthy decodes a ring's on-unhealthy: hold or rollback.
+func (d *decoder) onUnhealthy(key string, v any) string {
+	if s, ok := v.(string); ok {
+		switch s = strings.TrimSpace(s); s {
+		case OnUnhealthyHold, OnUnhealthyRollback:
+			return s
+		}
+	}
+	d.addf(key, "want %s or %s, got %s", OnUnhealthyHold, OnUnhealthyRollback, show(v))
+	return ""
+}
+
 // crossObserve ties each ring's converge to observe: converge needs
 // observe, and a ring that does not set it asks for all its hosts.
 // observeFailed says observe was written but has a problem, which was
@@ -361,6 +435,17 @@ func (d *decoder) crossObserve(c *Config, observeFailed bool) {
 			r.Converge = Converge{}
 		case c.Observe == nil:
 			r.Converge = Converge{}
+		}
+		for _, k := range []string{"max-unhealthy", "on-unhealthy"} {
+			if c.Observe == nil && !observeFailed && d.unhealthy[r.Key+"."+k] {
+				d.addf(r.Key+"."+k, "needs observe: (where ringflow learns how the hosts are): add an observe section, or remove %s", k)
+			}
+		}
+		switch {
+		case c.Observe == nil:
+			r.MaxUnhealthy, r.OnUnhealthy = Tolerance{}, ""
+		case r.OnUnhealthy == "":
+			r.OnUnhealthy = OnUnhealthyHold
 		}
 	}
 }

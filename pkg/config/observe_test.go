@@ -70,6 +70,50 @@ func TestLoadConvergeForms(t *testing.T) {
 	}
 }
 
+func TestLoadUnhealthyForms(t *testing.T) {
+	for in, want := range map[string]Tolerance{
+		"0":      {},
+		"'0%'":   {},
+		"1":      {Count: 1},
+		"'2'":    {Count: 2},
+		"25%":    {Share: 25},
+		"'100%'": {Share: 100},
+	} {
+		c := mustLoad(t, "observe: {command: [x]}\nrings: [{name: a, hosts: ['*'], max-unhealthy: "+in+"}]\n")
+		if got := c.Rings[0].MaxUnhealthy; got != want || c.Rings[0].OnUnhealthy != OnUnhealthyHold {
+			t.Errorf("max-unhealthy: %s = %+v, on-unhealthy %q; want %+v, hold", in, got, c.Rings[0].OnUnhealthy, want)
+		}
+	}
+	c := mustLoad(t, "observe: {command: [x]}\nrings: [{name: a, hosts: ['*'], on-unhealthy: rollback}]\n")
+	if r := c.Rings[0]; r.OnUnhealthy != OnUnhealthyRollback || r.MaxUnhealthy != (Tolerance{}) {
+		t.Errorf("on-unhealthy rollback: %+v", r)
+	}
+	c = mustLoad(t, "rings: [{name: a, hosts: ['*']}]\n")
+	if r := c.Rings[0]; r.OnUnhealthy != "" {
+		t.Errorf("without observe: on-unhealthy %q, want none", r.OnUnhealthy)
+	}
+}
+
+func TestToleranceAllowed(t *testing.T) {
+	for _, tt := range []struct {
+		t    Tolerance
+		n    int
+		want int
+	}{
+		{Tolerance{}, 5, 0},
+		{Tolerance{Count: 1}, 5, 1},
+		{Tolerance{Count: 9}, 5, 9},
+		{Tolerance{Share: 25}, 4, 1},
+		{Tolerance{Share: 20}, 4, 0}, // rounds down: never more than it says
+		{Tolerance{Share: 100}, 3, 3},
+		{Tolerance{Share: 10}, 30, 3},
+	} {
+		if got := tt.t.Allowed(tt.n); got != tt.want {
+			t.Errorf("%s of %d: %d, want %d", tt.t, tt.n, got, tt.want)
+		}
+	}
+}
+
 func TestConvergeNeed(t *testing.T) {
 	for _, tt := range []struct {
 		c    Converge
@@ -144,6 +188,12 @@ func TestLoadObserveErrors(t *testing.T) {
 		{"converge negative count", obs + "rings: [{name: a, hosts: ['*'], converge: -2}]\n", "rings[0].converge", "(at least 1 host), got -2", false},
 		{"converge float count", obs + "rings: [{name: a, hosts: ['*'], converge: 2.5}]\n", "rings[0].converge", "want a number of hosts such as 2 or a share such as 80%, got 2.5", false},
 		{"converge words", obs + "rings: [{name: a, hosts: ['*'], converge: all}]\n", "rings[0].converge", `got "all"`, false},
+		{"max-unhealthy without observe", "rings: [{name: a, hosts: [x], max-unhealthy: 1}, {name: b, hosts: ['*']}]\n", "rings[0].max-unhealthy", "needs observe: (where ringflow learns how the hosts are): add an observe section, or remove max-unhealthy", false},
+		{"on-unhealthy without observe", "rings: [{name: a, hosts: [x], on-unhealthy: rollback}, {name: b, hosts: ['*']}]\n", "rings[0].on-unhealthy", "remove on-unhealthy", false},
+		{"max-unhealthy negative", obs + "rings: [{name: a, hosts: ['*'], max-unhealthy: -1}]\n", "rings[0].max-unhealthy", "want a number of hosts such as 0 or 1, or a share such as 25%, got -1", false},
+		{"max-unhealthy over 100%", obs + "rings: [{name: a, hosts: ['*'], max-unhealthy: 120%}]\n", "rings[0].max-unhealthy", `at most 100, got "120%"`, false},
+		{"max-unhealthy words", obs + "rings: [{name: a, hosts: ['*'], max-unhealthy: some}]\n", "rings[0].max-unhealthy", `got "some"`, false},
+		{"on-unhealthy other", obs + "rings: [{name: a, hosts: ['*'], on-unhealthy: halt}]\n", "rings[0].on-unhealthy", `want hold or rollback, got "halt"`, false},
 		{"converge in a group", obs + "rings: [{name: a, groups: [{name: g, hosts: ['*'], converge: 2}]}]\n", "rings[0].groups[0].converge", "unknown key", false},
 		// A broken observe is reported once, not again at every converge.
 		{"converge with broken observe", "observe: {ssh: {target: nohost}}\nrings: [{name: a, hosts: [x], converge: 2}, {name: b, hosts: ['*']}]\n", "observe.ssh.target", "want {host}", false},
