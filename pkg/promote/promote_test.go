@@ -154,7 +154,7 @@ func TestPromoteMovesAndRecords(t *testing.T) {
 	}
 	e := f.landed[0].Entries[0]
 	if e.Event != ledger.EventPromote || e.Ring != "stable" || e.From != "a" || e.To != "b" || len(e.Skipped) != 0 ||
-		!slices.Equal(e.Gates, []string{"drift", "hold", "fast-forward", "order", "evidence", "converge", "soak", "pin", "signature", "verify"}) {
+		!slices.Equal(e.Gates, []string{"drift", "hold", "fast-forward", "order", "evidence", "healthy", "converge", "soak", "pin", "signature", "verify"}) {
 		t.Errorf("entry = %+v", e)
 	}
 	// The verify hook of canary ran with canary's hosts at the candidate.
