@@ -386,8 +386,22 @@ func TestNoImpactPerGroup(t *testing.T) {
 
 // fakeObserver says what hosts run and indexes the fakes' notes.
 type fakeObserver struct {
-	runs map[string]observe.Run
-	f    *fakes
+	runs   map[string]observe.Run
+	health map[string]observe.Health // nil: every host healthy
+	f      *fakes
+}
+
+func (o fakeObserver) Health(_ context.Context, hosts []string) (map[string]observe.Health, error) {
+	out := map[string]observe.Health{}
+	for _, h := range hosts {
+		hh, ok := o.health[h]
+		if !ok {
+			hh = observe.Health{Known: true, Healthy: true}
+		}
+		hh.Host = h
+		out[h] = hh
+	}
+	return out, nil
 }
 
 func (o fakeObserver) Source() (observe.Source, error) { return o, nil }
@@ -446,5 +460,31 @@ func TestPromoteObserved(t *testing.T) {
 	}
 	if got := f.landed[0].Entries[0]; !got.ConvergedAt.Equal(switched) || !strings.Contains(got.Reason, "the last needed since") {
 		t.Errorf("converged entry %+v: want converged_at %v", got, switched)
+	}
+}
+
+// Observed health: stable takes nothing while a canary host is unhealthy
+// beyond canary's max-unhealthy, naming it and its failed unit; a host
+// the source cannot tell about counts too.
+func TestPromoteHealthy(t *testing.T) {
+	f, p := newFakes()
+	p.Rings[0].Converge = config.Converge{Share: 100}
+	obs := fakeObserver{f: f, runs: map[string]observe.Run{"lab-1": {Toplevel: greenAt("lab-b").Out}},
+		health: map[string]observe.Health{"lab-1": {Known: true, Reasons: []string{"failed units: nginx.service"}, FailedUnits: []string{"nginx.service"}}}}
+	p.Observe = obs
+	pr, err := p.Run(context.Background(), Options{Ring: "stable", ForceSoak: true, Reason: "test"})
+	var refused *ring.GateRefusedError
+	if !errors.As(err, &refused) || len(pr.Refusals) != 1 || pr.Refusals[0].Gate != "healthy" ||
+		!strings.Contains(pr.Refusals[0].Reason, "1 of 1 host(s) of canary are unhealthy, 0 allowed (max-unhealthy: 0): lab-1: failed units: nginx.service") {
+		t.Fatalf("lab-1 unhealthy: err %v, refusals %+v", err, pr)
+	}
+	obs.health["lab-1"] = observe.Health{Reasons: []string{"no up series"}}
+	pr, err = p.Run(context.Background(), Options{Ring: "stable", ForceSoak: true, Reason: "test"})
+	if !errors.As(err, &refused) || !strings.Contains(pr.Refusals[0].Reason, "lab-1: health not known (no up series)") {
+		t.Fatalf("lab-1 not known: err %v", err)
+	}
+	p.Rings[0].MaxUnhealthy = config.Tolerance{Count: 1}
+	if _, err := p.Run(context.Background(), Options{Ring: "stable", ForceSoak: true, Reason: "test"}); err != nil {
+		t.Fatalf("one unhealthy host allowed: %v", err)
 	}
 }
