@@ -58,7 +58,7 @@ type Ring struct {
 	// (the default with observe) or OnUnhealthyRollback; "" without observe.
 	OnUnhealthy string
 	Groups      []Group // at least one
-	Key      string  // where it was declared, e.g. "rings[1]"
+	Key         string  // where it was declared, e.g. "rings[1]"
 }
 
 // Group is a set of hosts deploying from one branch.

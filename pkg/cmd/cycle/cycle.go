@@ -17,6 +17,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/cycle"
 	"github.com/ringflow/ringflow/pkg/flakelock"
 	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/guard"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/metrics"
@@ -90,11 +91,15 @@ unknown, and how old the commit each host runs is.`,
 
 // CycleJSON is `cycle -o json`.
 type CycleJSON struct {
-	Update  UpdateJSON `json:"update"`
-	Build   *BuildJSON `json:"build"`
-	Rings   []RingJSON `json:"rings"`
-	Seconds float64    `json:"seconds"`
-	Error   string     `json:"error,omitempty"`
+	Update UpdateJSON `json:"update"`
+	Build  *BuildJSON `json:"build"`
+	Rings  []RingJSON `json:"rings"`
+	// Stopped are the rings held, or rolled back and held, for unhealthy
+	// hosts (observe:); HealthError says why health was not read.
+	Stopped     []StoppedJSON `json:"stopped,omitempty"`
+	HealthError string        `json:"health_error,omitempty"`
+	Seconds     float64       `json:"seconds"`
+	Error       string        `json:"error,omitempty"`
 }
 
 // UpdateJSON is the update step.
@@ -128,6 +133,17 @@ type RingJSON struct {
 	// SourceConverged: the ring before this one was seen, this cycle, to
 	// run this ring's candidate (observe:); its soak counts from then.
 	SourceConverged *ConvergedJSON `json:"source_converged,omitempty"`
+}
+
+// StoppedJSON is a ring the cycle held, or rolled back and held, for
+// its unhealthy hosts.
+type StoppedJSON struct {
+	Ring      string   `json:"ring"`
+	Action    string   `json:"action"` // hold or rollback
+	Position  string   `json:"position"`
+	Before    string   `json:"before,omitempty"` // rollback: where it went back to
+	Unhealthy []string `json:"unhealthy"`        // "host: why"
+	Reason    string   `json:"reason"`
 }
 
 // ConvergedJSON is a converged entry the cycle recorded.
@@ -237,6 +253,12 @@ func toJSON(rep *cycle.Report, err error, d time.Duration) CycleJSON {
 			out.Build.NotBuilt = append(out.Build.NotBuilt, h.Host)
 		}
 	}
+	if g := rep.Guard; g != nil {
+		out.HealthError = g.Err
+		for _, a := range g.Acted() {
+			out.Stopped = append(out.Stopped, stoppedJSON(a))
+		}
+	}
 	for _, r := range rep.Rings {
 		rj := RingJSON{Name: r.Name, Auto: r.Auto, Moved: r.Moved, From: r.From, To: r.To, Waiting: r.Waiting, Refused: r.Refusals,
 			DoneBy: cmdutil.DoneBy(r.DoneBy), SourceConverged: convergedJSON(r.Converged)}
@@ -289,6 +311,14 @@ func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *cycle.Report) {
 			fmt.Fprintf(w, "          %s: replaced\n", m)
 		}
 	}
+	if g := rep.Guard; g != nil {
+		if g.Err != "" {
+			fmt.Fprintf(w, "health  %s\n", cs.Yellow("not observed, nothing stopped: "+g.Err))
+		}
+		for _, a := range g.Acted() {
+			fmt.Fprintf(w, "%-7s %s\n", a.Ring, cs.Red(guardAction(a)+": "+a.Entries[len(a.Entries)-1].Reason))
+		}
+	}
 	for _, r := range rep.Rings {
 		if c := convergedJSON(r.Converged); c != nil {
 			fmt.Fprintf(w, "%-7s converged on %s: %s\n", c.Ring, ring.Short(c.Commit), c.Reason)
@@ -305,6 +335,24 @@ func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *cycle.Report) {
 			fmt.Fprintf(w, "%-7s %s\n", r.Name, r.Waiting)
 		}
 	}
+}
+
+func stoppedJSON(a guard.RingReport) StoppedJSON {
+	sj := StoppedJSON{Ring: a.Ring, Action: string(a.Action), Position: a.Position, Before: a.Before, Unhealthy: []string{},
+		Reason: a.Entries[len(a.Entries)-1].Reason}
+	for _, h := range a.Unhealthy {
+		sj.Unhealthy = append(sj.Unhealthy, h.Describe())
+	}
+	return sj
+}
+
+// guardAction says what the guard did to a ring: "held", "rolled back to
+// 3f2a9c1e0d4b and held".
+func guardAction(a guard.RingReport) string {
+	if a.Action == guard.RolledBack {
+		return "rolled back to " + ring.Short(a.Before) + " and held"
+	}
+	return "held"
 }
 
 func firstLine(s string) string {
