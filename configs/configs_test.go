@@ -643,7 +643,12 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 	if err := os.WriteFile(stub, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"ringflow-cycle.service", "ringflow-cycle.timer"} {
+	units := []string{
+		"ringflow-cycle.service", "ringflow-cycle.timer",
+		"ringflow-watch.service", "ringflow-watch-once.service", "ringflow-watch-once.timer",
+	}
+	var paths []string
+	for _, name := range units {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -652,24 +657,158 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		paths = append(paths, filepath.Join(dir, name))
 	}
-	svc, timer := filepath.Join(dir, "ringflow-cycle.service"), filepath.Join(dir, "ringflow-cycle.timer")
-	out, errOut, err := runErr(dir, sa, "verify", "--man=no", svc, timer)
+	out, errOut, err := runErr(dir, sa, append([]string{"verify", "--man=no"}, paths...)...)
 	if err != nil || len(out)+len(errOut) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s%s", err, out, errOut)
 	}
 
 	// The hardening stays in the "OK" band (exposure at most 5.0 of 10).
-	out, errOut, err = runErr(dir, sa, "security", "--offline=yes", "--threshold=50", svc)
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case bytes.Contains(errOut, []byte("unrecognized option")):
-		t.Logf("systemd-analyze security --offline is not supported here (systemd before 250); not rated")
-	case errors.As(err, &ee):
-		t.Errorf("systemd-analyze security rates ringflow-cycle.service above 5.0: %v\n%s%s", err, out, errOut)
-	default:
-		t.Fatal(err)
+	for _, name := range units {
+		if !strings.HasSuffix(name, ".service") {
+			continue
+		}
+		out, errOut, err = runErr(dir, sa, "security", "--offline=yes", "--threshold=50", filepath.Join(dir, name))
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+		case bytes.Contains(errOut, []byte("unrecognized option")):
+			t.Logf("systemd-analyze security --offline is not supported here (systemd before 250); not rated")
+			return
+		case errors.As(err, &ee):
+			t.Errorf("systemd-analyze security rates %s above 5.0: %v\n%s%s", name, err, out, errOut)
+		default:
+			t.Fatal(err)
+		}
+	}
+}
+
+// hardeningKeys are the [Service] values every ringflow unit shares.
+var hardeningKeys = map[string]string{
+	"User":                    "ringflow",
+	"Group":                   "ringflow",
+	"SupplementaryGroups":     "nix-users",
+	"StateDirectory":          "ringflow",
+	"WorkingDirectory":        "-/var/lib/ringflow/fleet",
+	"LoadCredential":          "ssh-key:/etc/ringflow/ssh-key",
+	"EnvironmentFile":         "-/etc/ringflow/environment",
+	"ProtectSystem":           "strict",
+	"PrivateTmp":              "yes",
+	"PrivateDevices":          "yes",
+	"NoNewPrivileges":         "yes",
+	"ProtectHome":             "yes",
+	"ProtectKernelTunables":   "yes",
+	"ProtectKernelModules":    "yes",
+	"ProtectKernelLogs":       "yes",
+	"RestrictSUIDSGID":        "yes",
+	"LockPersonality":         "yes",
+	"SystemCallArchitectures": "native",
+	"CapabilityBoundingSet":   "",
+	"AmbientCapabilities":     "",
+	"RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
+	"UMask":                   "0027",
+}
+
+func TestSystemdWatchUnitsContent(t *testing.T) {
+	cycle := parseUnit(t, "ringflow-cycle.service")
+	for _, tc := range []struct {
+		file string
+		want map[string]string
+	}{
+		{"ringflow-watch.service", map[string]string{
+			"Type":                     "simple",
+			"ExecStart":                "/usr/local/bin/ringflow watch --config /etc/ringflow/ringflow.yaml --interval 5m",
+			"Restart":                  "on-failure",
+			"RestartSec":               "30s",
+			"RestartPreventExitStatus": "2",
+		}},
+		{"ringflow-watch-once.service", map[string]string{
+			"Type":            "oneshot",
+			"ExecStart":       "/usr/local/bin/ringflow watch --once --config /etc/ringflow/ringflow.yaml",
+			"TimeoutStartSec": "10min",
+		}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			svc := parseUnit(t, tc.file)
+			for k, v := range hardeningKeys {
+				if got := svc.one(t, "Service", k); got != v {
+					t.Errorf("[Service] %s = %q, want %q", k, got, v)
+				}
+			}
+			for k, v := range tc.want {
+				if got := svc.one(t, "Service", k); got != v {
+					t.Errorf("[Service] %s = %q, want %q", k, got, v)
+				}
+			}
+			// The same environment as the cycle: flakes, the pinned ssh.
+			if got, want := svc["Service"]["Environment"], cycle["Service"]["Environment"]; !slices.Equal(got, want) {
+				t.Errorf("Environment = %q, want the cycle's %q", got, want)
+			}
+			if _, ok := svc["Service"]["DynamicUser"]; ok {
+				t.Error("DynamicUser is set: the clone must persist")
+			}
+			if _, ok := svc["Service"]["ReadWritePaths"]; ok {
+				t.Error("ReadWritePaths is set: the watch writes only its state directory")
+			}
+			// The clone check: sh in one line, failing with a message that
+			// names the cycle unit, with no $ for systemd to expand.
+			pre := svc.one(t, "Service", "ExecStartPre")
+			script, ok1 := strings.CutPrefix(pre, "/bin/sh -ec '")
+			script, ok2 := strings.CutSuffix(script, "'")
+			if !ok1 || !ok2 {
+				t.Fatalf("ExecStartPre is not /bin/sh -ec '…': %q", pre)
+			}
+			if strings.Contains(script, "$") {
+				t.Errorf("ExecStartPre has a $, which systemd expands itself: %q", script)
+			}
+			if !strings.Contains(script, "/var/lib/ringflow/fleet/.git") || !strings.Contains(script, "ringflow-cycle.service") {
+				t.Errorf("ExecStartPre does not check for the cycle's clone and say how to make it: %q", script)
+			}
+			bashSyntax(t, "ExecStartPre", script)
+			// A missing clone fails, an existing one passes.
+			sh := need(t, "sh")
+			fake := strings.ReplaceAll(script, "/var/lib/ringflow/fleet", filepath.Join(t.TempDir(), "fleet"))
+			if _, errOut, err := runErr(".", sh, "-ec", fake); err == nil || !bytes.Contains(errOut, []byte("not a clone yet")) {
+				t.Errorf("the clone check passes without a clone: %v %s", err, errOut)
+			}
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "fleet", ".git"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			fake = strings.ReplaceAll(script, "/var/lib/ringflow/fleet", filepath.Join(dir, "fleet"))
+			if _, errOut, err := runErr(".", sh, "-ec", fake); err != nil {
+				t.Errorf("the clone check fails with a clone: %v %s", err, errOut)
+			}
+			// Each header says which of the two to use.
+			b, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), "not both") {
+				t.Errorf("%s's header does not say to use the service or the timer, not both", tc.file)
+			}
+		})
+	}
+
+	svc := parseUnit(t, "ringflow-watch.service")
+	if got := svc.one(t, "Install", "WantedBy"); got != "multi-user.target" {
+		t.Errorf("ringflow-watch.service [Install] WantedBy = %q", got)
+	}
+	if got := svc.one(t, "Unit", "StartLimitIntervalSec"); got != "0" {
+		t.Errorf("ringflow-watch.service [Unit] StartLimitIntervalSec = %q, want 0 (never stop retrying)", got)
+	}
+	if _, ok := parseUnit(t, "ringflow-watch-once.service")["Install"]; ok {
+		t.Error("ringflow-watch-once.service has an [Install] section: the timer starts it")
+	}
+	timer := parseUnit(t, "ringflow-watch-once.timer")
+	for k, v := range map[string]string{"OnActiveSec": "1min", "OnUnitInactiveSec": "5min", "AccuracySec": "15s"} {
+		if got := timer.one(t, "Timer", k); got != v {
+			t.Errorf("ringflow-watch-once.timer [Timer] %s = %q, want %q", k, got, v)
+		}
+	}
+	if got := timer.one(t, "Install", "WantedBy"); got != "timers.target" {
+		t.Errorf("ringflow-watch-once.timer [Install] WantedBy = %q", got)
 	}
 }
 
