@@ -330,6 +330,16 @@ type moduleEval struct {
 	TestedOptions   []string          `json:"testedOptions"`
 	EnabledIf       bool              `json:"enabledIf"`
 	Config          map[string]any    `json:"config"`
+
+	WatchOptions       []string          `json:"watchOptions"`
+	WatchDescriptions  map[string]string `json:"watchDescriptions"`
+	TestedWatchOptions []string          `json:"testedWatchOptions"`
+	// The assertions outside the enable guard, with every option set and
+	// with only the watch enabled.
+	UnguardedAssertionsPass  bool           `json:"unguardedAssertionsPass"`
+	WatchAloneAssertionsPass bool           `json:"watchAloneAssertionsPass"`
+	WatchAloneMessages       []string       `json:"watchAloneMessages"`
+	TimerModeConfig          map[string]any `json:"timerModeConfig"`
 }
 
 // get walks nested maps; a missing key fails the test.
@@ -372,7 +382,7 @@ func TestModuleEvaluates(t *testing.T) {
 
 	want := []string{
 		"enable", "package", "settings", "configFile", "repository", "stateDir", "user", "group",
-		"sshKeyFile", "knownHosts", "schedule", "randomizedDelaySec", "metricsFile", "extraArgs", "environment",
+		"sshKeyFile", "knownHosts", "schedule", "randomizedDelaySec", "metricsFile", "extraArgs", "environment", "watch",
 	}
 	for _, o := range want {
 		if !slices.Contains(m.Options, o) {
@@ -483,6 +493,121 @@ func TestModuleEvaluates(t *testing.T) {
 	if get(t, etc, "source") != "/nix/store/stub-ringflow.yaml" {
 		t.Errorf("/etc/ringflow/ringflow.yaml = %v, want the rendered settings", etc)
 	}
+
+	checkModuleWatch(t, &m, svc)
+}
+
+// checkModuleWatch checks services.ringflow.watch: testdata/eval-module.nix
+// sets mode "service" and interval 2m, and evaluates mode "timer" too.
+func checkModuleWatch(t *testing.T, m *moduleEval, cycle any) {
+	t.Helper()
+	if want := []string{"enable", "interval", "mode"}; !slices.Equal(m.WatchOptions, want) {
+		t.Errorf("services.ringflow.watch declares %v, want %v", m.WatchOptions, want)
+	}
+	if !slices.Equal(m.TestedWatchOptions, m.WatchOptions) {
+		t.Errorf("testdata/eval-module.nix sets watch %v but the module declares %v", m.TestedWatchOptions, m.WatchOptions)
+	}
+	for _, o := range m.WatchOptions {
+		if strings.TrimSpace(m.WatchDescriptions[o]) == "" {
+			t.Errorf("services.ringflow.watch.%s has no description", o)
+		}
+	}
+	if !m.UnguardedAssertionsPass {
+		t.Error("an assertion outside the enable guard fails with every option set")
+	}
+	if m.WatchAloneAssertionsPass || !slices.ContainsFunc(m.WatchAloneMessages, func(s string) bool {
+		return strings.Contains(s, "services.ringflow.watch.enable needs services.ringflow.enable")
+	}) {
+		t.Errorf("watch.enable without enable is not refused by an assertion outside the guard: %q", m.WatchAloneMessages)
+	}
+
+	// Shared with the cycle, whatever the mode.
+	cycleSC := get(t, cycle, "serviceConfig").(map[string]any)
+	same := func(t *testing.T, svc any) {
+		t.Helper()
+		for _, k := range []string{"path", "environment", "after", "wants"} {
+			if got, want := get(t, svc, k), get(t, cycle, k); !reflect.DeepEqual(got, want) {
+				t.Errorf("watch %s = %v, want the cycle's %v", k, got, want)
+			}
+		}
+		sc := get(t, svc, "serviceConfig").(map[string]any)
+		for k, v := range cycleSC {
+			switch k {
+			case "Type", "ExecStart", "ExecStartPre", "TimeoutStartSec":
+				continue
+			case "ReadWritePaths":
+				v = []any{"/srv/ringflow"} // no metrics directory
+			}
+			if !reflect.DeepEqual(sc[k], v) {
+				t.Errorf("watch serviceConfig.%s = %#v, want the cycle's %#v", k, sc[k], v)
+			}
+		}
+		pre, ok := strings.CutPrefix(sc["ExecStartPre"].(string), "#!stub ringflow-need-clone\n")
+		if !ok {
+			t.Errorf("watch ExecStartPre is not the clone check: %q", sc["ExecStartPre"])
+		}
+		bashSyntax(t, "the clone check", pre)
+		if !strings.Contains(pre, "'/srv/ringflow/fleet/.git'") || !strings.Contains(pre, "ringflow-cycle.service") {
+			t.Errorf("the clone check does not test the cycle's clone and name the cycle:\n%s", pre)
+		}
+	}
+
+	t.Run("service", func(t *testing.T) {
+		svc := content(t, get(t, m.Config, "systemd", "services", "ringflow-watch"))
+		same(t, svc)
+		sc := get(t, svc, "serviceConfig").(map[string]any)
+		wantExec := []string{"/nix/store/stub-ringflow/bin/ringflow", "watch", "--config", "/etc/ringflow/ringflow.yaml", "--interval", "2m"}
+		if exec := strings.Fields(sc["ExecStart"].(string)); !slices.Equal(exec, wantExec) {
+			t.Errorf("ExecStart = %q, want %q", exec, wantExec)
+		}
+		for k, v := range map[string]any{"Type": "simple", "Restart": "on-failure", "RestartSec": "30s", "RestartPreventExitStatus": "2"} {
+			if sc[k] != v {
+				t.Errorf("serviceConfig.%s = %v, want %v", k, sc[k], v)
+			}
+		}
+		if wb := get(t, svc, "wantedBy"); !reflect.DeepEqual(wb, []any{"multi-user.target"}) {
+			t.Errorf("wantedBy = %v", wb)
+		}
+		if get(t, svc, "restartIfChanged") != true {
+			t.Error("restartIfChanged is not true: a rebuild would leave the old watch running")
+		}
+		timer := get(t, m.Config, "systemd", "timers", "ringflow-watch").(map[string]any)
+		if timer["_type"] != "if" || timer["condition"] != false {
+			t.Errorf("in service mode, the watch timer is not switched off: %v", timer)
+		}
+	})
+
+	t.Run("timer", func(t *testing.T) {
+		svc := content(t, get(t, m.TimerModeConfig, "systemd", "services", "ringflow-watch"))
+		same(t, svc)
+		sc := get(t, svc, "serviceConfig").(map[string]any)
+		wantExec := []string{"/nix/store/stub-ringflow/bin/ringflow", "watch", "--once", "--config", "/etc/ringflow/ringflow.yaml"}
+		if exec := strings.Fields(sc["ExecStart"].(string)); !slices.Equal(exec, wantExec) {
+			t.Errorf("ExecStart = %q, want %q", exec, wantExec)
+		}
+		if sc["Type"] != "oneshot" || sc["Restart"] != nil {
+			t.Errorf("Type, Restart = %v, %v; want a oneshot the timer restarts", sc["Type"], sc["Restart"])
+		}
+		if got := content(t, sc["TimeoutStartSec"]); got != "10min" {
+			t.Errorf("TimeoutStartSec = %v", got)
+		}
+		if wb, ok := svc.(map[string]any)["wantedBy"]; ok {
+			t.Errorf("wantedBy = %v: only the timer starts it", wb)
+		}
+		if get(t, svc, "restartIfChanged") != false {
+			t.Error("restartIfChanged is not false: a rebuild would start a look")
+		}
+		timer := content(t, get(t, m.TimerModeConfig, "systemd", "timers", "ringflow-watch"))
+		tc := get(t, timer, "timerConfig").(map[string]any)
+		for k, v := range map[string]any{"OnActiveSec": "1min", "OnUnitInactiveSec": "2m", "AccuracySec": "15s"} {
+			if tc[k] != v {
+				t.Errorf("timerConfig.%s = %v, want %v", k, tc[k], v)
+			}
+		}
+		if wb := get(t, timer, "wantedBy"); !reflect.DeepEqual(wb, []any{"timers.target"}) {
+			t.Errorf("timer wantedBy = %v", wb)
+		}
+	})
 }
 
 // readmeConfigKeys returns the top-level keys of the README's ringflow.yaml
