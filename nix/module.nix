@@ -21,7 +21,6 @@
 #     knownHosts = [ "git.example.org ssh-ed25519 AAAAC3Nza…" ];
 #     schedule = "*-*-* 03:15:00";
 #     metricsFile = "/var/lib/prometheus-node-exporter-text-files/ringflow.prom";
-#     watch.enable = true;                                # needs settings.observe
 #     settings = {
 #       branch-prefix = "deploy/";
 #       rings = [
