@@ -230,6 +230,16 @@ func writeMetrics(ctx context.Context, fl *fleet.Fleet, opts *CycleOptions, rep 
 		}
 	}
 	snap.Cycle = c
+	if rep != nil && rep.Guard != nil && rep.Guard.Err == "" && snap.Observe != nil {
+		snap.Observe.Health = true
+		for _, rr := range rep.Guard.Rings {
+			for i := range snap.Rings {
+				if snap.Rings[i].Name == rr.Ring {
+					snap.Rings[i].Unhealthy = len(rr.Unhealthy)
+				}
+			}
+		}
+	}
 	return metrics.Write(opts.MetricsFile, snap)
 }
 
