@@ -59,7 +59,7 @@ type Host struct {
 	// a line "failed-units a.service b.service", which test/hostsim
 	// reports as node_exporter's node_systemd_unit_state does.
 	FailedUnits []string `json:"failedUnits,omitempty"`
-	Work          int  `json:"work,omitempty"` // extra evaluation work (length of a fold)
+	Work        int      `json:"work,omitempty"` // extra evaluation work (length of a fold)
 	// Memory is how many host-unique strings of ~220 bytes the host's
 	// configuration keeps while it is evaluated (600 000 ≈ a NixOS host's
 	// 170 MB), for benchmarks of evaluator memory.

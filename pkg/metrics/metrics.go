@@ -25,11 +25,11 @@ type Snapshot struct {
 
 // Observe is what the observation of the hosts found.
 type Observe struct {
-	Up    bool          // the source answered
+	Up bool // the source answered
 	// Health: the hosts' health was read (the cycle's guard), and each
 	// Ring's Unhealthy is shown.
 	Health bool
-	Hosts []HostRunning // hosts whose running commit is known
+	Hosts  []HostRunning // hosts whose running commit is known
 }
 
 // HostRunning is the commit one host runs.
