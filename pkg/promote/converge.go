@@ -63,9 +63,14 @@ func (p *Promoter) observed(ctx context.Context, src config.Ring, req *ring.Requ
 	if c.Converged() < c.Needed || len(hosts) == 0 {
 		return false, nil
 	}
-	for _, e := range entries {
-		if e.Ring != src.Name || e.Event != ledger.EventConverged {
+	for _, e := range entries { // newest first
+		if e.Ring != src.Name || e.Group != "" || e.To == "" {
 			continue
+		}
+		if e.Event != ledger.EventConverged {
+			// The ring's last move: what it converged on before does not
+			// count (it may come back to a commit, by a rollback).
+			return true, nil
 		}
 		if held, err := p.Ancestry.IsAncestor(req.Candidate, e.To); err == nil && held {
 			return false, nil // recorded already

@@ -488,3 +488,35 @@ func TestPromoteHealthy(t *testing.T) {
 		t.Fatalf("one unhealthy host allowed: %v", err)
 	}
 }
+
+// A converged entry counts only since the ring's last move: canary,
+// converged on b, moved to c and rolled back to b, converges on b anew.
+func TestConvergedAgainAfterRollback(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		entries []ledger.Entry
+		record  bool
+	}{
+		{"recorded already", []ledger.Entry{
+			{Event: ledger.EventConverged, Ring: "canary", To: "b"},
+			{Event: ledger.EventPromote, Ring: "canary", To: "b"},
+		}, false},
+		{"back on b by a rollback", []ledger.Entry{
+			{Event: ledger.EventRollback, Ring: "canary", From: "c", To: "b"},
+			{Event: ledger.EventPromote, Ring: "canary", From: "b", To: "c"},
+			{Event: ledger.EventConverged, Ring: "canary", To: "b"},
+			{Event: ledger.EventPromote, Ring: "canary", To: "b"},
+		}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, p := newFakes()
+			f.entries = tt.entries
+			p.Rings[0].Converge = config.Converge{Share: 100}
+			p.Observe = fakeObserver{f: f, runs: map[string]observe.Run{"lab-1": {Toplevel: greenAt("lab-b").Out}}}
+			pr, _ := p.Run(context.Background(), Options{Ring: "stable", ForceSoak: true, Reason: "test"})
+			if pr == nil || (pr.Converged != nil) != tt.record {
+				t.Errorf("converged recorded: %+v, want %v", pr, tt.record)
+			}
+		})
+	}
+}
