@@ -165,17 +165,13 @@ func TestUnhealthyCanaryRollsBack(t *testing.T) {
 	ctx := context.Background()
 	f := newHealthFleet(t, "rollback")
 	w := f.startWatch("2s")
+	// Its first look records canary converged on c0; nothing else writes
+	// while the watch runs, so no one loses a race to it.
+	waitFor(t, "the watch's first look", time.Minute, func() (bool, string) {
+		return strings.Contains(w.out.String(), "canary converged on "+f.c0[:12]), "it said: " + w.out.String()
+	})
 	c1 := f.badCommit(ctx)
 	failedAt := f.waitNginxFails(ctx)
-
-	_, stderr, err := f.try(ringflowBin, "promote", "early")
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
-		t.Errorf("promote early with lab-1 unhealthy: %v, want exit 3", err)
-	}
-	if !strings.Contains(stderr, "gate healthy") || !strings.Contains(stderr, "lab-1: failed units: nginx.service") {
-		t.Errorf("promote early refusal lacks the healthy gate naming lab-1's unit:\n%s", stderr)
-	}
 
 	c0tree := strings.TrimSpace(f.run("git", "--git-dir", f.fg.Remote, "rev-parse", f.c0+"^{tree}"))
 	waitFor(t, "the watch rolls canary back to c0's tree", time.Minute, func() (bool, string) {
@@ -200,6 +196,7 @@ func TestUnhealthyCanaryRollsBack(t *testing.T) {
 		}
 		return got["lab-1"] == want && units["lab-1"] == "", fmt.Sprintf("lab-1 runs %s, failed units %v", got["lab-1"], units)
 	})
+	w.stop(t)
 	f.ringflow("promote", "early") // nothing to take: canary carries c0 again
 	if got := f.branch("early"); got != f.c0 {
 		t.Errorf("early at %s, want c0 %s: it took the bad commit", got, f.c0)
@@ -213,7 +210,6 @@ func TestUnhealthyCanaryRollsBack(t *testing.T) {
 		!strings.Contains(h[0].Reason, "ringflow watch: 1 of 2 host(s) unhealthy on "+c1[:12]) || !strings.Contains(h[0].Reason, "lab-1: failed units: nginx.service") {
 		t.Errorf("history of canary: %+v", h)
 	}
-	w.stop(t)
 }
 
 // TestUnhealthyCanaryHeldUntilReleased: with on-unhealthy: hold (the
@@ -226,6 +222,15 @@ func TestUnhealthyCanaryHeldUntilReleased(t *testing.T) {
 	f := newHealthFleet(t, "hold")
 	c1 := f.badCommit(ctx)
 	f.waitNginxFails(ctx)
+
+	_, stderr, err := f.try(ringflowBin, "promote", "early")
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Errorf("promote early with lab-1 unhealthy: %v, want exit 3", err)
+	}
+	if !strings.Contains(stderr, "gate healthy") || !strings.Contains(stderr, "1 of 2 host(s) of canary are unhealthy, 0 allowed (max-unhealthy: 0): lab-1: failed units: nginx.service") {
+		t.Errorf("promote early refusal lacks the healthy gate naming lab-1's unit:\n%s", stderr)
+	}
 
 	out := f.ringflow("cycle")
 	for _, w := range []string{"canary  held: ringflow cycle: 1 of 2 host(s) unhealthy on " + c1[:12], "early   waits: held by healthy"} {
