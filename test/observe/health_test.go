@@ -125,7 +125,7 @@ type watcher struct {
 func (f *healthFleet) startWatch(interval string) *watcher {
 	f.t.Helper()
 	w := &watcher{out: &syncBuffer{}, exited: make(chan error, 1)}
-	w.cmd = exec.Command(ringflowBin, "watch", "--interval", interval)
+	w.cmd = exec.Command(ringflowBin, "watch", "--interval", interval, "-o", "json")
 	w.cmd.Dir, w.cmd.Env = f.fg.Repo, f.env
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
 	if err := w.cmd.Start(); err != nil {
@@ -137,6 +137,29 @@ func (f *healthFleet) startWatch(interval string) *watcher {
 		f.t.Logf("ringflow watch said:\n%s", w.out.String())
 	})
 	return w
+}
+
+// look is one look of the watch, as -o json prints it.
+type look struct {
+	Stopped []struct {
+		Ring, Action, Position, Before string
+		Unhealthy                      []string
+	}
+	Converged []struct{ Ring, Commit string }
+	Error     string
+}
+
+// looks are the looks the watch printed so far.
+func (w *watcher) looks() []look {
+	var ls []look
+	dec := json.NewDecoder(strings.NewReader(w.out.String()))
+	for {
+		var l look
+		if dec.Decode(&l) != nil {
+			return ls
+		}
+		ls = append(ls, l)
+	}
 }
 
 // stop sends SIGTERM and wants exit 0 at once.
@@ -165,10 +188,10 @@ func TestUnhealthyCanaryRollsBack(t *testing.T) {
 	ctx := context.Background()
 	f := newHealthFleet(t, "rollback")
 	w := f.startWatch("2s")
-	// Its first look records canary converged on c0; nothing else writes
-	// while the watch runs, so no one loses a race to it.
+	// Nothing but the watch writes while it runs, so that no one loses a
+	// race to it (a promotion that did would say so and exit 1).
 	waitFor(t, "the watch's first look", time.Minute, func() (bool, string) {
-		return strings.Contains(w.out.String(), "canary converged on "+f.c0[:12]), "it said: " + w.out.String()
+		return len(w.looks()) > 0, "it said: " + w.out.String()
 	})
 	c1 := f.badCommit(ctx)
 	failedAt := f.waitNginxFails(ctx)
@@ -179,8 +202,15 @@ func TestUnhealthyCanaryRollsBack(t *testing.T) {
 		return tree == c0tree, "canary's tree is " + tree
 	})
 	t.Logf("rolled back %s after Prometheus first showed the failed unit", time.Since(failedAt).Round(time.Millisecond))
-	if out := w.out.String(); !strings.Contains(out, "canary rolled back to "+f.c0[:12]+" and held") || !strings.Contains(out, "lab-1: failed units: nginx.service") {
-		t.Errorf("watch output lacks the rollback naming lab-1's unit:\n%s", out)
+	var rolledBack bool
+	for _, l := range w.looks() {
+		for _, st := range l.Stopped {
+			rolledBack = rolledBack || st.Ring == "canary" && st.Action == "rollback" && st.Position == c1 && st.Before == f.c0 &&
+				len(st.Unhealthy) == 1 && st.Unhealthy[0] == "lab-1: failed units: nginx.service"
+		}
+	}
+	if !rolledBack {
+		t.Errorf("no look of the watch says it rolled canary back from c1 to c0 for lab-1's nginx:\n%s", w.out.String())
 	}
 
 	// lab-1 switches back and is healthy again; early never took c1.
