@@ -17,7 +17,6 @@ import (
 	"github.com/ringflow/ringflow/pkg/cycle"
 	"github.com/ringflow/ringflow/pkg/flakelock"
 	"github.com/ringflow/ringflow/pkg/fleet"
-	"github.com/ringflow/ringflow/pkg/guard"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/metrics"
@@ -96,10 +95,10 @@ type CycleJSON struct {
 	Rings  []RingJSON `json:"rings"`
 	// Stopped are the rings held, or rolled back and held, for unhealthy
 	// hosts (observe:); HealthError says why health was not read.
-	Stopped     []StoppedJSON `json:"stopped,omitempty"`
-	HealthError string        `json:"health_error,omitempty"`
-	Seconds     float64       `json:"seconds"`
-	Error       string        `json:"error,omitempty"`
+	Stopped     []cmdutil.StoppedJSON `json:"stopped,omitempty"`
+	HealthError string                `json:"health_error,omitempty"`
+	Seconds     float64               `json:"seconds"`
+	Error       string                `json:"error,omitempty"`
 }
 
 // UpdateJSON is the update step.
@@ -133,17 +132,6 @@ type RingJSON struct {
 	// SourceConverged: the ring before this one was seen, this cycle, to
 	// run this ring's candidate (observe:); its soak counts from then.
 	SourceConverged *ConvergedJSON `json:"source_converged,omitempty"`
-}
-
-// StoppedJSON is a ring the cycle held, or rolled back and held, for
-// its unhealthy hosts.
-type StoppedJSON struct {
-	Ring      string   `json:"ring"`
-	Action    string   `json:"action"` // hold or rollback
-	Position  string   `json:"position"`
-	Before    string   `json:"before,omitempty"` // rollback: where it went back to
-	Unhealthy []string `json:"unhealthy"`        // "host: why"
-	Reason    string   `json:"reason"`
 }
 
 // ConvergedJSON is a converged entry the cycle recorded.
@@ -266,7 +254,7 @@ func toJSON(rep *cycle.Report, err error, d time.Duration) CycleJSON {
 	if g := rep.Guard; g != nil {
 		out.HealthError = g.Err
 		for _, a := range g.Acted() {
-			out.Stopped = append(out.Stopped, stoppedJSON(a))
+			out.Stopped = append(out.Stopped, cmdutil.Stopped(a))
 		}
 	}
 	for _, r := range rep.Rings {
@@ -326,7 +314,7 @@ func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *cycle.Report) {
 			fmt.Fprintf(w, "health  %s\n", cs.Yellow("not observed, nothing stopped: "+g.Err))
 		}
 		for _, a := range g.Acted() {
-			fmt.Fprintf(w, "%-7s %s\n", a.Ring, cs.Red(guardAction(a)+": "+a.Entries[len(a.Entries)-1].Reason))
+			fmt.Fprintf(w, "%-7s %s\n", a.Ring, cs.Red(cmdutil.StoppedLine(a)))
 		}
 	}
 	for _, r := range rep.Rings {
@@ -345,24 +333,6 @@ func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *cycle.Report) {
 			fmt.Fprintf(w, "%-7s %s\n", r.Name, r.Waiting)
 		}
 	}
-}
-
-func stoppedJSON(a guard.RingReport) StoppedJSON {
-	sj := StoppedJSON{Ring: a.Ring, Action: string(a.Action), Position: a.Position, Before: a.Before, Unhealthy: []string{},
-		Reason: a.Entries[len(a.Entries)-1].Reason}
-	for _, h := range a.Unhealthy {
-		sj.Unhealthy = append(sj.Unhealthy, h.Describe())
-	}
-	return sj
-}
-
-// guardAction says what the guard did to a ring: "held", "rolled back to
-// 3f2a9c1e0d4b and held".
-func guardAction(a guard.RingReport) string {
-	if a.Action == guard.RolledBack {
-		return "rolled back to " + ring.Short(a.Before) + " and held"
-	}
-	return "held"
 }
 
 func firstLine(s string) string {

@@ -14,7 +14,6 @@ import (
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/config"
 	"github.com/ringflow/ringflow/pkg/fleet"
-	"github.com/ringflow/ringflow/pkg/guard"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/ring"
 	"github.com/ringflow/ringflow/pkg/watch"
@@ -75,23 +74,13 @@ with -o json one JSON object per look.`,
 
 // LookJSON is one look, with -o json; field names are stable.
 type LookJSON struct {
-	Time        string          `json:"time"`
-	Busy        string          `json:"busy,omitempty"`
-	HealthError string          `json:"health_error,omitempty"`
-	Stopped     []StoppedJSON   `json:"stopped"`
-	Converged   []ConvergedJSON `json:"converged"`
-	Problems    []string        `json:"problems"`
-	Error       string          `json:"error,omitempty"`
-}
-
-// StoppedJSON is a ring held, or rolled back and held.
-type StoppedJSON struct {
-	Ring      string   `json:"ring"`
-	Action    string   `json:"action"` // hold or rollback
-	Position  string   `json:"position"`
-	Before    string   `json:"before,omitempty"`
-	Unhealthy []string `json:"unhealthy"`
-	Reason    string   `json:"reason"`
+	Time        string                `json:"time"`
+	Busy        string                `json:"busy,omitempty"`
+	HealthError string                `json:"health_error,omitempty"`
+	Stopped     []cmdutil.StoppedJSON `json:"stopped"`
+	Converged   []ConvergedJSON       `json:"converged"`
+	Problems    []string              `json:"problems"`
+	Error       string                `json:"error,omitempty"`
 }
 
 // ConvergedJSON is a ring recorded converged.
@@ -120,7 +109,7 @@ func watchRun(ctx context.Context, opts *WatchOptions) error {
 }
 
 func toJSON(l *watch.Look, err error, now time.Time) LookJSON {
-	out := LookJSON{Time: now.UTC().Format(time.RFC3339), Stopped: []StoppedJSON{}, Converged: []ConvergedJSON{}, Problems: []string{}}
+	out := LookJSON{Time: now.UTC().Format(time.RFC3339), Stopped: []cmdutil.StoppedJSON{}, Converged: []ConvergedJSON{}, Problems: []string{}}
 	if err != nil {
 		out.Error = err.Error()
 	}
@@ -132,12 +121,7 @@ func toJSON(l *watch.Look, err error, now time.Time) LookJSON {
 	if g := l.Guard; g != nil {
 		out.HealthError = g.Err
 		for _, a := range g.Acted() {
-			sj := StoppedJSON{Ring: a.Ring, Action: string(a.Action), Position: a.Position, Before: a.Before, Unhealthy: []string{},
-				Reason: a.Entries[len(a.Entries)-1].Reason}
-			for _, h := range a.Unhealthy {
-				sj.Unhealthy = append(sj.Unhealthy, h.Describe())
-			}
-			out.Stopped = append(out.Stopped, sj)
+			out.Stopped = append(out.Stopped, cmdutil.Stopped(a))
 		}
 	}
 	for _, e := range l.Converged {
@@ -165,11 +149,7 @@ func printLook(io *iostreams.IOStreams, l *watch.Look, err error, now time.Time)
 			fmt.Fprintf(io.ErrOut, "%s %s\n", stamp, cs.Yellow("health not observed, nothing stopped: "+g.Err))
 		}
 		for _, a := range g.Acted() {
-			what := "held"
-			if a.Action == guard.RolledBack {
-				what = "rolled back to " + ring.Short(a.Before) + " and held"
-			}
-			fmt.Fprintf(io.Out, "%s %s %s: %s\n", stamp, a.Ring, cs.Red(what), a.Entries[len(a.Entries)-1].Reason)
+			fmt.Fprintf(io.Out, "%s %s %s\n", stamp, a.Ring, cs.Red(cmdutil.StoppedLine(a)))
 		}
 	}
 	for _, e := range l.Converged {
