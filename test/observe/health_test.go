@@ -29,10 +29,12 @@ rings:
   - name: canary
     hosts: [lab-1, lab-2]
     soak: 0s
+    auto: true
     on-unhealthy: %s
   - name: early
     hosts: [web-1]
     soak: 0s
+    auto: true
 `
 
 // healthFleet is a fleet whose three hosts run as simulated hosts scraped
@@ -117,24 +119,24 @@ func (f *healthFleet) history(ring string) []struct {
 
 // watcher is a running `ringflow watch`.
 type watcher struct {
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	exited chan error
+	cmd         *exec.Cmd
+	out, errOut *syncBuffer // its looks (-o json); what it said on stderr
+	exited      chan error
 }
 
 func (f *healthFleet) startWatch(interval string) *watcher {
 	f.t.Helper()
-	w := &watcher{out: &syncBuffer{}, exited: make(chan error, 1)}
+	w := &watcher{out: &syncBuffer{}, errOut: &syncBuffer{}, exited: make(chan error, 1)}
 	w.cmd = exec.Command(ringflowBin, "watch", "--interval", interval, "-o", "json")
 	w.cmd.Dir, w.cmd.Env = f.fg.Repo, f.env
-	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
+	w.cmd.Stdout, w.cmd.Stderr = w.out, w.errOut
 	if err := w.cmd.Start(); err != nil {
 		f.t.Fatal(err)
 	}
 	go func() { w.exited <- w.cmd.Wait() }()
 	f.t.Cleanup(func() {
 		w.cmd.Process.Kill()
-		f.t.Logf("ringflow watch said:\n%s", w.out.String())
+		f.t.Logf("ringflow watch said:\n%s\nstderr:\n%s", w.out.String(), w.errOut.String())
 	})
 	return w
 }
@@ -202,16 +204,18 @@ func TestUnhealthyCanaryRollsBack(t *testing.T) {
 		return tree == c0tree, "canary's tree is " + tree
 	})
 	t.Logf("rolled back %s after Prometheus first showed the failed unit", time.Since(failedAt).Round(time.Millisecond))
-	var rolledBack bool
-	for _, l := range w.looks() {
-		for _, st := range l.Stopped {
-			rolledBack = rolledBack || st.Ring == "canary" && st.Action == "rollback" && st.Position == c1 && st.Before == f.c0 &&
-				len(st.Unhealthy) == 1 && st.Unhealthy[0] == "lab-1: failed units: nginx.service"
+	// The look that did it says so once it is over.
+	waitFor(t, "the watch says it rolled canary back from c1 to c0 for lab-1's nginx", 30*time.Second, func() (bool, string) {
+		for _, l := range w.looks() {
+			for _, st := range l.Stopped {
+				if st.Ring == "canary" && st.Action == "rollback" && st.Position == c1 && st.Before == f.c0 &&
+					len(st.Unhealthy) == 1 && st.Unhealthy[0] == "lab-1: failed units: nginx.service" {
+					return true, ""
+				}
+			}
 		}
-	}
-	if !rolledBack {
-		t.Errorf("no look of the watch says it rolled canary back from c1 to c0 for lab-1's nginx:\n%s", w.out.String())
-	}
+		return false, "it said:\n" + w.out.String()
+	})
 
 	// lab-1 switches back and is healthy again; early never took c1.
 	want := f.toplevel("lab-1", f.c0)
