@@ -330,6 +330,16 @@ type moduleEval struct {
 	TestedOptions   []string          `json:"testedOptions"`
 	EnabledIf       bool              `json:"enabledIf"`
 	Config          map[string]any    `json:"config"`
+
+	WatchOptions       []string          `json:"watchOptions"`
+	WatchDescriptions  map[string]string `json:"watchDescriptions"`
+	TestedWatchOptions []string          `json:"testedWatchOptions"`
+	// The assertions outside the enable guard, with every option set and
+	// with only the watch enabled.
+	UnguardedAssertionsPass  bool           `json:"unguardedAssertionsPass"`
+	WatchAloneAssertionsPass bool           `json:"watchAloneAssertionsPass"`
+	WatchAloneMessages       []string       `json:"watchAloneMessages"`
+	TimerModeConfig          map[string]any `json:"timerModeConfig"`
 }
 
 // get walks nested maps; a missing key fails the test.
@@ -372,7 +382,7 @@ func TestModuleEvaluates(t *testing.T) {
 
 	want := []string{
 		"enable", "package", "settings", "configFile", "repository", "stateDir", "user", "group",
-		"sshKeyFile", "knownHosts", "schedule", "randomizedDelaySec", "metricsFile", "extraArgs", "environment",
+		"sshKeyFile", "knownHosts", "schedule", "randomizedDelaySec", "metricsFile", "extraArgs", "environment", "watch",
 	}
 	for _, o := range want {
 		if !slices.Contains(m.Options, o) {
@@ -483,6 +493,121 @@ func TestModuleEvaluates(t *testing.T) {
 	if get(t, etc, "source") != "/nix/store/stub-ringflow.yaml" {
 		t.Errorf("/etc/ringflow/ringflow.yaml = %v, want the rendered settings", etc)
 	}
+
+	checkModuleWatch(t, &m, svc)
+}
+
+// checkModuleWatch checks services.ringflow.watch: testdata/eval-module.nix
+// sets mode "service" and interval 2m, and evaluates mode "timer" too.
+func checkModuleWatch(t *testing.T, m *moduleEval, cycle any) {
+	t.Helper()
+	if want := []string{"enable", "interval", "mode"}; !slices.Equal(m.WatchOptions, want) {
+		t.Errorf("services.ringflow.watch declares %v, want %v", m.WatchOptions, want)
+	}
+	if !slices.Equal(m.TestedWatchOptions, m.WatchOptions) {
+		t.Errorf("testdata/eval-module.nix sets watch %v but the module declares %v", m.TestedWatchOptions, m.WatchOptions)
+	}
+	for _, o := range m.WatchOptions {
+		if strings.TrimSpace(m.WatchDescriptions[o]) == "" {
+			t.Errorf("services.ringflow.watch.%s has no description", o)
+		}
+	}
+	if !m.UnguardedAssertionsPass {
+		t.Error("an assertion outside the enable guard fails with every option set")
+	}
+	if m.WatchAloneAssertionsPass || !slices.ContainsFunc(m.WatchAloneMessages, func(s string) bool {
+		return strings.Contains(s, "services.ringflow.watch.enable needs services.ringflow.enable")
+	}) {
+		t.Errorf("watch.enable without enable is not refused by an assertion outside the guard: %q", m.WatchAloneMessages)
+	}
+
+	// Shared with the cycle, whatever the mode.
+	cycleSC := get(t, cycle, "serviceConfig").(map[string]any)
+	same := func(t *testing.T, svc any) {
+		t.Helper()
+		for _, k := range []string{"path", "environment", "after", "wants"} {
+			if got, want := get(t, svc, k), get(t, cycle, k); !reflect.DeepEqual(got, want) {
+				t.Errorf("watch %s = %v, want the cycle's %v", k, got, want)
+			}
+		}
+		sc := get(t, svc, "serviceConfig").(map[string]any)
+		for k, v := range cycleSC {
+			switch k {
+			case "Type", "ExecStart", "ExecStartPre", "TimeoutStartSec":
+				continue
+			case "ReadWritePaths":
+				v = []any{"/srv/ringflow"} // no metrics directory
+			}
+			if !reflect.DeepEqual(sc[k], v) {
+				t.Errorf("watch serviceConfig.%s = %#v, want the cycle's %#v", k, sc[k], v)
+			}
+		}
+		pre, ok := strings.CutPrefix(sc["ExecStartPre"].(string), "#!stub ringflow-need-clone\n")
+		if !ok {
+			t.Errorf("watch ExecStartPre is not the clone check: %q", sc["ExecStartPre"])
+		}
+		bashSyntax(t, "the clone check", pre)
+		if !strings.Contains(pre, "'/srv/ringflow/fleet/.git'") || !strings.Contains(pre, "ringflow-cycle.service") {
+			t.Errorf("the clone check does not test the cycle's clone and name the cycle:\n%s", pre)
+		}
+	}
+
+	t.Run("service", func(t *testing.T) {
+		svc := content(t, get(t, m.Config, "systemd", "services", "ringflow-watch"))
+		same(t, svc)
+		sc := get(t, svc, "serviceConfig").(map[string]any)
+		wantExec := []string{"/nix/store/stub-ringflow/bin/ringflow", "watch", "--config", "/etc/ringflow/ringflow.yaml", "--interval", "2m"}
+		if exec := strings.Fields(sc["ExecStart"].(string)); !slices.Equal(exec, wantExec) {
+			t.Errorf("ExecStart = %q, want %q", exec, wantExec)
+		}
+		for k, v := range map[string]any{"Type": "simple", "Restart": "on-failure", "RestartSec": "30s", "RestartPreventExitStatus": "2"} {
+			if sc[k] != v {
+				t.Errorf("serviceConfig.%s = %v, want %v", k, sc[k], v)
+			}
+		}
+		if wb := get(t, svc, "wantedBy"); !reflect.DeepEqual(wb, []any{"multi-user.target"}) {
+			t.Errorf("wantedBy = %v", wb)
+		}
+		if get(t, svc, "restartIfChanged") != true {
+			t.Error("restartIfChanged is not true: a rebuild would leave the old watch running")
+		}
+		timer := get(t, m.Config, "systemd", "timers", "ringflow-watch").(map[string]any)
+		if timer["_type"] != "if" || timer["condition"] != false {
+			t.Errorf("in service mode, the watch timer is not switched off: %v", timer)
+		}
+	})
+
+	t.Run("timer", func(t *testing.T) {
+		svc := content(t, get(t, m.TimerModeConfig, "systemd", "services", "ringflow-watch"))
+		same(t, svc)
+		sc := get(t, svc, "serviceConfig").(map[string]any)
+		wantExec := []string{"/nix/store/stub-ringflow/bin/ringflow", "watch", "--once", "--config", "/etc/ringflow/ringflow.yaml"}
+		if exec := strings.Fields(sc["ExecStart"].(string)); !slices.Equal(exec, wantExec) {
+			t.Errorf("ExecStart = %q, want %q", exec, wantExec)
+		}
+		if sc["Type"] != "oneshot" || sc["Restart"] != nil {
+			t.Errorf("Type, Restart = %v, %v; want a oneshot the timer restarts", sc["Type"], sc["Restart"])
+		}
+		if got := content(t, sc["TimeoutStartSec"]); got != "10min" {
+			t.Errorf("TimeoutStartSec = %v", got)
+		}
+		if wb, ok := svc.(map[string]any)["wantedBy"]; ok {
+			t.Errorf("wantedBy = %v: only the timer starts it", wb)
+		}
+		if get(t, svc, "restartIfChanged") != false {
+			t.Error("restartIfChanged is not false: a rebuild would start a look")
+		}
+		timer := content(t, get(t, m.TimerModeConfig, "systemd", "timers", "ringflow-watch"))
+		tc := get(t, timer, "timerConfig").(map[string]any)
+		for k, v := range map[string]any{"OnActiveSec": "1min", "OnUnitInactiveSec": "2m", "AccuracySec": "15s"} {
+			if tc[k] != v {
+				t.Errorf("timerConfig.%s = %v, want %v", k, tc[k], v)
+			}
+		}
+		if wb := get(t, timer, "wantedBy"); !reflect.DeepEqual(wb, []any{"timers.target"}) {
+			t.Errorf("timer wantedBy = %v", wb)
+		}
+	})
 }
 
 // readmeConfigKeys returns the top-level keys of the README's ringflow.yaml
@@ -643,7 +768,12 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 	if err := os.WriteFile(stub, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"ringflow-cycle.service", "ringflow-cycle.timer"} {
+	units := []string{
+		"ringflow-cycle.service", "ringflow-cycle.timer",
+		"ringflow-watch.service", "ringflow-watch-once.service", "ringflow-watch-once.timer",
+	}
+	var paths []string
+	for _, name := range units {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -652,24 +782,158 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		paths = append(paths, filepath.Join(dir, name))
 	}
-	svc, timer := filepath.Join(dir, "ringflow-cycle.service"), filepath.Join(dir, "ringflow-cycle.timer")
-	out, errOut, err := runErr(dir, sa, "verify", "--man=no", svc, timer)
+	out, errOut, err := runErr(dir, sa, append([]string{"verify", "--man=no"}, paths...)...)
 	if err != nil || len(out)+len(errOut) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s%s", err, out, errOut)
 	}
 
 	// The hardening stays in the "OK" band (exposure at most 5.0 of 10).
-	out, errOut, err = runErr(dir, sa, "security", "--offline=yes", "--threshold=50", svc)
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case bytes.Contains(errOut, []byte("unrecognized option")):
-		t.Logf("systemd-analyze security --offline is not supported here (systemd before 250); not rated")
-	case errors.As(err, &ee):
-		t.Errorf("systemd-analyze security rates ringflow-cycle.service above 5.0: %v\n%s%s", err, out, errOut)
-	default:
-		t.Fatal(err)
+	for _, name := range units {
+		if !strings.HasSuffix(name, ".service") {
+			continue
+		}
+		out, errOut, err = runErr(dir, sa, "security", "--offline=yes", "--threshold=50", filepath.Join(dir, name))
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+		case bytes.Contains(errOut, []byte("unrecognized option")):
+			t.Logf("systemd-analyze security --offline is not supported here (systemd before 250); not rated")
+			return
+		case errors.As(err, &ee):
+			t.Errorf("systemd-analyze security rates %s above 5.0: %v\n%s%s", name, err, out, errOut)
+		default:
+			t.Fatal(err)
+		}
+	}
+}
+
+// hardeningKeys are the [Service] values every ringflow unit shares.
+var hardeningKeys = map[string]string{
+	"User":                    "ringflow",
+	"Group":                   "ringflow",
+	"SupplementaryGroups":     "nix-users",
+	"StateDirectory":          "ringflow",
+	"WorkingDirectory":        "-/var/lib/ringflow/fleet",
+	"LoadCredential":          "ssh-key:/etc/ringflow/ssh-key",
+	"EnvironmentFile":         "-/etc/ringflow/environment",
+	"ProtectSystem":           "strict",
+	"PrivateTmp":              "yes",
+	"PrivateDevices":          "yes",
+	"NoNewPrivileges":         "yes",
+	"ProtectHome":             "yes",
+	"ProtectKernelTunables":   "yes",
+	"ProtectKernelModules":    "yes",
+	"ProtectKernelLogs":       "yes",
+	"RestrictSUIDSGID":        "yes",
+	"LockPersonality":         "yes",
+	"SystemCallArchitectures": "native",
+	"CapabilityBoundingSet":   "",
+	"AmbientCapabilities":     "",
+	"RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
+	"UMask":                   "0027",
+}
+
+func TestSystemdWatchUnitsContent(t *testing.T) {
+	cycle := parseUnit(t, "ringflow-cycle.service")
+	for _, tc := range []struct {
+		file string
+		want map[string]string
+	}{
+		{"ringflow-watch.service", map[string]string{
+			"Type":                     "simple",
+			"ExecStart":                "/usr/local/bin/ringflow watch --config /etc/ringflow/ringflow.yaml --interval 5m",
+			"Restart":                  "on-failure",
+			"RestartSec":               "30s",
+			"RestartPreventExitStatus": "2",
+		}},
+		{"ringflow-watch-once.service", map[string]string{
+			"Type":            "oneshot",
+			"ExecStart":       "/usr/local/bin/ringflow watch --once --config /etc/ringflow/ringflow.yaml",
+			"TimeoutStartSec": "10min",
+		}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			svc := parseUnit(t, tc.file)
+			for k, v := range hardeningKeys {
+				if got := svc.one(t, "Service", k); got != v {
+					t.Errorf("[Service] %s = %q, want %q", k, got, v)
+				}
+			}
+			for k, v := range tc.want {
+				if got := svc.one(t, "Service", k); got != v {
+					t.Errorf("[Service] %s = %q, want %q", k, got, v)
+				}
+			}
+			// The same environment as the cycle: flakes, the pinned ssh.
+			if got, want := svc["Service"]["Environment"], cycle["Service"]["Environment"]; !slices.Equal(got, want) {
+				t.Errorf("Environment = %q, want the cycle's %q", got, want)
+			}
+			if _, ok := svc["Service"]["DynamicUser"]; ok {
+				t.Error("DynamicUser is set: the clone must persist")
+			}
+			if _, ok := svc["Service"]["ReadWritePaths"]; ok {
+				t.Error("ReadWritePaths is set: the watch writes only its state directory")
+			}
+			// The clone check: sh in one line, failing with a message that
+			// names the cycle unit, with no $ for systemd to expand.
+			pre := svc.one(t, "Service", "ExecStartPre")
+			script, ok1 := strings.CutPrefix(pre, "/bin/sh -ec '")
+			script, ok2 := strings.CutSuffix(script, "'")
+			if !ok1 || !ok2 {
+				t.Fatalf("ExecStartPre is not /bin/sh -ec '…': %q", pre)
+			}
+			if strings.Contains(script, "$") {
+				t.Errorf("ExecStartPre has a $, which systemd expands itself: %q", script)
+			}
+			if !strings.Contains(script, "/var/lib/ringflow/fleet/.git") || !strings.Contains(script, "ringflow-cycle.service") {
+				t.Errorf("ExecStartPre does not check for the cycle's clone and say how to make it: %q", script)
+			}
+			bashSyntax(t, "ExecStartPre", script)
+			// A missing clone fails, an existing one passes.
+			sh := need(t, "sh")
+			fake := strings.ReplaceAll(script, "/var/lib/ringflow/fleet", filepath.Join(t.TempDir(), "fleet"))
+			if _, errOut, err := runErr(".", sh, "-ec", fake); err == nil || !bytes.Contains(errOut, []byte("not a clone yet")) {
+				t.Errorf("the clone check passes without a clone: %v %s", err, errOut)
+			}
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "fleet", ".git"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			fake = strings.ReplaceAll(script, "/var/lib/ringflow/fleet", filepath.Join(dir, "fleet"))
+			if _, errOut, err := runErr(".", sh, "-ec", fake); err != nil {
+				t.Errorf("the clone check fails with a clone: %v %s", err, errOut)
+			}
+			// Each header says which of the two to use.
+			b, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), "not both") {
+				t.Errorf("%s's header does not say to use the service or the timer, not both", tc.file)
+			}
+		})
+	}
+
+	svc := parseUnit(t, "ringflow-watch.service")
+	if got := svc.one(t, "Install", "WantedBy"); got != "multi-user.target" {
+		t.Errorf("ringflow-watch.service [Install] WantedBy = %q", got)
+	}
+	if got := svc.one(t, "Unit", "StartLimitIntervalSec"); got != "0" {
+		t.Errorf("ringflow-watch.service [Unit] StartLimitIntervalSec = %q, want 0 (never stop retrying)", got)
+	}
+	if _, ok := parseUnit(t, "ringflow-watch-once.service")["Install"]; ok {
+		t.Error("ringflow-watch-once.service has an [Install] section: the timer starts it")
+	}
+	timer := parseUnit(t, "ringflow-watch-once.timer")
+	for k, v := range map[string]string{"OnActiveSec": "1min", "OnUnitInactiveSec": "5min", "AccuracySec": "15s"} {
+		if got := timer.one(t, "Timer", k); got != v {
+			t.Errorf("ringflow-watch-once.timer [Timer] %s = %q, want %q", k, got, v)
+		}
+	}
+	if got := timer.one(t, "Install", "WantedBy"); got != "timers.target" {
+		t.Errorf("ringflow-watch-once.timer [Install] WantedBy = %q", got)
 	}
 }
 

@@ -38,9 +38,22 @@ let
     metricsFile = "/var/lib/node-exporter/ringflow.prom";
     extraArgs = [ "--strict" ];
     environment = { RINGFLOW_BUILD_JOBS = "4"; };
+    watch = {
+      enable = true;
+      mode = "service";
+      interval = "2m";
+    };
   };
   m = evalWith cfg;
   opts = m.options.services.ringflow;
+  # config is mkMerge [ { assertions } (mkIf enable { … }) ].
+  parts = c: c.contents;
+  guarded = c: builtins.head (builtins.filter (p: p._type or null == "if") (parts c));
+  unguarded = c: builtins.concatMap (p: p.assertions or [ ]) (builtins.filter (p: p._type or null != "if") (parts c));
+  passes = c: builtins.all (a: a.assertion) (unguarded c);
+  # The other watch mode, and the watch without the cycle.
+  timerMode = evalWith (cfg // { watch = cfg.watch // { mode = "timer"; }; });
+  watchAlone = evalWith (cfg // { enable = false; });
 in
 {
   options = builtins.attrNames opts;
@@ -48,6 +61,13 @@ in
   optionTypes = builtins.mapAttrs (_: o: o._type) opts;
   settingsOptions = builtins.attrNames opts.settings.type.options;
   testedOptions = builtins.attrNames cfg;
-  enabledIf = m.config.condition;
-  config = m.config.content;
+  watchOptions = builtins.attrNames opts.watch.type.options;
+  watchDescriptions = builtins.mapAttrs (_: o: o.description) opts.watch.type.options;
+  testedWatchOptions = builtins.attrNames cfg.watch;
+  enabledIf = (guarded m.config).condition;
+  config = (guarded m.config).content;
+  unguardedAssertionsPass = passes m.config;
+  watchAloneAssertionsPass = passes watchAlone.config;
+  watchAloneMessages = map (a: a.message) (unguarded watchAlone.config);
+  timerModeConfig = (guarded timerMode.config).content;
 }

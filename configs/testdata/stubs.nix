@@ -21,11 +21,13 @@ rec {
     mkEnableOption = name: { _type = "option"; default = false; description = "Whether to enable ${name}."; };
     literalExpression = text: { _type = "literalExpression"; inherit text; };
     mkIf = condition: content: { _type = "if"; inherit condition content; };
+    mkMerge = contents: { _type = "merge"; inherit contents; };
     mkDefault = content: { _type = "override"; priority = 1000; inherit content; };
     # Only submodule is ever looked into; the others are names.
     types = {
       submodule = m: { name = "submodule"; inherit (m) options; };
       str = "str";
+      enum = vs: "enum ${builtins.concatStringsSep "," vs}";
       path = "path";
       package = "package";
       nullOr = t: "nullOr ${t}";

@@ -49,8 +49,16 @@ type Ring struct {
 	// the next ring takes it: 100% when observe is set and converge is
 	// not; the zero Converge (no gate) without observe.
 	Converge Converge
-	Groups   []Group // at least one
-	Key      string  // where it was declared, e.g. "rings[1]"
+	// MaxUnhealthy is how many of this ring's hosts may be unhealthy (as
+	// observed) while the next ring takes from it: 0 unless set; only
+	// with observe.
+	MaxUnhealthy Tolerance
+	// OnUnhealthy is what the cycle and watch do when more of this ring's
+	// hosts than MaxUnhealthy turn unhealthy after it moved: OnUnhealthyHold
+	// (the default with observe) or OnUnhealthyRollback; "" without observe.
+	OnUnhealthy string
+	Groups      []Group // at least one
+	Key         string  // where it was declared, e.g. "rings[1]"
 }
 
 // Group is a set of hosts deploying from one branch.

@@ -19,7 +19,7 @@ var (
 	updateKeys = []string{"inputs", "author"}
 	buildKeys  = []string{"attribute", "jobs", "builders", "cache", "nix-args", "eval-workers", "eval-memory", "timeout", "max-silent"}
 	gatesKeys  = []string{"signed-by"}
-	ringKeys   = []string{"name", "hosts", "share", "soak", "auto", "verify", "verify-timeout", "freeze", "converge", "pin", "groups"}
+	ringKeys   = []string{"name", "hosts", "share", "soak", "auto", "verify", "verify-timeout", "freeze", "converge", "max-unhealthy", "on-unhealthy", "pin", "groups"}
 	groupKeys  = []string{"name", "hosts", "share", "pin"}
 )
 
@@ -39,6 +39,8 @@ type decoder struct {
 	catchAll string            // key of the first bare "*" entry
 	// converges holds the key of each ring that writes converge.
 	converges map[string]bool
+	// unhealthy holds each written max-unhealthy and on-unhealthy key.
+	unhealthy map[string]bool
 }
 
 func (d *decoder) addf(key, format string, args ...any) {
@@ -323,6 +325,14 @@ func (d *decoder) ring(key string, m map[string]any, prefix string) Ring {
 	if v, ok := m["converge"]; ok {
 		d.converges[key] = true
 		r.Converge = d.converge(key+".converge", v)
+	}
+	if v, ok := m["max-unhealthy"]; ok {
+		d.unhealthy[key+".max-unhealthy"] = true
+		r.MaxUnhealthy = d.tolerance(key+".max-unhealthy", v)
+	}
+	if v, ok := m["on-unhealthy"]; ok {
+		d.unhealthy[key+".on-unhealthy"] = true
+		r.OnUnhealthy = d.onUnhealthy(key+".on-unhealthy", v)
 	}
 	if v, ok := m["freeze"]; ok {
 		r.Freeze = d.freeze(key+".freeze", v)

@@ -160,10 +160,15 @@ func checkConfig(t *testing.T, c *Config) {
 			if o.Prometheus.URL == "" || o.Prometheus.HostLabel == "" || o.Prometheus.Timeout <= 0 {
 				t.Fatalf("observe.prometheus %+v loaded", o.Prometheus)
 			}
+			for _, q := range []string{o.Prometheus.Health.Down, o.Prometheus.Health.FailedUnits, o.Prometheus.Health.DeploymentFailed} {
+				if q != strings.TrimSpace(q) {
+					t.Fatalf("observe.prometheus.health %+v loaded", o.Prometheus.Health)
+				}
+			}
 		}
 		if o.SSH != nil {
 			n++
-			if !strings.Contains(o.SSH.Target, HostPlaceholder) || strings.HasPrefix(o.SSH.Target, "-") || o.SSH.Timeout <= 0 || o.SSH.Parallel < 1 || strings.TrimSpace(o.SSH.Command) == "" {
+			if !strings.Contains(o.SSH.Target, HostPlaceholder) || strings.HasPrefix(o.SSH.Target, "-") || o.SSH.Timeout <= 0 || o.SSH.Parallel < 1 || strings.TrimSpace(o.SSH.Command) == "" || strings.TrimSpace(o.SSH.HealthCommand) == "" {
 				t.Fatalf("observe.ssh %+v loaded", o.SSH)
 			}
 		}

@@ -117,7 +117,7 @@ func Load(opts LoadOptions) (*Config, error) {
 		settings = v.AllSettings()
 	}
 
-	d := &decoder{src: map[string]string{}, literal: map[string]string{}, converges: map[string]bool{}}
+	d := &decoder{src: map[string]string{}, literal: map[string]string{}, converges: map[string]bool{}, unhealthy: map[string]bool{}}
 	override(settings, env, opts.Flags, d.src)
 	c := d.decode(settings, file != "")
 	c.File = file

@@ -38,6 +38,19 @@ type PrometheusSource struct {
 	// scraped address, host:9100.
 	HostLabel string
 	Timeout   time.Duration // bounds one round of queries
+	// Health are the queries that tell a host unhealthy.
+	Health PrometheusHealth
+}
+
+// PrometheusHealth are PromQL expressions whose result series are the
+// unhealthy hosts, each named by the source's host label. A query ""
+// is off.
+type PrometheusHealth struct {
+	Down string // the host is down
+	// FailedUnits gives a series per failed unit, the unit in the label
+	// name (as node_exporter's node_systemd_unit_state has it).
+	FailedUnits      string
+	DeploymentFailed string // the host's last deployment failed
 }
 
 // SSHSource asks each host over ssh.
@@ -47,9 +60,14 @@ type SSHSource struct {
 	Target string
 	// Command is run on the host by its login shell; its output, trimmed,
 	// is the toplevel the host runs.
-	Command  string
-	Timeout  time.Duration // bounds each host's ssh, connecting included
-	Parallel int           // hosts asked at once
+	Command string
+	// HealthCommand is run on the host by its login shell to tell its
+	// health: it prints the state `systemctl is-system-running` gives,
+	// then the failed units, a line each, as `systemctl --failed --plain
+	// --no-legend` lists them.
+	HealthCommand string
+	Timeout       time.Duration // bounds each host's ssh, connecting included
+	Parallel      int           // hosts asked at once
 }
 
 // Defaults of observe's sources.
@@ -58,9 +76,30 @@ const (
 	DefaultHostLabel      = "instance"
 	DefaultSSHCommand     = "readlink -f /run/current-system"
 	DefaultSSHParallel    = 8
+	// DefaultSSHHealthCommand ends in true: is-system-running exits
+	// non-zero when the system is degraded, which is an answer, not a
+	// failure of ssh.
+	DefaultSSHHealthCommand = "systemctl is-system-running; systemctl --failed --plain --no-legend --no-pager; true"
 	// HostPlaceholder stands for the host's name in ssh.target.
 	HostPlaceholder = "{host}"
 )
+
+// The default health queries of the Prometheus source.
+const (
+	// DefaultDownQuery: Prometheus could not scrape the host.
+	DefaultDownQuery = "up == 0"
+	// DefaultFailedUnitsQuery reads node_exporter's systemd collector.
+	DefaultFailedUnitsQuery = `node_systemd_unit_state{state="failed"} == 1`
+	// DefaultDeploymentFailedQuery reads comin's gauge of its last
+	// deployment.
+	DefaultDeploymentFailedQuery = "comin_last_deployment_failed == 1"
+)
+
+// DefaultPrometheusHealth are the health queries a prometheus source
+// asks unless told otherwise.
+func DefaultPrometheusHealth() PrometheusHealth {
+	return PrometheusHealth{Down: DefaultDownQuery, FailedUnits: DefaultFailedUnitsQuery, DeploymentFailed: DefaultDeploymentFailedQuery}
+}
 
 // Converge is how many of a ring's hosts must run a commit before the
 // next ring takes it: a count of hosts or a share of them. The zero
@@ -92,11 +131,43 @@ func (c Converge) String() string {
 	return strconv.FormatFloat(c.Share, 'f', -1, 64) + "%"
 }
 
+// Tolerance is how many of a ring's hosts may be unhealthy: a count of
+// hosts (0 included) or a share of them. The zero Tolerance allows none.
+type Tolerance struct {
+	Count int     // hosts, when Share is 0
+	Share float64 // percent in (0, 100]
+}
+
+// Allowed returns how many of a ring's n hosts may be unhealthy: a share
+// rounds down (20% of 4 hosts is 0), so that a share never allows more
+// than it says.
+func (t Tolerance) Allowed(n int) int {
+	if t.Share > 0 {
+		return int(math.Floor(float64(n)*t.Share/100 + 1e-9))
+	}
+	return t.Count
+}
+
+// String is the value as the config writes it: "1", "25%".
+func (t Tolerance) String() string {
+	if t.Share > 0 {
+		return strconv.FormatFloat(t.Share, 'f', -1, 64) + "%"
+	}
+	return strconv.Itoa(t.Count)
+}
+
+// What the cycle and watch do with a ring whose hosts turned unhealthy.
+const (
+	OnUnhealthyHold     = "hold"     // hold the ring, naming the hosts and units
+	OnUnhealthyRollback = "rollback" // roll it back, forward, to where it was before, and hold it
+)
+
 // The keys of observe and of each of its sources.
 var (
 	observeKeys    = []string{"prometheus", "ssh", "command"}
-	prometheusKeys = []string{"url", "host-label", "timeout"}
-	sshKeys        = []string{"target", "command", "timeout", "parallel"}
+	prometheusKeys = []string{"url", "host-label", "timeout", "health"}
+	healthKeys     = []string{"down", "failed-units", "deployment-failed"}
+	sshKeys        = []string{"target", "command", "health-command", "timeout", "parallel"}
 )
 
 // labelRE is Prometheus' label name syntax.
@@ -141,7 +212,7 @@ func (d *decoder) observe(settings map[string]any) *Observe {
 }
 
 func (d *decoder) prometheus(m map[string]any) *PrometheusSource {
-	p := &PrometheusSource{HostLabel: DefaultHostLabel, Timeout: DefaultObserveTimeout}
+	p := &PrometheusSource{HostLabel: DefaultHostLabel, Timeout: DefaultObserveTimeout, Health: DefaultPrometheusHealth()}
 	sm, ok := d.sub(m, "prometheus", "observe.prometheus", prometheusKeys)
 	if !ok {
 		return nil
@@ -166,11 +237,47 @@ func (d *decoder) prometheus(m map[string]any) *PrometheusSource {
 	if v, ok := sm["timeout"]; ok {
 		p.Timeout = d.positive("observe.prometheus.timeout", v)
 	}
+	if _, ok := sm["health"]; ok {
+		d.promHealth(sm, &p.Health)
+	}
 	return p
 }
 
+// promHealth decodes observe.prometheus.health over the defaults in h:
+// each key a PromQL expression, or "" to turn that check off.
+func (d *decoder) promHealth(m map[string]any, h *PrometheusHealth) {
+	hm, ok := d.sub(m, "health", "observe.prometheus.health", healthKeys)
+	if !ok {
+		return
+	}
+	for _, k := range healthKeys {
+		v, ok := hm[k]
+		if !ok {
+			continue
+		}
+		key := "observe.prometheus.health." + k
+		q, ok := d.str(key, v)
+		if !ok {
+			continue
+		}
+		if q != "" && strings.TrimSpace(q) == "" {
+			d.addf(key, `want a PromQL expression, or "" to turn the check off, got %s`, show(v))
+			continue
+		}
+		q = strings.TrimSpace(q)
+		switch k {
+		case "down":
+			h.Down = q
+		case "failed-units":
+			h.FailedUnits = q
+		case "deployment-failed":
+			h.DeploymentFailed = q
+		}
+	}
+}
+
 func (d *decoder) ssh(m map[string]any) *SSHSource {
-	s := &SSHSource{Command: DefaultSSHCommand, Timeout: DefaultObserveTimeout, Parallel: DefaultSSHParallel}
+	s := &SSHSource{Command: DefaultSSHCommand, HealthCommand: DefaultSSHHealthCommand, Timeout: DefaultObserveTimeout, Parallel: DefaultSSHParallel}
 	sm, ok := d.sub(m, "ssh", "observe.ssh", sshKeys)
 	if !ok {
 		return nil
@@ -196,6 +303,14 @@ func (d *decoder) ssh(m map[string]any) *SSHSource {
 				d.addf("observe.ssh.command", "must not be empty (leave it out for %q)", DefaultSSHCommand)
 			}
 			s.Command = c
+		}
+	}
+	if v, ok := sm["health-command"]; ok {
+		if c, ok := d.str("observe.ssh.health-command", v); ok {
+			if strings.TrimSpace(c) == "" {
+				d.addf("observe.ssh.health-command", "must not be empty (leave it out for %q)", DefaultSSHHealthCommand)
+			}
+			s.HealthCommand = c
 		}
 	}
 	if v, ok := sm["timeout"]; ok {
@@ -262,6 +377,49 @@ func (d *decoder) converge(key string, v any) Converge {
 	return Converge{}
 }
 
+// tolerance decodes a ring's max-unhealthy: a count of hosts (0 allowed)
+// or a share (25%).
+func (d *decoder) tolerance(key string, v any) Tolerance {
+	const want = "want a number of hosts such as 0 or 1, or a share such as 25%%"
+	switch x := v.(type) {
+	case int, int64, uint64:
+		f, _ := number(x)
+		if f < 0 {
+			d.addf(key, want+", got %s", show(v))
+			return Tolerance{}
+		}
+		return Tolerance{Count: int(min(f, math.MaxInt32))}
+	case string:
+		s := strings.TrimSpace(x)
+		if strings.HasSuffix(s, "%") {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(s, "%")), 64); err == nil && f == 0 {
+				return Tolerance{}
+			}
+			return Tolerance{Share: d.share(key, x)}
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			d.addf(key, want+", got %s", show(v))
+			return Tolerance{}
+		}
+		return d.tolerance(key, n)
+	}
+	d.addf(key, want+", got %s", show(v))
+	return Tolerance{}
+}
+
+// onUnhealthy decodes a ring's on-unhealthy: hold or rollback.
+func (d *decoder) onUnhealthy(key string, v any) string {
+	if s, ok := v.(string); ok {
+		switch s = strings.TrimSpace(s); s {
+		case OnUnhealthyHold, OnUnhealthyRollback:
+			return s
+		}
+	}
+	d.addf(key, "want %s or %s, got %s", OnUnhealthyHold, OnUnhealthyRollback, show(v))
+	return ""
+}
+
 // crossObserve ties each ring's converge to observe: converge needs
 // observe, and a ring that does not set it asks for all its hosts.
 // observeFailed says observe was written but has a problem, which was
@@ -277,6 +435,17 @@ func (d *decoder) crossObserve(c *Config, observeFailed bool) {
 			r.Converge = Converge{}
 		case c.Observe == nil:
 			r.Converge = Converge{}
+		}
+		for _, k := range []string{"max-unhealthy", "on-unhealthy"} {
+			if c.Observe == nil && !observeFailed && d.unhealthy[r.Key+"."+k] {
+				d.addf(r.Key+"."+k, "needs observe: (where ringflow learns how the hosts are): add an observe section, or remove %s", k)
+			}
+		}
+		switch {
+		case c.Observe == nil:
+			r.MaxUnhealthy, r.OnUnhealthy = Tolerance{}, ""
+		case r.OnUnhealthy == "":
+			r.OnUnhealthy = OnUnhealthyHold
 		}
 	}
 }

@@ -1,5 +1,5 @@
 // Package cycle is the nightly job: refresh the lock on dev, build dev's
-// head, then promote the first ring and every later ring that is auto and
+// head, stop any ring whose hosts turned unhealthy (observe:), then promote the first ring and every later ring that is auto and
 // whose gates pass, in order. It owns the order and what a night reports;
 // each step is another package's operation, reached through Steps.
 package cycle
@@ -14,6 +14,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/guard"
 	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/promote"
 	"github.com/ringflow/ringflow/pkg/ring"
@@ -31,6 +32,9 @@ type Steps interface {
 	// ringName's candidate, as Promote does, and moves nothing; nil
 	// when it did not, or the fleet is not observed.
 	Observe(ctx context.Context, ringName string) (*ledger.Entry, error)
+	// Guard holds, or rolls back and holds, every ring whose hosts turned
+	// unhealthy (observe:); nil when the fleet is not observed.
+	Guard(ctx context.Context) (*guard.Report, error)
 }
 
 // Ring is what the cycle needs to know of a ring.
@@ -66,6 +70,7 @@ type Options struct {
 type Report struct {
 	Update   *update.Result
 	Build    *build.Report
+	Guard    *guard.Report // how the rings' hosts were, and what was stopped
 	Rings    []RingOutcome
 	Duration time.Duration
 }
@@ -131,6 +136,11 @@ func (c *Cycle) Run(ctx context.Context, o Options) (*Report, error) {
 	var notTaken *build.NoBuilderError
 	if rep.Build, err = c.Steps.Build(ctx, o.Progress); err != nil && (rep.Build == nil || !errors.As(err, &notTaken)) {
 		return rep, fmt.Errorf("cycle: build: %w", err)
+	}
+	// Before anything moves: a ring gone bad stops here, and the rings
+	// after it see it held (or unhealthy) when they decide.
+	if rep.Guard, err = c.Steps.Guard(ctx); err != nil {
+		return rep, fmt.Errorf("cycle: guard: %w", err)
 	}
 	for i, r := range c.Rings {
 		out := RingOutcome{Name: r.Name, Auto: r.Auto}
@@ -213,6 +223,14 @@ func (s fleetSteps) Build(ctx context.Context, progress func(build.Event)) (*bui
 
 func (s fleetSteps) Promote(ctx context.Context, ringName string) (*promote.Promotion, error) {
 	return promote.New(s.fl).Run(ctx, promote.Options{Ring: ringName, Reason: "ringflow cycle"})
+}
+
+func (s fleetSteps) Guard(ctx context.Context) (*guard.Report, error) {
+	g := guard.New(s.fl)
+	if g == nil {
+		return nil, nil
+	}
+	return g.Run(ctx, guard.Options{Rings: s.fl.Config.Rings, Actor: "ringflow cycle"})
 }
 
 func (s fleetSteps) Observe(ctx context.Context, ringName string) (*ledger.Entry, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
+	"github.com/ringflow/ringflow/pkg/guard"
 	"github.com/ringflow/ringflow/pkg/ledger"
 	"github.com/ringflow/ringflow/pkg/promote"
 	"github.com/ringflow/ringflow/pkg/ring"
@@ -25,6 +26,7 @@ type fakeSteps struct {
 	// converged: the ring before this one is seen running its candidate
 	// (observe:) while deciding it.
 	converged map[string]bool
+	guard     *guard.Report
 }
 
 func (s *fakeSteps) convergedFor(name string) *ledger.Entry {
@@ -32,6 +34,11 @@ func (s *fakeSteps) convergedFor(name string) *ledger.Entry {
 		return nil
 	}
 	return &ledger.Entry{Event: ledger.EventConverged, Ring: "before-" + name, To: "c2"}
+}
+
+func (s *fakeSteps) Guard(context.Context) (*guard.Report, error) {
+	s.calls = append(s.calls, "guard")
+	return s.guard, nil
 }
 
 func (s *fakeSteps) Observe(_ context.Context, name string) (*ledger.Entry, error) {
@@ -105,7 +112,7 @@ func TestRunOrderAndOutcomes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(s.calls, ", "); got != "update, build, promote canary, promote early, observe stable, promote field" {
+	if got := strings.Join(s.calls, ", "); got != "update, build, guard, promote canary, promote early, observe stable, promote field" {
 		t.Errorf("steps: %s", got)
 	}
 	want := []RingOutcome{

@@ -46,7 +46,7 @@ func TestRunLostRace(t *testing.T) {
 	if o := rep.Rings[0]; o.Moved || o.DoneBy == nil || o.Waiting != "up to date at c2: another run got there first (promote canary to c2 by alice@lab at 2026-12-07T03:15:00Z)" {
 		t.Errorf("canary: %+v", o)
 	}
-	if got := strings.Join(s.calls, ", "); got != "update, build, promote canary, promote early, observe stable, promote field" {
+	if got := strings.Join(s.calls, ", "); got != "update, build, guard, promote canary, promote early, observe stable, promote field" {
 		t.Errorf("steps: %s", got)
 	}
 	if !rep.Rings[1].Moved {

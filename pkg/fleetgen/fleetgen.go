@@ -54,7 +54,12 @@ type Host struct {
 	// FailAssertion makes the toplevel's `assert hostAssertionHolds;` fail,
 	// as a NixOS assertion would.
 	FailAssertion bool `json:"failAssertion,omitempty"`
-	Work          int  `json:"work,omitempty"` // extra evaluation work (length of a fold)
+	// FailedUnits are systemd units that fail on this host once it runs
+	// the toplevel: the build stays green, and the toplevel lists them on
+	// a line "failed-units a.service b.service", which test/hostsim
+	// reports as node_exporter's node_systemd_unit_state does.
+	FailedUnits []string `json:"failedUnits,omitempty"`
+	Work        int      `json:"work,omitempty"` // extra evaluation work (length of a fold)
 	// Memory is how many host-unique strings of ~220 bytes the host's
 	// configuration keeps while it is evaluated (600 000 ≈ a NixOS host's
 	// 170 MB), for benchmarks of evaluator memory.

@@ -76,6 +76,9 @@ let
     printf 'nixos-system %s\nnixpkgs %s\nsalt %s\nwork %s\npkgs %s\nconfig %s\n' \
       "$ringflowHost" "$ringflowVersion" "$ringflowSalt" "$ringflowWork" \
       "$ringflowPkgs" "$ringflowConfig" > "$out"
+    if [ -n "$ringflowFailedUnits" ]; then
+      printf 'failed-units %s\n' "$ringflowFailedUnits" >> "$out"
+    fi
   '';
 
   lib = {
@@ -92,6 +95,7 @@ let
         buildHang = rf.buildHang or 0;
         features = rf.features or [ ];
         hostAssertionHolds = !(rf.failAssertion or false);
+        failedUnits = rf.failedUnits or [ ];
         work = rf.work or 0;
         # Per-host evaluation work, for benchmarks.
         workResult = builtins.foldl' (acc: i: acc + i * i) 0 (builtins.genList (i: i) work);
@@ -118,6 +122,7 @@ let
             ringflowConfig = builtins.hashString "sha256" (builtins.toJSON user);
             ringflowBuildFail = if buildFail then "1" else "";
             ringflowBuildHang = if buildHang == 0 then "" else toString buildHang;
+            ringflowFailedUnits = builtins.concatStringsSep " " failedUnits;
           } // (if features == [ ] then { } else { requiredSystemFeatures = features; }));
         config = merge user {
           networking.hostName = hostName;
@@ -160,6 +165,7 @@ func fleetFlake(nixpkgsURL, system string, subFlakes []string) string {
               buildHang = h.buildHang or 0;
               features = h.features or [ ];
               failAssertion = h.failAssertion or false;
+              failedUnits = h.failedUnits or [ ];
               work = h.work or 0;
               memory = h.memory or 0;
             };

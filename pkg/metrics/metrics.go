@@ -25,8 +25,11 @@ type Snapshot struct {
 
 // Observe is what the observation of the hosts found.
 type Observe struct {
-	Up    bool          // the source answered
-	Hosts []HostRunning // hosts whose running commit is known
+	Up bool // the source answered
+	// Health: the hosts' health was read (the cycle's guard), and each
+	// Ring's Unhealthy is shown.
+	Health bool
+	Hosts  []HostRunning // hosts whose running commit is known
 }
 
 // HostRunning is the commit one host runs.
@@ -60,6 +63,9 @@ type Ring struct {
 	// when Snapshot.Observe is set.
 	Converged int
 	Unknown   int
+	// Unhealthy counts the ring's hosts on its position known unhealthy;
+	// shown when Snapshot.Observe.Health is set.
+	Unhealthy int
 }
 
 type family struct {
@@ -133,6 +139,13 @@ func Render(s Snapshot) []byte {
 		up := &family{name: "ringflow_observe_up", help: "1 if the observe source answered, else 0.", kind: "gauge",
 			samples: []sample{{"", boolValue(o.Up)}}}
 		fams = append(fams, converged, unknown, commitAge, up)
+		if o.Health {
+			unhealthy := &family{name: "ringflow_ring_hosts_unhealthy", help: "Hosts of the ring that run its position and are unhealthy, as observed (observe:).", kind: "gauge"}
+			for _, r := range rings {
+				unhealthy.samples = append(unhealthy.samples, sample{ring(r.Name), float64(r.Unhealthy)})
+			}
+			fams = append(fams, unhealthy)
+		}
 	}
 	sort.SliceStable(fams, func(i, j int) bool { return fams[i].name < fams[j].name })
 	var b strings.Builder

@@ -65,6 +65,13 @@ func TestRenderObserved(t *testing.T) {
 			t.Errorf("metrics lack %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "ringflow_ring_hosts_unhealthy") {
+		t.Errorf("unhealthy hosts shown though health was not read:\n%s", out)
+	}
+	s.Observe.Health, s.Rings[0].Unhealthy = true, 1
+	if out = string(Render(s)); !strings.Contains(out, "# TYPE ringflow_ring_hosts_unhealthy gauge\n"+`ringflow_ring_hosts_unhealthy{ring="canary"} 1`+"\n") {
+		t.Errorf("health read: no unhealthy hosts per ring:\n%s", out)
+	}
 	s.Observe = &Observe{Up: false}
 	out = string(Render(s))
 	if !strings.Contains(out, "ringflow_observe_up 0\n") || strings.Contains(out, "ringflow_host_running_commit_age_seconds") {

@@ -32,12 +32,15 @@ type commandOutput struct {
 }
 
 // commandHost is one host's entry: toplevel or commit, an optional since,
-// or error when the program could not read it.
+// or error when the program could not read it; and, for health, healthy
+// and failed_units, both optional.
 type commandHost struct {
-	Toplevel string `json:"toplevel"`
-	Commit   string `json:"commit"`
-	Since    string `json:"since"`
-	Error    string `json:"error"`
+	Toplevel    string   `json:"toplevel"`
+	Commit      string   `json:"commit"`
+	Since       string   `json:"since"`
+	Error       string   `json:"error"`
+	Healthy     *bool    `json:"healthy"`
+	FailedUnits []string `json:"failed_units"`
 }
 
 // fullCommitRE is a whole commit id, SHA-1 or SHA-256: a short one
@@ -47,26 +50,13 @@ var fullCommitRE = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
 // Running runs the command once. Output that is not the JSON above fails
 // the whole run; a host whose entry is wrong has Err, naming the field.
 func (c *commandSource) Running(ctx context.Context, hosts []string) (map[string]Run, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	name := strings.Join(c.argv, " ")
-	out, err := c.run.Run(ctx, c.argv)
+	entries, name, err := c.hosts(ctx)
 	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
-			return nil, fmt.Errorf("observe: command %s did not finish within %s", name, c.timeout)
-		}
-		return nil, fmt.Errorf("observe: command %s: %w (check observe.command)", name, err)
-	}
-	entries, err := decodeStrict[commandOutput](out)
-	if err != nil {
-		return nil, fmt.Errorf("observe: command %s printed no hosts document: %v (want {\"hosts\": {\"<host>\": {\"toplevel\": \"/nix/store/…\"}}})", name, err)
-	}
-	if entries.Hosts == nil {
-		return nil, fmt.Errorf("observe: command %s printed no \"hosts\" object (want {\"hosts\": {\"<host>\": {\"toplevel\": \"/nix/store/…\"}}})", name)
+		return nil, err
 	}
 	runs := make(map[string]Run, len(hosts))
 	for _, h := range hosts {
-		raw, ok := entries.Hosts[h]
+		raw, ok := entries[h]
 		if !ok {
 			runs[h] = Run{Host: h, Err: fmt.Sprintf("command %s did not name this host", name)}
 			continue
@@ -74,6 +64,29 @@ func (c *commandSource) Running(ctx context.Context, hosts []string) (map[string
 		runs[h] = commandRun(h, raw)
 	}
 	return runs, nil
+}
+
+// hosts runs the command once and returns its hosts' entries and the
+// command's name for messages.
+func (c *commandSource) hosts(ctx context.Context) (map[string]json.RawMessage, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	name := strings.Join(c.argv, " ")
+	out, err := c.run.Run(ctx, c.argv)
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return nil, name, fmt.Errorf("observe: command %s did not finish within %s", name, c.timeout)
+		}
+		return nil, name, fmt.Errorf("observe: command %s: %w (check observe.command)", name, err)
+	}
+	entries, err := decodeStrict[commandOutput](out)
+	if err != nil {
+		return nil, name, fmt.Errorf("observe: command %s printed no hosts document: %v (want {\"hosts\": {\"<host>\": {\"toplevel\": \"/nix/store/…\"}}})", name, err)
+	}
+	if entries.Hosts == nil {
+		return nil, name, fmt.Errorf("observe: command %s printed no \"hosts\" object (want {\"hosts\": {\"<host>\": {\"toplevel\": \"/nix/store/…\"}}})", name)
+	}
+	return entries.Hosts, name, nil
 }
 
 // commandRun reads one host's entry.
@@ -107,6 +120,67 @@ func commandRun(host string, raw json.RawMessage) Run {
 		r.Since = t.UTC()
 	}
 	return r
+}
+
+// Health runs the command once, as Running does, and reads healthy and
+// failed_units of each host's entry. A host without healthy is not
+// Known (with error's words when it has them); healthy true with failed
+// units is refused as contradicting itself.
+func (c *commandSource) Health(ctx context.Context, hosts []string) (map[string]Health, error) {
+	entries, name, err := c.hosts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Health, len(hosts))
+	for _, h := range hosts {
+		raw, ok := entries[h]
+		if !ok {
+			out[h] = unknown(h, fmt.Sprintf("command %s did not name this host", name))
+			continue
+		}
+		out[h] = commandHealth(h, raw)
+	}
+	return out, nil
+}
+
+// commandHealth reads one host's entry for health.
+func commandHealth(host string, raw json.RawMessage) Health {
+	bad := func(format string, args ...any) Health {
+		return unknown(host, fmt.Sprintf("hosts.%s: ", host)+fmt.Sprintf(format, args...))
+	}
+	e, err := decodeStrict[commandHost](raw)
+	if err != nil {
+		return bad("%v", err)
+	}
+	for i, u := range e.FailedUnits {
+		if strings.TrimSpace(u) == "" || strings.ContainsAny(u, " \t\n") {
+			return bad("failed_units[%d]: want a unit name such as nginx.service, got %q", i, u)
+		}
+	}
+	switch {
+	case e.Healthy == nil && len(e.FailedUnits) > 0:
+		return bad("failed_units given without healthy: say healthy: false")
+	case e.Healthy == nil && e.Error != "":
+		return unknown(host, e.Error)
+	case e.Healthy == nil:
+		return unknown(host, fmt.Sprintf("hosts.%s has no healthy field: the command does not say", host))
+	case *e.Healthy && len(e.FailedUnits) > 0:
+		return bad("healthy is true, but failed_units lists %s", strings.Join(e.FailedUnits, ", "))
+	case *e.Healthy:
+		return healthy(host)
+	}
+	u := uniqueSorted(e.FailedUnits)
+	var reasons []string
+	if len(u) > 0 {
+		reasons = append(reasons, "failed units: "+strings.Join(u, ", "))
+	}
+	if e.Error != "" {
+		reasons = append(reasons, e.Error)
+	}
+	if len(reasons) == 0 {
+		reasons = append(reasons, "the command says unhealthy")
+	}
+	return unhealthy(host, u, reasons...)
 }
 
 // decodeStrict decodes one JSON value with no unknown fields and nothing

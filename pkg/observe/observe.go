@@ -1,7 +1,8 @@
 // Package observe owns what each host of the fleet runs: it asks a
 // Prometheus server, the hosts themselves over ssh, or a program of the
 // operator's, and tells a running toplevel as the commits that give it
-// (Place). It decides nothing: the converge gate weighs what it finds.
+// (Place), and how each host fares (Health). It decides nothing: the
+// gates weigh what it finds.
 // It imports no git and no nix; the evidence comes in through Outs.
 package observe
 

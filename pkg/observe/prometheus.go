@@ -61,6 +61,7 @@ type prometheusSource struct {
 	label   string
 	timeout time.Duration
 	now     func() time.Time
+	health  config.PrometheusHealth
 }
 
 func newPrometheus(cfg *config.PrometheusSource, opts Options) (*prometheusSource, error) {
@@ -68,7 +69,7 @@ func newPrometheus(cfg *config.PrometheusSource, opts Options) (*prometheusSourc
 	if err != nil {
 		return nil, fmt.Errorf("observe: prometheus %s: %w", cfg.URL, err)
 	}
-	return &prometheusSource{q: v1Querier{v1.NewAPI(c)}, url: cfg.URL, label: cfg.HostLabel, timeout: cfg.Timeout, now: opts.Now}, nil
+	return &prometheusSource{q: v1Querier{v1.NewAPI(c)}, url: cfg.URL, label: cfg.HostLabel, timeout: cfg.Timeout, now: opts.Now, health: cfg.Health}, nil
 }
 
 // Running asks for the three metrics by instant queries. A host with
@@ -78,15 +79,15 @@ func (p *prometheusSource) Running(ctx context.Context, hosts []string) (map[str
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	at := p.now()
-	toplevels, err := p.query(ctx, ToplevelMetric, at)
+	toplevels, err := p.query(ctx, ToplevelMetric, "", at)
 	if err != nil {
 		return nil, err
 	}
-	switched, err := p.query(ctx, SwitchedMetric, at)
+	switched, err := p.query(ctx, SwitchedMetric, "", at)
 	if err != nil {
 		return nil, err
 	}
-	comin, err := p.query(ctx, CominMetric, at)
+	comin, err := p.query(ctx, CominMetric, "", at)
 	if err != nil {
 		return nil, err
 	}
@@ -109,9 +110,15 @@ func (p *prometheusSource) Running(ctx context.Context, hosts []string) (map[str
 	return runs, nil
 }
 
-// query runs one instant query for a metric's series.
-func (p *prometheusSource) query(ctx context.Context, metric string, at time.Time) (model.Vector, error) {
-	v, _, err := p.q.Query(ctx, metric, at, v1.WithTimeout(p.timeout))
+// query runs one instant query for a metric's series, or for a health
+// query's: key is then the config key that holds it, "" for a query of
+// ringflow's own.
+func (p *prometheusSource) query(ctx context.Context, expr, key string, at time.Time) (model.Vector, error) {
+	what := expr
+	if key != "" {
+		what = fmt.Sprintf("%s (%s)", expr, key)
+	}
+	v, _, err := p.q.Query(ctx, expr, at, v1.WithTimeout(p.timeout))
 	if err != nil {
 		if errors.Is(ctx.Err(), context.Canceled) {
 			// Interrupted: the caller must see the cancellation (exit 130),
@@ -119,13 +126,18 @@ func (p *prometheusSource) query(ctx context.Context, metric string, at time.Tim
 			return nil, fmt.Errorf("observe: Prometheus at %s: %w", p.url, ctx.Err())
 		}
 		if ctx.Err() == context.DeadlineExceeded {
-			return nil, fmt.Errorf("observe: Prometheus at %s did not answer the query %s within %s (observe.prometheus.timeout)", p.url, metric, p.timeout)
+			return nil, fmt.Errorf("observe: Prometheus at %s did not answer the query %s within %s (observe.prometheus.timeout)", p.url, what, p.timeout)
 		}
-		return nil, fmt.Errorf("observe: Prometheus at %s: query %s: %w (check observe.prometheus.url)", p.url, metric, err)
+		var apiErr *v1.Error
+		if key != "" && errors.As(err, &apiErr) && apiErr.Type == v1.ErrBadData {
+			// Prometheus refused the expression: the config's to fix.
+			return nil, fmt.Errorf("observe: Prometheus at %s: query %s: %w (check %s)", p.url, what, err, key)
+		}
+		return nil, fmt.Errorf("observe: Prometheus at %s: query %s: %w (check observe.prometheus.url)", p.url, what, err)
 	}
 	vec, ok := v.(model.Vector)
 	if !ok {
-		return nil, fmt.Errorf("observe: Prometheus at %s answered the query %s with a %s, not an instant vector", p.url, metric, v.Type())
+		return nil, fmt.Errorf("observe: Prometheus at %s answered the query %s with a %s, not an instant vector", p.url, what, v.Type())
 	}
 	return vec, nil
 }

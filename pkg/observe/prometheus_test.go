@@ -27,7 +27,9 @@ type promAPI struct {
 	mu      sync.Mutex
 	results map[string]string // query -> JSON of data.result
 	asked   []string
-	status  int // non-zero: answer every query with this HTTP status
+	status  int               // non-zero: answer every query with this HTTP status
+	bad     map[string]string // query -> the error Prometheus refuses it with (bad_data)
+	data    map[string]string // query -> JSON of the whole data, for other result types
 }
 
 func (p *promAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -40,8 +42,19 @@ func (p *promAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.asked = append(p.asked, q+" time="+r.FormValue("time"))
 	res, ok := p.results[q]
 	status := p.status
+	bad, isBad := p.bad[q]
+	data, isData := p.data[q]
 	p.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case isBad:
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"status":"error","errorType":"bad_data","error":%q}`, bad)
+		return
+	case isData:
+		fmt.Fprintf(w, `{"status":"success","data":%s}`, data)
+		return
+	}
 	if status != 0 {
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `{"status":"error","errorType":"internal","error":"storage is on fire"}`)

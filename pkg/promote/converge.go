@@ -25,15 +25,9 @@ type Observer interface {
 // should now record that src converged on the candidate (it has, and no
 // converged entry says so yet), so that its soak counts from now.
 func (p *Promoter) observed(ctx context.Context, src config.Ring, req *ring.Request, entries []ledger.Entry) (record bool, err error) {
-	ps, err := p.Hosts.Hosts(ctx, req.Candidate)
+	hosts, err := p.ringHosts(ctx, src.Name, req.Candidate)
 	if err != nil {
 		return false, err
-	}
-	var hosts []string
-	for _, pl := range ps {
-		if pl.Ring == src.Name {
-			hosts = append(hosts, pl.Host)
-		}
 	}
 	c := &ring.ConvergeCheck{Ring: src.Name, Needed: src.Converge.Need(len(hosts)), Rule: src.Converge.String()}
 	req.Converge = c
@@ -69,9 +63,14 @@ func (p *Promoter) observed(ctx context.Context, src config.Ring, req *ring.Requ
 	if c.Converged() < c.Needed || len(hosts) == 0 {
 		return false, nil
 	}
-	for _, e := range entries {
-		if e.Ring != src.Name || e.Event != ledger.EventConverged {
+	for _, e := range entries { // newest first
+		if e.Ring != src.Name || e.Group != "" || e.To == "" {
 			continue
+		}
+		if e.Event != ledger.EventConverged {
+			// The ring's last move: what it converged on before does not
+			// count (it may come back to a commit, by a rollback).
+			return true, nil
 		}
 		if held, err := p.Ancestry.IsAncestor(req.Candidate, e.To); err == nil && held {
 			return false, nil // recorded already
@@ -96,4 +95,54 @@ func (p *Promoter) recordConverged(ctx context.Context, ringName, commit string,
 		return nil, err
 	}
 	return &e, nil
+}
+
+// ringHosts are the hosts of ring as placed at commit.
+func (p *Promoter) ringHosts(ctx context.Context, ringName, commit string) ([]string, error) {
+	ps, err := p.Hosts.Hosts(ctx, commit)
+	if err != nil {
+		return nil, err
+	}
+	var hosts []string
+	for _, pl := range ps {
+		if pl.Ring == ringName {
+			hosts = append(hosts, pl.Host)
+		}
+	}
+	return hosts, nil
+}
+
+// health fills req.Health: how the hosts of src, the ring the candidate
+// leaves, are (observe:). A source that cannot tell health leaves it nil.
+func (p *Promoter) health(ctx context.Context, src config.Ring, req *ring.Request) error {
+	source, err := p.Observe.Source()
+	if err != nil {
+		return err
+	}
+	hs, ok := source.(observe.HealthSource)
+	if !ok {
+		return nil
+	}
+	hosts, err := p.ringHosts(ctx, src.Name, req.Candidate)
+	if err != nil {
+		return err
+	}
+	c := &ring.HealthCheck{Ring: src.Name, Allowed: src.MaxUnhealthy.Allowed(len(hosts)), Rule: src.MaxUnhealthy.String()}
+	req.Health = c
+	got, err := hs.Health(ctx, hosts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c.Err = err.Error()
+		return nil
+	}
+	for _, h := range hosts {
+		g, ok := got[h]
+		if !ok {
+			g = observe.Health{Reasons: []string{"the source said nothing of it"}}
+		}
+		c.Hosts = append(c.Hosts, ring.HostHealth{Host: h, Known: g.Known, Healthy: g.Healthy, Reasons: g.Reasons, FailedUnits: g.FailedUnits})
+	}
+	return nil
 }

@@ -361,6 +361,11 @@ func (p *Promoter) gateFacts(ctx context.Context, pr *Promotion, i int, req *rin
 				return err
 			}
 		}
+		if p.Observe != nil {
+			if err := p.health(ctx, src, req); err != nil {
+				return err
+			}
+		}
 		if observed {
 			record, err := p.observed(ctx, src, req, entries)
 			if err != nil {

@@ -154,7 +154,7 @@ func TestPromoteMovesAndRecords(t *testing.T) {
 	}
 	e := f.landed[0].Entries[0]
 	if e.Event != ledger.EventPromote || e.Ring != "stable" || e.From != "a" || e.To != "b" || len(e.Skipped) != 0 ||
-		!slices.Equal(e.Gates, []string{"drift", "hold", "fast-forward", "order", "evidence", "converge", "soak", "pin", "signature", "verify"}) {
+		!slices.Equal(e.Gates, []string{"drift", "hold", "fast-forward", "order", "evidence", "healthy", "converge", "soak", "pin", "signature", "verify"}) {
 		t.Errorf("entry = %+v", e)
 	}
 	// The verify hook of canary ran with canary's hosts at the candidate.
@@ -386,8 +386,22 @@ func TestNoImpactPerGroup(t *testing.T) {
 
 // fakeObserver says what hosts run and indexes the fakes' notes.
 type fakeObserver struct {
-	runs map[string]observe.Run
-	f    *fakes
+	runs   map[string]observe.Run
+	health map[string]observe.Health // nil: every host healthy
+	f      *fakes
+}
+
+func (o fakeObserver) Health(_ context.Context, hosts []string) (map[string]observe.Health, error) {
+	out := map[string]observe.Health{}
+	for _, h := range hosts {
+		hh, ok := o.health[h]
+		if !ok {
+			hh = observe.Health{Known: true, Healthy: true}
+		}
+		hh.Host = h
+		out[h] = hh
+	}
+	return out, nil
 }
 
 func (o fakeObserver) Source() (observe.Source, error) { return o, nil }
@@ -446,5 +460,63 @@ func TestPromoteObserved(t *testing.T) {
 	}
 	if got := f.landed[0].Entries[0]; !got.ConvergedAt.Equal(switched) || !strings.Contains(got.Reason, "the last needed since") {
 		t.Errorf("converged entry %+v: want converged_at %v", got, switched)
+	}
+}
+
+// Observed health: stable takes nothing while a canary host is unhealthy
+// beyond canary's max-unhealthy, naming it and its failed unit; a host
+// the source cannot tell about counts too.
+func TestPromoteHealthy(t *testing.T) {
+	f, p := newFakes()
+	p.Rings[0].Converge = config.Converge{Share: 100}
+	obs := fakeObserver{f: f, runs: map[string]observe.Run{"lab-1": {Toplevel: greenAt("lab-b").Out}},
+		health: map[string]observe.Health{"lab-1": {Known: true, Reasons: []string{"failed units: nginx.service"}, FailedUnits: []string{"nginx.service"}}}}
+	p.Observe = obs
+	pr, err := p.Run(context.Background(), Options{Ring: "stable", ForceSoak: true, Reason: "test"})
+	var refused *ring.GateRefusedError
+	if !errors.As(err, &refused) || len(pr.Refusals) != 1 || pr.Refusals[0].Gate != "healthy" ||
+		!strings.Contains(pr.Refusals[0].Reason, "1 of 1 host(s) of canary are unhealthy, 0 allowed (max-unhealthy: 0): lab-1: failed units: nginx.service") {
+		t.Fatalf("lab-1 unhealthy: err %v, refusals %+v", err, pr)
+	}
+	obs.health["lab-1"] = observe.Health{Reasons: []string{"no up series"}}
+	pr, err = p.Run(context.Background(), Options{Ring: "stable", ForceSoak: true, Reason: "test"})
+	if !errors.As(err, &refused) || !strings.Contains(pr.Refusals[0].Reason, "lab-1: health not known (no up series)") {
+		t.Fatalf("lab-1 not known: err %v", err)
+	}
+	p.Rings[0].MaxUnhealthy = config.Tolerance{Count: 1}
+	if _, err := p.Run(context.Background(), Options{Ring: "stable", ForceSoak: true, Reason: "test"}); err != nil {
+		t.Fatalf("one unhealthy host allowed: %v", err)
+	}
+}
+
+// A converged entry counts only since the ring's last move: canary,
+// converged on b, moved to c and rolled back to b, converges on b anew.
+func TestConvergedAgainAfterRollback(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		entries []ledger.Entry
+		record  bool
+	}{
+		{"recorded already", []ledger.Entry{
+			{Event: ledger.EventConverged, Ring: "canary", To: "b"},
+			{Event: ledger.EventPromote, Ring: "canary", To: "b"},
+		}, false},
+		{"back on b by a rollback", []ledger.Entry{
+			{Event: ledger.EventRollback, Ring: "canary", From: "c", To: "b"},
+			{Event: ledger.EventPromote, Ring: "canary", From: "b", To: "c"},
+			{Event: ledger.EventConverged, Ring: "canary", To: "b"},
+			{Event: ledger.EventPromote, Ring: "canary", To: "b"},
+		}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, p := newFakes()
+			f.entries = tt.entries
+			p.Rings[0].Converge = config.Converge{Share: 100}
+			p.Observe = fakeObserver{f: f, runs: map[string]observe.Run{"lab-1": {Toplevel: greenAt("lab-b").Out}}}
+			pr, _ := p.Run(context.Background(), Options{Ring: "stable", ForceSoak: true, Reason: "test"})
+			if pr == nil || (pr.Converged != nil) != tt.record {
+				t.Errorf("converged recorded: %+v, want %v", pr, tt.record)
+			}
+		})
 	}
 }

@@ -160,6 +160,9 @@ type Request struct {
 	// Converge is what the source ring's hosts run (observe:); nil when
 	// the fleet is not observed or the source is dev.
 	Converge *ConvergeCheck
+	// Health is how the source ring's hosts are (observe:); nil when the
+	// fleet is not observed or the source is dev.
+	Health *HealthCheck
 }
 
 // Freeze is an active freeze of a ring.
@@ -329,7 +332,7 @@ func decideGroup(req *Request, a Ancestry, p *Plan) (*Plan, error) {
 
 // DefaultGates are the spec's gates, in the order refusals are listed.
 func DefaultGates() []Gate {
-	return []Gate{DriftGate{}, HoldGate{}, FastForward{}, Order{}, Evidence{}, Converge{}, Soak{}, Pins{}, Signature{}, Verify{}}
+	return []Gate{DriftGate{}, HoldGate{}, FastForward{}, Order{}, Evidence{}, Healthy{}, Converge{}, Soak{}, Pins{}, Signature{}, Verify{}}
 }
 
 // HoldGate refuses every promotion into a held ring, until a person

@@ -8,6 +8,11 @@
 // runs: the host metric on /metrics (or comin's comin_deployment_info) and
 // the node_exporter textfile the NixOS module writes.
 //
+// A toplevel that names failed units (fleetgen's Host.FailedUnits) makes
+// the host report them after the switch, as node_exporter's systemd
+// collector does (node_systemd_unit_state{name,state="failed"} 1): the
+// build was green, the activation left a unit failed.
+//
 // A host can be told to fail its switches (Options.FailSwitch,
 // Options.NeverSwitch): it keeps running the old system, as a host whose
 // switch-to-configuration failed, while it has fetched and built the new one.
@@ -90,6 +95,9 @@ type state struct {
 	// The last deployment, as comin reports it: the commit and "done" or
 	// "failed". A failed build is no deployment.
 	deployCommit, deployStatus string
+	// failedUnits are the units that failed once it switched to toplevel:
+	// those the toplevel names (fleetgen's Host.FailedUnits).
+	failedUnits []string
 }
 
 // New checks o and prepares the state directory.
@@ -346,11 +354,13 @@ func (s *Sim) switchTo(commit, out string) error {
 	if err := os.Rename(tmp, link); err != nil {
 		return err
 	}
+	units := FailedUnits(out)
 	s.mu.Lock()
 	same := s.st.toplevel == out
 	if !same {
 		s.st.toplevel, s.st.switched = out, s.o.Now()
 	}
+	s.st.failedUnits = units
 	s.st.commit = commit
 	s.st.deployCommit, s.st.deployStatus = commit, CominDone
 	s.mu.Unlock()
@@ -358,6 +368,9 @@ func (s *Sim) switchTo(commit, out string) error {
 		s.logf("switched to commit %s: same system %s", short(commit), out)
 	} else {
 		s.logf("switched to %s (commit %s)", out, short(commit))
+	}
+	if len(units) > 0 {
+		s.logf("units failed after the switch: %s", strings.Join(units, " "))
 	}
 	return s.writeTextfile()
 }
@@ -386,6 +399,8 @@ func (s *Sim) Handler() http.Handler {
 		} else {
 			b = Exposition(st.toplevel, st.switched)
 		}
+		// What node_exporter's systemd collector says beside it.
+		b = append(b, UnitExposition(st.failedUnits)...)
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		w.Write(b)
 	})

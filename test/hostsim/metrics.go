@@ -66,6 +66,48 @@ func CominExposition(commit, status string) []byte {
 	return b.Bytes()
 }
 
+// UnitStateMetric is node_exporter's systemd collector's unit state: 1
+// for the state a unit is in, labelled name and state.
+const UnitStateMetric = "node_systemd_unit_state"
+
+// UnitExposition is node_exporter's node_systemd_unit_state for the failed
+// units (nothing when none: the other units' states are left out).
+func UnitExposition(failed []string) []byte {
+	if len(failed) == 0 {
+		return nil
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# HELP %s Systemd unit\n", UnitStateMetric)
+	fmt.Fprintf(&b, "# TYPE %s gauge\n", UnitStateMetric)
+	for _, u := range failed {
+		fmt.Fprintf(&b, "%s{name=\"%s\",state=\"failed\",type=\"%s\"} 1\n", UnitStateMetric, escapeLabel(u), escapeLabel(unitType(u)))
+	}
+	return b.Bytes()
+}
+
+// unitType is what follows a unit name's last dot: service, timer, mount.
+func unitType(u string) string {
+	if i := strings.LastIndex(u, "."); i >= 0 {
+		return u[i+1:]
+	}
+	return ""
+}
+
+// FailedUnits reads the units a fleetgen toplevel names on its
+// "failed-units" line; none when it names none or cannot be read.
+func FailedUnits(toplevel string) []string {
+	b, err := os.ReadFile(toplevel)
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "failed-units "); ok {
+			return strings.Fields(rest)
+		}
+	}
+	return nil
+}
+
 // escapeLabel escapes a label value as the text format wants: backslash,
 // double quote and newline. A store path has none of them.
 func escapeLabel(s string) string {

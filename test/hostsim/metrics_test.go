@@ -185,3 +185,30 @@ func scrape(t *testing.T, s *Sim) string {
 	}
 	return rec.Body.String()
 }
+
+func TestUnitExposition(t *testing.T) {
+	if b := UnitExposition(nil); b != nil {
+		t.Errorf("no failed units: %q, want nothing", b)
+	}
+	got := string(UnitExposition([]string{"nginx.service", "backup.timer"}))
+	want := "# HELP node_systemd_unit_state Systemd unit\n# TYPE node_systemd_unit_state gauge\n" +
+		"node_systemd_unit_state{name=\"nginx.service\",state=\"failed\",type=\"service\"} 1\n" +
+		"node_systemd_unit_state{name=\"backup.timer\",state=\"failed\",type=\"timer\"} 1\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestFailedUnits(t *testing.T) {
+	dir := t.TempDir()
+	top := filepath.Join(dir, "nixos-system-lab-1")
+	if err := os.WriteFile(top, []byte("nixos-system lab-1\nconfig abc\nfailed-units nginx.service backup.timer\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := FailedUnits(top); len(got) != 2 || got[0] != "nginx.service" || got[1] != "backup.timer" {
+		t.Errorf("FailedUnits = %q", got)
+	}
+	if got := FailedUnits(filepath.Join(dir, "missing")); got != nil {
+		t.Errorf("unreadable toplevel: %q, want none", got)
+	}
+}

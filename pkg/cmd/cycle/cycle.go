@@ -90,11 +90,15 @@ unknown, and how old the commit each host runs is.`,
 
 // CycleJSON is `cycle -o json`.
 type CycleJSON struct {
-	Update  UpdateJSON `json:"update"`
-	Build   *BuildJSON `json:"build"`
-	Rings   []RingJSON `json:"rings"`
-	Seconds float64    `json:"seconds"`
-	Error   string     `json:"error,omitempty"`
+	Update UpdateJSON `json:"update"`
+	Build  *BuildJSON `json:"build"`
+	Rings  []RingJSON `json:"rings"`
+	// Stopped are the rings held, or rolled back and held, for unhealthy
+	// hosts (observe:); HealthError says why health was not read.
+	Stopped     []cmdutil.StoppedJSON `json:"stopped,omitempty"`
+	HealthError string                `json:"health_error,omitempty"`
+	Seconds     float64               `json:"seconds"`
+	Error       string                `json:"error,omitempty"`
 }
 
 // UpdateJSON is the update step.
@@ -214,6 +218,16 @@ func writeMetrics(ctx context.Context, fl *fleet.Fleet, opts *CycleOptions, rep 
 		}
 	}
 	snap.Cycle = c
+	if rep != nil && rep.Guard != nil && rep.Guard.Err == "" && snap.Observe != nil {
+		snap.Observe.Health = true
+		for _, rr := range rep.Guard.Rings {
+			for i := range snap.Rings {
+				if snap.Rings[i].Name == rr.Ring {
+					snap.Rings[i].Unhealthy = len(rr.Unhealthy)
+				}
+			}
+		}
+	}
 	return metrics.Write(opts.MetricsFile, snap)
 }
 
@@ -235,6 +249,12 @@ func toJSON(rep *cycle.Report, err error, d time.Duration) CycleJSON {
 		}
 		for _, h := range b.NotBuilt() {
 			out.Build.NotBuilt = append(out.Build.NotBuilt, h.Host)
+		}
+	}
+	if g := rep.Guard; g != nil {
+		out.HealthError = g.Err
+		for _, a := range g.Acted() {
+			out.Stopped = append(out.Stopped, cmdutil.Stopped(a))
 		}
 	}
 	for _, r := range rep.Rings {
@@ -287,6 +307,14 @@ func printSummary(io *iostreams.IOStreams, fl *fleet.Fleet, rep *cycle.Report) {
 		}
 		for _, m := range b.Replaced {
 			fmt.Fprintf(w, "          %s: replaced\n", m)
+		}
+	}
+	if g := rep.Guard; g != nil {
+		if g.Err != "" {
+			fmt.Fprintf(w, "health  %s\n", cs.Yellow("not observed, nothing stopped: "+g.Err))
+		}
+		for _, a := range g.Acted() {
+			fmt.Fprintf(w, "%-7s %s\n", a.Ring, cs.Red(cmdutil.StoppedLine(a)))
 		}
 	}
 	for _, r := range rep.Rings {

@@ -48,8 +48,9 @@ The gates, in the order refusals are listed: drift (no branch of the ring
 moved outside ringflow), hold (the ring is not held: ringflow hold),
 fast-forward (the commit descends from each unpinned group branch), order (it
 lies on the source, and on dev), evidence (every host that moves built green
-at the commit), converge (with observe:, enough hosts of the source ring run
-the commit), soak (the commit sat on the source ring for its soak, observed:
+at the commit), healthy (with observe:, no more hosts of the source ring
+unhealthy than its max-unhealthy), converge (with observe:, enough hosts of
+the source ring run the commit), soak (the commit sat on the source ring for its soak, observed:
 since its hosts ran it; --force-soak skips it), pin (a freeze window, or every
 group pinned), signature (with gates.signed-by) and verify (the source ring's
 hook).

@@ -23,6 +23,7 @@ import (
 	cmdStatus "github.com/ringflow/ringflow/pkg/cmd/status"
 	cmdUpdate "github.com/ringflow/ringflow/pkg/cmd/update"
 	cmdVersion "github.com/ringflow/ringflow/pkg/cmd/version"
+	cmdWatch "github.com/ringflow/ringflow/pkg/cmd/watch"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 )
 
@@ -87,6 +88,7 @@ branches (canary, early, stable, …) that the hosts pull from.`,
 		cmdHold.NewCmdRelease(f, nil),
 		cmdHistory.NewCmdHistory(f, nil),
 		cmdCycle.NewCmdCycle(f, nil),
+		cmdWatch.NewCmdWatch(f, nil),
 		cmdVersion.NewCmdVersion(f),
 		newHelpTopicExitCodes(),
 	)
