@@ -41,17 +41,7 @@ func New(fl *fleet.Fleet) *Guard {
 	if obs == nil {
 		return nil
 	}
-	return &Guard{Fleet: fl, Ledger: fl.Ledger, Lander: fl, Health: func() (observe.HealthSource, error) {
-		src, err := obs.Source()
-		if err != nil {
-			return nil, err
-		}
-		hs, ok := src.(observe.HealthSource)
-		if !ok {
-			return nil, fmt.Errorf("guard: the %s source cannot tell health", fl.Config.Observe.Source())
-		}
-		return hs, nil
-	}}
+	return &Guard{Fleet: fl, Ledger: fl.Ledger, Lander: fl, Health: func() (observe.HealthSource, error) { return obs.Source() }}
 }
 
 // Action is what the guard did to a ring.

@@ -2,7 +2,6 @@ package observe
 
 import (
 	"context"
-	"fmt"
 	"sort"
 
 	"github.com/ringflow/ringflow/pkg/config"
@@ -50,11 +49,7 @@ func NewHealth(cfg *config.Observe, opts Options) (HealthSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	hs, ok := src.(HealthSource)
-	if !ok {
-		return nil, fmt.Errorf("observe: the %s source cannot tell health", cfg.Source())
-	}
-	return hs, nil
+	return src, nil
 }
 
 // healthy is a host the source found nothing wrong with.

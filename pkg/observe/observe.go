@@ -39,6 +39,8 @@ type Source interface {
 	// that host could not be read. An error means the source as a whole
 	// failed (Prometheus unreachable, the command failed).
 	Running(ctx context.Context, hosts []string) (map[string]Run, error)
+	// Every source tells health too (the healthy gate, the guard).
+	HealthSource
 }
 
 // Runner runs a program without a shell and returns what it printed on

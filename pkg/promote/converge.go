@@ -113,15 +113,11 @@ func (p *Promoter) ringHosts(ctx context.Context, ringName, commit string) ([]st
 }
 
 // health fills req.Health: how the hosts of src, the ring the candidate
-// leaves, are (observe:). A source that cannot tell health leaves it nil.
+// leaves, are (observe:).
 func (p *Promoter) health(ctx context.Context, src config.Ring, req *ring.Request) error {
 	source, err := p.Observe.Source()
 	if err != nil {
 		return err
-	}
-	hs, ok := source.(observe.HealthSource)
-	if !ok {
-		return nil
 	}
 	hosts, err := p.ringHosts(ctx, src.Name, req.Candidate)
 	if err != nil {
@@ -129,7 +125,7 @@ func (p *Promoter) health(ctx context.Context, src config.Ring, req *ring.Reques
 	}
 	c := &ring.HealthCheck{Ring: src.Name, Allowed: src.MaxUnhealthy.Allowed(len(hosts)), Rule: src.MaxUnhealthy.String()}
 	req.Health = c
-	got, err := hs.Health(ctx, hosts)
+	got, err := source.Health(ctx, hosts)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
