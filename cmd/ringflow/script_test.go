@@ -47,6 +47,8 @@ func TestScript(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"mkfleet":  cmdMkfleet,
 			"exitcode": cmdExitcode,
+			"pty":      cmdPty,
+			"fits":     cmdFits,
 		},
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/term"
@@ -20,6 +21,7 @@ type IOStreams struct {
 
 	stdoutTTY, stderrTTY bool
 	colorEnabled         bool
+	width                int // columns of the terminal results go to; 0: not known
 }
 
 // System returns the process's streams, with colour decided from the
@@ -29,7 +31,40 @@ func System(env []string) *IOStreams {
 	s.stdoutTTY = isTerminal(os.Stdout)
 	s.stderrTTY = isTerminal(os.Stderr)
 	s.colorEnabled = colorFromEnv(env, s.stdoutTTY)
+	s.width = widthFromEnv(env)
+	if s.stdoutTTY {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && w > 0 {
+			s.width = w
+		}
+	}
 	return s
+}
+
+// DefaultWidth is the width assumed for a terminal that does not say.
+const DefaultWidth = 80
+
+// TerminalWidth is how many columns a line of results may take on the
+// terminal: the terminal's own size, else $COLUMNS, else 80. Through a
+// pipe nothing is cut, and callers should not ask.
+func (s *IOStreams) TerminalWidth() int {
+	if s.width > 0 {
+		return s.width
+	}
+	return DefaultWidth
+}
+
+// SetTerminalWidth overrides the terminal's width (tests).
+func (s *IOStreams) SetTerminalWidth(w int) { s.width = w }
+
+func widthFromEnv(env []string) int {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "COLUMNS="); ok {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
 }
 
 // Test returns streams backed by buffers: stdin, stdout, stderr.
