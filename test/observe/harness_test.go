@@ -11,10 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ringflow/ringflow/test/testenv"
 
 	"github.com/ringflow/ringflow/pkg/fleetgen"
 	"github.com/ringflow/ringflow/test/promserver"
@@ -55,30 +56,17 @@ func TestMain(m *testing.M) {
 	}())
 }
 
-// missingTool names the first tool these tests need that is not installed
-// (prometheus is promserver's to find).
-func missingTool() string {
-	for _, tool := range []string{"git", "nix"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return tool
-		}
-	}
-	return ""
-}
+// tools are what these tests need besides prometheus (promserver's to
+// find) or sshd (test/sshd's).
+var tools = []string{"git", "nix"}
+
+func missingTool() string { return testenv.Missing(tools...) }
 
 // requireTools skips the test when a tool is missing, or fails it when CI
-// is set: a skip must not hide the suite there.
+// is set.
 func requireTools(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("tests with real hosts, git, nix and prometheus skipped in -short mode")
-	}
-	if tool := missingTool(); tool != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed but CI is set (scripts/install-deps.sh installs it)", tool)
-		}
-		t.Skipf("needs %s", tool)
-	}
+	testenv.RequireTools(t, "tests with real hosts, git, nix and prometheus", tools...)
 	promserver.Binary(t)
 }
 
@@ -189,14 +177,14 @@ func (f *fleet) toplevel(host, commit string) string {
 type host struct {
 	Name, Branch, State string
 	Addr                string // where it serves /metrics
-	log                 *syncBuffer
+	log                 *testenv.Buffer
 }
 
 // startHost runs hostsim for name, following branch of the fleet's remote,
 // until the test ends; extra are more hostsim flags.
 func (f *fleet) startHost(name, branch string, extra ...string) *host {
 	f.t.Helper()
-	h := &host{Name: name, Branch: branch, State: filepath.Join(f.t.TempDir(), name), log: &syncBuffer{}}
+	h := &host{Name: name, Branch: branch, State: filepath.Join(f.t.TempDir(), name), log: &testenv.Buffer{}}
 	args := append([]string{"-host", name, "-remote", f.fg.Remote, "-branch", branch, "-state", h.State, "-interval", "500ms"}, extra...)
 	cmd := exec.Command(hostsimBin, args...)
 	cmd.Env = f.env
@@ -236,24 +224,6 @@ func (f *fleet) startHost(name, branch string, extra ...string) *host {
 
 // Log is what the host said so far.
 func (h *host) Log() string { return h.log.String() }
-
-// syncBuffer is a bytes.Buffer a process writes to while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // waitFor polls cond until it holds or timeout passes; it returns how long
 // that took, and fails the test with what cond said last.

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringflow/ringflow/test/testenv"
+
 	"github.com/ringflow/ringflow/pkg/fleetgen"
 	"github.com/ringflow/ringflow/test/promserver"
 )
@@ -120,13 +122,13 @@ func (f *healthFleet) history(ring string) []struct {
 // watcher is a running `ringflow watch`.
 type watcher struct {
 	cmd         *exec.Cmd
-	out, errOut *syncBuffer // its looks (-o json); what it said on stderr
+	out, errOut *testenv.Buffer // its looks (-o json); what it said on stderr
 	exited      chan error
 }
 
 func (f *healthFleet) startWatch(interval string) *watcher {
 	f.t.Helper()
-	w := &watcher{out: &syncBuffer{}, errOut: &syncBuffer{}, exited: make(chan error, 1)}
+	w := &watcher{out: &testenv.Buffer{}, errOut: &testenv.Buffer{}, exited: make(chan error, 1)}
 	w.cmd = exec.Command(ringflowBin, "watch", "--interval", interval, "-o", "json")
 	w.cmd.Dir, w.cmd.Env = f.fg.Repo, f.env
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.errOut

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ringflow/ringflow/test/sshd"
+	"github.com/ringflow/ringflow/test/testenv"
 )
 
 // sshObserved asks each host over ssh what it runs; canary needs all its
@@ -197,14 +198,6 @@ func runningRows(t *testing.T, f *fleet) map[string]runningRow {
 // requireSSHTools is requireTools without Prometheus, with a real sshd.
 func requireSSHTools(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("tests with real hosts, git, nix and sshd skipped in -short mode")
-	}
-	if tool := missingTool(); tool != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed but CI is set (scripts/install-deps.sh installs it)", tool)
-		}
-		t.Skipf("needs %s", tool)
-	}
+	testenv.RequireTools(t, "tests with real hosts, git, nix and sshd", tools...)
 	sshd.Require(t)
 }

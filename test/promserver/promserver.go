@@ -23,10 +23,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ringflow/ringflow/test/testenv"
 )
 
 // DebianBinary is where Debian's prometheus package installs the server.
@@ -47,7 +48,7 @@ type Server struct {
 	Version string // what `prometheus --version` says on its first line
 	t       testing.TB
 	targets []Target
-	log     *syncBuffer
+	log     *testenv.Buffer
 }
 
 // Binary returns the prometheus to run: $RINGFLOW_PROMETHEUS, Debian's, or
@@ -96,9 +97,9 @@ func Start(t testing.TB, targets ...Target) *Server {
 	}
 	// A few tries: the free port may be taken before prometheus binds it.
 	for try := 0; ; try++ {
-		port := freePort(t)
+		port := testenv.FreePort(t)
 		s.URL = fmt.Sprintf("http://127.0.0.1:%d", port)
-		s.log = &syncBuffer{}
+		s.log = &testenv.Buffer{}
 		cmd := exec.Command(bin,
 			"--config.file="+cfg,
 			"--storage.tsdb.path="+filepath.Join(dir, fmt.Sprintf("data-%d", try)),
@@ -322,31 +323,3 @@ func (s *Server) api(ctx context.Context, path string, q url.Values, v any) erro
 
 // Log is what prometheus printed so far.
 func (s *Server) Log() string { return s.log.String() }
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer is a bytes.Buffer prometheus writes to while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}

@@ -28,6 +28,7 @@ import (
 
 	"github.com/ringflow/ringflow/pkg/fleetgen"
 	"github.com/ringflow/ringflow/pkg/nix"
+	"github.com/ringflow/ringflow/test/testenv"
 )
 
 // ringflowBin is the binary TestMain builds; every test execs it.
@@ -64,17 +65,7 @@ func TestMain(m *testing.M) {
 // there a skip would hide the suite, so it fails instead.
 func requireTools(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("race tests run real processes and real nix builds: skipped in -short mode")
-	}
-	for _, tool := range []string{"nix", "git"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is not installed but CI is set: a skip must not hide the race tests", tool)
-			}
-			t.Skipf("%s is not installed", tool)
-		}
-	}
+	testenv.RequireTools(t, "race tests (real processes, real nix builds)", "nix", "git")
 }
 
 // The fleet every test generates: eight hosts in four groups on three

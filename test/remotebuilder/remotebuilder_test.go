@@ -19,16 +19,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ringflow/ringflow/test/testenv"
 
 	"github.com/ringflow/ringflow/pkg/fleetgen"
 )
@@ -120,8 +120,8 @@ func startBuilder(t *testing.T, root string, features ...string) *builder {
 	}
 	b := &builder{Root: root, SSHConfig: filepath.Join(dir, "ssh_config")}
 	for try := 0; ; try++ {
-		b.Port = freePort(t)
-		log := &syncBuffer{}
+		b.Port = testenv.FreePort(t)
+		log := &testenv.Buffer{}
 		cmd := exec.Command(filepath.Join(repoRoot(t), "scripts", "nix-builder.sh"), append([]string{root, bdir, strconv.Itoa(b.Port)}, features...)...)
 		cmd.Stdout, cmd.Stderr = log, log
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -169,20 +169,10 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // waitListening waits for sshd to say it listens. Probing the port instead
 // would be a connection that ends before it logs in, which OpenSSH 9.8+
 // holds against the source address.
-func waitListening(log *syncBuffer, exited <-chan error) error {
+func waitListening(log *testenv.Buffer, exited <-chan error) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -196,24 +186,6 @@ func waitListening(log *syncBuffer, exited <-chan error) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return errors.New("not listening after 30 s")
-}
-
-// syncBuffer is a bytes.Buffer sshd writes to while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // fleet is a generated fleet whose ringflow builds through the builder.

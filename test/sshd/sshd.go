@@ -15,7 +15,6 @@
 package sshd
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -24,9 +23,10 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ringflow/ringflow/test/testenv"
 )
 
 // Path is Debian's openssh-server daemon; it is not on a normal user's
@@ -87,7 +87,7 @@ type Server struct {
 	// it first on PATH for a program that runs plain `ssh`.
 	WrapperDir string
 
-	log *syncBuffer
+	log *testenv.Buffer
 }
 
 // Start starts sshd with its own host key and config on a free port; it is
@@ -103,7 +103,7 @@ func Start(t testing.TB, o Options) *Server {
 	hostKey := filepath.Join(dir, "host_key")
 	s := &Server{User: u.Username, ClientKey: filepath.Join(dir, "client_key"),
 		KnownHosts: filepath.Join(dir, "known_hosts"), Config: filepath.Join(dir, "ssh_config"),
-		WrapperDir: filepath.Join(dir, "bin"), log: &syncBuffer{}}
+		WrapperDir: filepath.Join(dir, "bin"), log: &testenv.Buffer{}}
 	Keygen(t, hostKey)
 	Keygen(t, s.ClientKey)
 	pub, err := os.ReadFile(s.ClientKey + ".pub")
@@ -124,9 +124,9 @@ func Start(t testing.TB, o Options) *Server {
 	cfg := filepath.Join(dir, "sshd_config")
 	// A few tries: the free port may be taken before sshd binds it.
 	for try := 0; ; try++ {
-		s.Port = freePort(t)
+		s.Port = testenv.FreePort(t)
 		writeServerConfig(t, cfg, dir, s.Port, hostKey, authorized)
-		log := &syncBuffer{}
+		log := &testenv.Buffer{}
 		cmd := exec.Command(Path, "-D", "-e", "-f", cfg)
 		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Start(); err != nil {
@@ -282,16 +282,6 @@ func waitListening(port int, exited <-chan error) error {
 	return errors.New("nothing listens after 10s")
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // Keygen writes a new ed25519 key pair without a passphrase: path and
 // path.pub.
 func Keygen(t testing.TB, path string) {
@@ -300,22 +290,4 @@ func Keygen(t testing.TB, path string) {
 	if err != nil {
 		t.Fatalf("ssh-keygen: %v\n%s", err, out)
 	}
-}
-
-// syncBuffer is a bytes.Buffer sshd writes to while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ringflow/ringflow/pkg/fleetgen"
 	"github.com/ringflow/ringflow/test/sshd"
+	"github.com/ringflow/ringflow/test/testenv"
 )
 
 // ringflowBin is the ringflow binary TestMain builds.
@@ -57,27 +58,15 @@ func missingTool() string {
 	if tool := sshd.Missing(); tool != "" {
 		return tool
 	}
-	for _, tool := range []string{"ssh-agent", "ssh-add", "git", "nix"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return tool
-		}
-	}
-	return ""
+	return testenv.Missing("ssh-agent", "ssh-add", "git", "nix")
 }
 
 // requireTools skips the test when a tool is missing, or fails it when
-// CI is set: a skip must not hide the suite there.
+// CI is set.
 func requireTools(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end ssh tests skipped in -short mode")
-	}
-	if tool := missingTool(); tool != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed but CI is set (scripts/install-deps.sh installs it)", tool)
-		}
-		t.Skipf("needs %s", tool)
-	}
+	testenv.RequireTools(t, "end-to-end ssh tests", "ssh-agent", "ssh-add", "git", "nix")
+	sshd.Require(t)
 }
 
 // startSSHD starts a real sshd on loopback (test/sshd) that lets the
