@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -296,12 +297,12 @@ func describe(ios *iostreams.IOStreams, s config.Starter, remote initbranches.Re
 // be wider than width (but naming at least one host).
 func hostList(hosts []string, width int) string {
 	all := strings.Join(hosts, ", ")
-	if len(all) <= width {
+	if utf8.RuneCountInString(all) <= width {
 		return all
 	}
 	for n := len(hosts) - 1; n > 1; n-- {
 		s := fmt.Sprintf("%s … and %d more", strings.Join(hosts[:n], ", "), len(hosts)-n)
-		if len(s) <= width {
+		if utf8.RuneCountInString(s) <= width {
 			return s
 		}
 	}
