@@ -29,6 +29,7 @@ type Starter struct {
 	// or test machines (ByName), else the first host that is no field board.
 	Canary []string
 	ByName bool
+	Why    string // why these: a phrase for init to print
 	// Field are the hosts whose names look like field boards (and are not
 	// canary): the last ring's group "field".
 	Field []string
@@ -48,11 +49,17 @@ func NewStarter(hosts []string, remote string) Starter {
 			s.Canary = append(s.Canary, h)
 		}
 	}
-	s.ByName = len(s.Canary) > 0
-	if len(s.Canary)+len(field) == len(hosts) {
+	s.ByName, s.Why = len(s.Canary) > 0, "names look like lab or test machines"
+	switch {
+	case len(hosts) == 0:
+		s.Why = ""
+	case len(s.Canary) > 0 && len(s.Canary)+len(field) == len(hosts):
 		// Nothing would be left for the rings after canary: a name says
 		// nothing here.
 		s.Canary, s.ByName = nil, false
+		s.Why = "the first host: by name every host would be canary or field"
+	case len(s.Canary) == 0:
+		s.Why = "the first host: no name looks like a lab or test machine"
 	}
 	if len(s.Canary) == 0 && len(hosts) > 0 {
 		first := hosts[0]

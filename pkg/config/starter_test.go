@@ -28,10 +28,14 @@ func TestNewStarter(t *testing.T) {
 		// names alone would leave no host after canary: the first host
 		{[]string{"lab-1", "lab-2"}, []string{"lab-1"}, nil, false},
 		{[]string{"lab-1", "pi-1"}, []string{"lab-1"}, []string{"pi-1"}, false},
+		{[]string{"field-1", "field-2", "lab-1", "lab-2"}, []string{"lab-1"}, []string{"field-1", "field-2"}, false},
 		{[]string{"pi-1", "pi-2"}, []string{"pi-1"}, []string{"pi-2"}, false},
 		{nil, nil, nil, false},
 	} {
 		s := NewStarter(tc.hosts, "origin")
+		if (s.Why == "") != (len(tc.hosts) == 0) {
+			t.Errorf("NewStarter(%q) says why %q", tc.hosts, s.Why)
+		}
 		if !reflect.DeepEqual(s.Canary, tc.canary) || !reflect.DeepEqual(s.Field, tc.fld) || s.ByName != tc.byName {
 			t.Errorf("NewStarter(%q): canary %q field %q by name %v; want %q %q %v", tc.hosts, s.Canary, s.Field, s.ByName, tc.canary, tc.fld, tc.byName)
 		}
@@ -62,6 +66,18 @@ func TestStarterRemote(t *testing.T) {
 		line, _, _ = strings.Cut(line, "\n")
 		if i := strings.Index(line, "#"); i != 24-len("remote: ") {
 			t.Errorf("starter with remote %q: remote line %q", remote, line)
+		}
+	}
+}
+
+func TestStarterWhy(t *testing.T) {
+	for hosts, want := range map[string]string{
+		"lab-1 web":     "names look like lab or test machines",
+		"db web":        "the first host: no name looks like a lab or test machine",
+		"lab-1 field-1": "the first host: by name every host would be canary or field",
+	} {
+		if got := NewStarter(strings.Fields(hosts), "").Why; got != want {
+			t.Errorf("NewStarter(%s).Why = %q, want %q", hosts, got, want)
 		}
 	}
 }

@@ -271,11 +271,7 @@ func writeStarter(ctx context.Context, opts *InitOptions) (fl *fleet.Fleet, wrot
 func describe(ios *iostreams.IOStreams, s config.Starter, remote initbranches.RemoteChoice) {
 	w, width := ios.ErrOut, ios.TerminalWidth()
 	if len(s.Hosts) > 0 {
-		why := "the first host: no name looks like a lab or test machine"
-		if s.ByName {
-			why = "names look like lab or test machines"
-		}
-		fmt.Fprintf(w, "  canary: %s (%s)\n", hostList(s.Canary, width-len("  canary:  ()")-len(why)), why)
+		fmt.Fprintf(w, "  canary: %s (%s)\n", hostList(s.Canary, width-len("  canary:  ()")-len(s.Why)), s.Why)
 	}
 	if s.HasEarly() {
 		fmt.Fprintln(w, "  early: 20% of the hosts no other rule names, by a stable hash")
