@@ -25,6 +25,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/config"
 	"github.com/ringflow/ringflow/pkg/deploy"
 	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/initbranches"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/membership"
 	"github.com/ringflow/ringflow/pkg/ring"
@@ -110,6 +111,7 @@ func ExitCode(err error) int {
 		noGroup *promote.UnknownGroupError
 		noPinG  *pin.UnknownGroupError
 		cfgPin  *pin.ConfigPinError
+		remote  *initbranches.RemoteError
 	)
 	switch {
 	case err == nil:
@@ -123,7 +125,7 @@ func ExitCode(err error) int {
 	case errors.As(err, &usage), errors.As(err, &cfgErr), errors.As(err, &member),
 		errors.As(err, &checked), errors.As(err, &noRings), errors.As(err, &noRing), errors.As(err, &noHost),
 		errors.As(err, &noInput), errors.As(err, &noHostN), errors.As(err, &noGroup),
-		errors.As(err, &noPinG), errors.As(err, &cfgPin):
+		errors.As(err, &noPinG), errors.As(err, &cfgPin), errors.As(err, &remote):
 		return ExitUsage
 	}
 	return ExitFailure

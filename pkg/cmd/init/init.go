@@ -7,8 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -30,6 +35,9 @@ type InitOptions struct {
 
 	File   string // --config, where the starter file goes; default ./ringflow.yaml
 	DryRun bool
+	// RemoteGiven: --remote or RINGFLOW_REMOTE names the remote, so init
+	// does not choose one from the repository's remotes.
+	RemoteGiven bool
 }
 
 // NewCmdInit returns `ringflow init`.
@@ -42,12 +50,23 @@ func NewCmdInit(f *cmdutil.Factory, runF func(context.Context, *InitOptions) err
 from the hosts found at HEAD, unless a config is found already: an existing
 file is never overwritten. Then create the dev branch and every group branch
 that does not exist yet, at HEAD: on the remote (one atomic push) when there
-is one, and as local branches.`,
+is one, and as local branches.
+
+The starter proposes canary from host names that look like lab or test
+machines (a word lab, test, testing, canary, staging, dev, ci, vm or
+sandbox), else the first host; names that look like field boards (field,
+sbc, rpi, pi, board) get a group of their own in the last ring. Its remote
+is --remote when given, else the repository's only remote, origin among
+several, or "" (local branches only) when it has none. Init says what it
+guessed, and how to commit the file.`,
 		Example: `  $ ringflow init
   $ ringflow init --remote "" --dry-run`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File, _ = f.Globals.Flags.GetString("config")
+			opts.RemoteGiven = f.Globals.Flags.Changed("remote") || slices.ContainsFunc(f.Env, func(kv string) bool {
+				return strings.HasPrefix(kv, config.EnvName("remote")+"=")
+			})
 			opts.Reload = func(file string) (*fleet.Fleet, error) {
 				cfg, err := config.Load(config.LoadOptions{File: file, Env: f.Env, Flags: f.Globals.Flags})
 				if err != nil {
@@ -76,8 +95,9 @@ func initRun(ctx context.Context, opts *InitOptions) error {
 		return err
 	}
 	var fl *fleet.Fleet
+	var wrote string // the starter file this run wrote
 	if cfg == nil || cfg.File == "" {
-		if fl, err = writeStarter(ctx, opts); err != nil {
+		if fl, wrote, err = writeStarter(ctx, opts); err != nil {
 			return err
 		}
 	} else {
@@ -85,13 +105,24 @@ func initRun(ctx context.Context, opts *InitOptions) error {
 			return err
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "using %s (left as it is)\n", cfg.File)
+		remotes, err := fl.Repo.Remotes()
+		if err != nil {
+			return err
+		}
+		from := cfg.File
+		if opts.RemoteGiven {
+			from = ""
+		}
+		if err := initbranches.CheckRemote(remotes, fl.Config.Remote, from); err != nil {
+			return err
+		}
 	}
-	head, err := fl.Repo.ResolveCommit("HEAD")
+	created, err := createBranches(ctx, opts, fl)
 	if err != nil {
-		return fmt.Errorf("init needs a commit at HEAD: %w", err)
-	}
-	created, err := initbranches.New(fl).CreateMissingBranches(ctx, head, opts.DryRun)
-	if err != nil {
+		if wrote != "" && os.Remove(wrote) == nil {
+			// A rerun then starts afresh, as if this one had not been.
+			fmt.Fprintf(opts.IO.ErrOut, "removed %s again; run `ringflow init` once this is fixed\n", wrote)
+		}
 		return err
 	}
 	verb := "created"
@@ -111,67 +142,165 @@ func initRun(ctx context.Context, opts *InitOptions) error {
 	if len(created) == 0 {
 		fmt.Fprintln(opts.IO.ErrOut, "every branch exists already")
 	}
+	if wrote != "" {
+		printNext(opts.IO.ErrOut, fl, wrote)
+	}
 	return nil
 }
 
+// createBranches creates the missing branches at HEAD.
+func createBranches(ctx context.Context, opts *InitOptions, fl *fleet.Fleet) ([]initbranches.BranchCreation, error) {
+	head, err := fl.Repo.ResolveCommit("HEAD")
+	if err != nil {
+		return nil, fmt.Errorf("init needs a commit at HEAD: %w", err)
+	}
+	return initbranches.New(fl).CreateMissingBranches(ctx, head, opts.DryRun)
+}
+
+// printNext tells how to keep the starter file with the flake: committed
+// on dev (and pushed), where the nightly job's clone finds it too. Only
+// for a file inside the work tree.
+func printNext(w io.Writer, fl *fleet.Fleet, file string) {
+	if fl.Repo.IsBare() {
+		return
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	top, _, _ := fl.Repo.RealDirs()
+	rel, err := filepath.Rel(top, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return
+	}
+	fmt.Fprintf(w, "next: edit %s, run `ringflow check`, then commit it on %s:\n", file, fl.Config.Dev)
+	if b, ok := fl.Repo.CheckedOutBranch(); !ok || b != fl.Config.Dev {
+		fmt.Fprintf(w, "  git switch %s\n", fl.Config.Dev)
+	}
+	fmt.Fprintf(w, "  git add %s\n", file)
+	fmt.Fprintf(w, "  git commit -m \"ringflow: rings\"\n")
+	if fl.Config.Remote != "" {
+		fmt.Fprintf(w, "  git push %s %s\n", fl.Config.Remote, fl.Config.Dev)
+	}
+}
+
 // writeStarter writes the starter config from the hosts at HEAD and opens
-// the fleet with it.
-func writeStarter(ctx context.Context, opts *InitOptions) (*fleet.Fleet, error) {
+// the fleet with it; wrote is the file written ("" in a dry run).
+func writeStarter(ctx context.Context, opts *InitOptions) (fl *fleet.Fleet, wrote string, err error) {
 	file := opts.File
 	if file == "" {
-		file = "ringflow.yaml"
+		file = config.FileName
 	}
 	// The repository comes from defaults, environment and flags alone.
 	bare, err := opts.Reload("")
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	head, err := bare.Repo.ResolveCommit("HEAD")
 	if err != nil {
-		return nil, fmt.Errorf("init needs a commit at HEAD: %w", err)
+		return nil, "", fmt.Errorf("init needs a commit at HEAD: %w", err)
+	}
+	remotes, err := bare.Repo.Remotes()
+	if err != nil {
+		return nil, "", err
+	}
+	remote, err := initbranches.PickRemote(remotes, bare.Config.Remote, opts.RemoteGiven)
+	if err != nil {
+		return nil, "", err
 	}
 	ref, err := bare.FlakeRef(head)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	names, err := bare.Nix.HostNames(ctx, ref)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	text := config.StarterYAML(names)
+	starter := config.NewStarter(names, remote.Remote)
+	text := starter.YAML()
 	if opts.DryRun {
 		fmt.Fprintf(opts.IO.ErrOut, "would write %s:\n", file)
 		fmt.Fprint(opts.IO.ErrOut, text)
+		describe(opts.IO, starter, remote)
 		// Load it from a scratch copy so the branches it would create can be listed.
 		tmp, err := os.CreateTemp("", "ringflow-*.yaml")
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		defer os.Remove(tmp.Name())
 		if _, err := tmp.WriteString(text); err != nil {
 			tmp.Close()
-			return nil, err
+			return nil, "", err
 		}
 		if err := tmp.Close(); err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		return opts.Reload(tmp.Name())
+		fl, err := opts.Reload(tmp.Name())
+		return fl, "", err
 	}
 	fh, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("%s exists already: not overwritten", file)
+		return nil, "", fmt.Errorf("%s exists already: not overwritten", file)
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if _, err := fh.WriteString(text); err != nil {
 		fh.Close()
 		os.Remove(file)
-		return nil, err
+		return nil, "", err
 	}
 	if err := fh.Close(); err != nil {
-		return nil, err
+		os.Remove(file)
+		return nil, "", err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "wrote %s with %d hosts: edit the rings, then run `ringflow check`\n", file, len(names))
-	return opts.Reload(file)
+	fmt.Fprintf(opts.IO.ErrOut, "wrote %s with %d hosts:\n", file, len(names))
+	describe(opts.IO, starter, remote)
+	if fl, err = opts.Reload(file); err != nil {
+		os.Remove(file)
+		return nil, "", err
+	}
+	return fl, file, nil
+}
+
+// describe says what the starter guessed and why, one line per ring and
+// the remote, so the operator knows what to check in the file.
+func describe(ios *iostreams.IOStreams, s config.Starter, remote initbranches.RemoteChoice) {
+	w, width := ios.ErrOut, ios.TerminalWidth()
+	if len(s.Hosts) > 0 {
+		fmt.Fprintf(w, "  canary: %s (%s)\n", hostList(s.Canary, width-len("  canary:  ()")-len(s.Why)), s.Why)
+	}
+	if s.HasEarly() {
+		fmt.Fprintln(w, "  early: 20% of the hosts no other rule names, by a stable hash")
+	}
+	fmt.Fprintln(w, "  stable: the other hosts")
+	if len(s.Field) > 0 {
+		const why = "names look like field boards"
+		fmt.Fprintf(w, "    group field: %s (%s)\n", hostList(s.Field, width-len("    group field:  ()")-len(why)), why)
+	}
+	if remote.Remote == "" {
+		fmt.Fprintf(w, "  remote: \"\" = local branches only (%s);\n", remote.Why)
+		fmt.Fprintln(w, "    to use one: `git remote add origin URL`, then set remote: origin")
+	} else {
+		fmt.Fprintf(w, "  remote: %s (%s)\n", remote.Remote, remote.Why)
+	}
+}
+
+// hostList joins hosts, ending in "… and N more" where the whole list would
+// be wider than width (but naming at least one host).
+func hostList(hosts []string, width int) string {
+	all := strings.Join(hosts, ", ")
+	if utf8.RuneCountInString(all) <= width {
+		return all
+	}
+	for n := len(hosts) - 1; n > 1; n-- {
+		s := fmt.Sprintf("%s … and %d more", strings.Join(hosts[:n], ", "), len(hosts)-n)
+		if utf8.RuneCountInString(s) <= width {
+			return s
+		}
+	}
+	return fmt.Sprintf("%s … and %d more", hosts[0], len(hosts)-1)
 }
