@@ -218,11 +218,15 @@ func TestStatusRunNarrow(t *testing.T) {
 		ios, _, out, _ := iostreams.Test()
 		ios.SetStdoutTTY(true)
 		ios.SetTerminalWidth(width)
+		ios.SetColorEnabled(true) // colour must not count towards the width
 		opts := &StatusOptions{IO: ios, Fleet: func() (*fleet.Fleet, error) { return fl, nil }, Now: func() time.Time { return now }}
 		if err := statusRun(context.Background(), opts); err != nil {
 			t.Fatal(err)
 		}
-		got := out.String()
+		if !strings.Contains(out.String(), "\x1b[") {
+			t.Errorf("width %d: no colour:\n%s", width, out)
+		}
+		got := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(out.String(), "")
 		for _, l := range strings.Split(got, "\n") {
 			if n := len([]rune(l)); n > width {
 				t.Errorf("width %d: a line of %d: %q", width, n, l)
@@ -325,5 +329,38 @@ func TestPipeline(t *testing.T) {
 	ios.SetColorEnabled(true)
 	if got := pipeline(s, ios.ColorScheme(), 200); !strings.Contains(got, "\x1b[31m4/5 green, 1 red\x1b[0m") {
 		t.Errorf("coloured pipeline lacks a red evidence note: %q", got)
+	}
+}
+
+// A narrow terminal breaks the pipeline line before an arrow, and cuts a
+// ring's notes that do not fit a line of their own.
+func TestPipelineNarrow(t *testing.T) {
+	s := StatusJSON{
+		Dev: BranchJSON{Branch: "dev", Commit: strings.Repeat("d", 40)},
+		Rings: []RingJSON{
+			{Name: "canary", Position: strings.Repeat("c", 40), SoakLeftSeconds: 3600, Groups: []GroupJSON{{Name: "canary", Commit: strings.Repeat("c", 40),
+				Evidence: &evidence.Tally{Green: 2}}}},
+			{Name: "stable", Position: strings.Repeat("5", 40), Groups: []GroupJSON{
+				{Name: "stable", Commit: strings.Repeat("5", 40), Behind: 2, Evidence: &evidence.Tally{Green: 4, Red: 1, Missing: 3}}}},
+		},
+	}
+	ios, _, _, _ := iostreams.Test()
+	for _, tt := range []struct {
+		width int
+		want  string
+	}{
+		{80, "dev ddddddd ─▶ canary ccccccc (2/2 green, soak 1h)\n  ─2─▶ stable 5555555 (4/8 green, 1 red, 3 unbuilt)"},
+		{40, "dev ddddddd\n  ─▶ canary ccccccc (2/2 green, soak 1h)\n  ─2─▶ stable 5555555 (…)"},
+		{36, "dev ddddddd\n  ─▶ canary ccccccc (2/2 green, …)\n  ─2─▶ stable 5555555 (…)"},
+	} {
+		got := pipeline(s, ios.ColorScheme(), tt.width)
+		if got != tt.want {
+			t.Errorf("width %d: pipeline =\n%s\nwant\n%s", tt.width, got, tt.want)
+		}
+		for _, l := range strings.Split(got, "\n") {
+			if n := len([]rune(l)); n > tt.width {
+				t.Errorf("width %d: a line of %d: %q", tt.width, n, l)
+			}
+		}
 	}
 }
