@@ -1,6 +1,7 @@
 package status
 
 import (
+	"cmp"
 	"io"
 	"unicode/utf8"
 
@@ -95,23 +96,16 @@ func drop(c *column, when bool) step {
 	return func(*fitted) { c.dropped = c.dropped || when }
 }
 
-// shorten puts c in its compact form.
+// shorten puts each of cs in its compact form.
 func shorten(cs ...*column) step {
 	return func(*fitted) {
 		for _, c := range cs {
 			if c.compact != nil {
 				c.cells = c.compact
-				c.header = cmpOr(c.compactHeader, c.header)
+				c.header = cmp.Or(c.compactHeader, c.header)
 			}
 		}
 	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // fit runs the steps while the table is too wide, then shares the room
