@@ -519,3 +519,35 @@ func pctDecode(s string) string {
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
+
+// Date is when the locked revision was made, as Nix recorded it
+// (lastModified), for people; zero when the lock has no real time. Nix
+// records a path input copied from the store with the store's mtime, 1
+// second after the epoch: that is no date of the input's.
+func (r Ref) Date() time.Time {
+	if r.LastModified.Unix() <= 1 {
+		return time.Time{}
+	}
+	return r.LastModified
+}
+
+// Where says what an input without a commit is, for people, since a
+// fragment of its NAR hash alone says nothing: "path ./hosts/plex" (a
+// sub-flake of the same repository is part of each commit), "tarball
+// https://…/nixexprs.tar.xz". "" for an input locked at a commit.
+func (r Ref) Where() string {
+	if r.Rev != "" {
+		return ""
+	}
+	switch {
+	case r.Path != "":
+		return r.Type + " " + r.Path
+	case r.URL != "":
+		return r.Type + " " + r.URL
+	case r.Owner != "" && r.Repo != "":
+		return r.Type + " " + r.Owner + "/" + r.Repo
+	case r.ID != "":
+		return r.Type + " " + r.ID
+	}
+	return r.Type
+}

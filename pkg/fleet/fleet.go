@@ -8,6 +8,8 @@
 package fleet
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -79,11 +81,24 @@ func Open(cfg *config.Config, nx *nix.Nix, log io.Writer, now func() time.Time) 
 	ev := &evidence.Store{Repo: repo, Remote: cfg.Remote, Identity: cfg.Update.Author, Mover: mover}
 	led := &ledger.Store{Repo: repo, Remote: cfg.Remote, Identity: cfg.Update.Author}
 	return &Fleet{Config: cfg, Repo: repo, Nix: nx, Evidence: ev, Ledger: led, Mover: mover, Log: log,
-		Now: now, Actor: actor(os.Environ()), Env: os.Environ(), hostNames: map[string]hostNames{}}, nil
+		Now: now, Actor: actor(repo, os.Environ()), Env: os.Environ(), hostNames: map[string]hostNames{}}, nil
 }
 
-// actor names who runs ringflow, for the ledger: user@host.
-func actor(env []string) string {
+// actor names who runs ringflow, for the ledger: the person git would
+// name as a commit's author (user.name, else user.email), as the rest of
+// the repository's history names people; without one, user@host from the
+// environment.
+func actor(repo *gitrepo.Repo, env []string) string {
+	name, email := repo.UserIdentity(context.Background())
+	if id := cmp.Or(name, email); id != "" {
+		return id
+	}
+	return loginActor(env)
+}
+
+// loginActor is user@host: the login name ($SUDO_USER, $USER, $LOGNAME)
+// and the host name.
+func loginActor(env []string) string {
 	user := "unknown"
 	for _, k := range []string{"SUDO_USER", "USER", "LOGNAME"} {
 		for _, kv := range env {

@@ -135,7 +135,7 @@ type Ring struct {
 	// Behind counts the commits the position lacks of the source's
 	// position (0 when either has none).
 	Behind   int
-	SoakLeft time.Duration // how long the position must still sit before the next ring may take it
+	SoakLeft time.Duration // how long the position must still sit before the next ring may take it; 0 for the last ring
 	Frozen   *ring.Freeze  // nil when no freeze window holds the ring
 	Hold     *ring.Hold    // nil when no one holds the ring (ringflow hold)
 	Inputs   Inputs        // when Position.Hash is set
@@ -179,7 +179,7 @@ func (r *Reader) Read(ctx context.Context) (*Overview, error) {
 	}
 	for i, rs := range st.Rings {
 		srcName, srcHead := st.Source(i)
-		rv, err := rd.ring(ctx, rs, srcName, srcHead)
+		rv, err := rd.ring(ctx, rs, srcName, srcHead, i == len(st.Rings)-1)
 		if err != nil {
 			return nil, err
 		}
@@ -232,7 +232,9 @@ type placement struct {
 	err error
 }
 
-func (rd *reading) ring(ctx context.Context, rs fleet.RingState, srcName, srcHead string) (Ring, error) {
+// last: no ring takes candidates from this one, so its soak (if the
+// config gives it one) holds nothing back and none is left.
+func (rd *reading) ring(ctx context.Context, rs fleet.RingState, srcName, srcHead string, last bool) (Ring, error) {
 	rv := Ring{Name: rs.Ring.Name, Source: srcName, Err: rs.Err, Frozen: ring.FrozenAt(rs.Ring.Freeze, rd.now), Hold: rs.Hold}
 	var err error
 	if rv.Drifts, err = ring.Drifts(rs.Groups, rd.Commits); err != nil {
@@ -245,8 +247,10 @@ func (rd *reading) ring(ctx context.Context, rs fleet.RingState, srcName, srcHea
 		if rv.Behind, err = rd.behind(rs.Position, srcHead); err != nil {
 			return rv, err
 		}
-		if rv.SoakLeft, err = rd.soakLeft(rs.Ring.Name, rs.Ring.Soak, rs.Position); err != nil {
-			return rv, err
+		if !last {
+			if rv.SoakLeft, err = rd.soakLeft(rs.Ring.Name, rs.Ring.Soak, rs.Position); err != nil {
+				return rv, err
+			}
 		}
 		rv.Inputs = rd.inputs(rs.Position)
 	}

@@ -220,6 +220,25 @@ func TestReadSoakLeft(t *testing.T) {
 	}
 }
 
+// The last ring's soak holds nothing back: no ring takes its position.
+func TestReadSoakLeftLastRing(t *testing.T) {
+	r := fixture()
+	st := r.State.(fakeState).st
+	st.Rings[0].Ring.Soak = 24 * time.Hour
+	st.Rings[1].Ring.Soak = 72 * time.Hour
+	r.Ledger = fakeLedger{
+		{Event: ledger.EventPromote, Ring: "stable", To: "b", Time: t0.Add(9 * time.Hour)},
+		{Event: ledger.EventPromote, Ring: "canary", To: "e", Time: t0.Add(8 * time.Hour)},
+	}
+	ov := read(t, r)
+	if got := ov.Rings[0].SoakLeft; got != 22*time.Hour {
+		t.Errorf("canary soak left = %v; want 22h", got)
+	}
+	if got := ov.Rings[1].SoakLeft; got != 0 {
+		t.Errorf("stable (the last ring) soak left = %v; want 0: nothing promotes from it", got)
+	}
+}
+
 func TestReadFrozen(t *testing.T) {
 	r := fixture()
 	until := t0.Add(12 * time.Hour)

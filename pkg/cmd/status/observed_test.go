@@ -68,7 +68,7 @@ func TestPrintObserved(t *testing.T) {
 	// the pipeline line says it too
 	ios, _, _, _ := iostreams.Test()
 	s := toJSON(observedOverview(now, nil), ios)
-	if p := pipeline(s, ios.ColorScheme()); !strings.Contains(p, "canary 2222222 (1/2 run it)") || !strings.Contains(p, "stable 1111111 (0/1 run it)") {
+	if p := pipeline(s, ios.ColorScheme(), 200); !strings.Contains(p, "canary 2222222 (1/2 run it)") || !strings.Contains(p, "stable 1111111 (0/1 run it)") {
 		t.Errorf("pipeline: %s", p)
 	}
 }

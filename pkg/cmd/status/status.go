@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -98,11 +99,18 @@ type LaggingJSON struct {
 	Error    string `json:"error"`
 }
 
-// InputJSON is one key input pinned at a position: revision and date.
+// InputJSON is one key input pinned at a position: its type, full
+// revision and date, and its NAR hash.
 type InputJSON struct {
 	Name string `json:"name"`
-	Rev  string `json:"rev"`
-	Date string `json:"date,omitempty"` // RFC 3339, from lastModified
+	Type string `json:"type"` // github, git, path, tarball, …
+	// Rev is the full commit the input is locked at; "" when the lock
+	// names none (path, tarball and file inputs).
+	Rev     string `json:"rev"`
+	Date    string `json:"date,omitempty"` // RFC 3339, from lastModified; absent when the lock has no real time
+	NarHash string `json:"nar_hash,omitempty"`
+	// Where says what an input without a commit is: "path ./hosts/plex".
+	Where string `json:"where,omitempty"`
 }
 
 // BranchJSON is dev's position.
@@ -256,65 +264,16 @@ func commitTime(c overview.Commit) string {
 }
 
 func printText(io *iostreams.IOStreams, s StatusJSON) error {
+	var err error
+	if io.IsStdoutTTY() {
+		err = printTerminal(io, s)
+	} else {
+		err = printRows(io, s)
+	}
+	if err != nil {
+		return err
+	}
 	cs := io.ColorScheme()
-	tty := io.IsStdoutTTY()
-	if tty {
-		fmt.Fprintln(io.Out, pipeline(s, cs))
-		fmt.Fprintln(io.Out)
-	}
-	tp := tableprinter.New(io.Out, tty, "RING", "GROUP", "BRANCH", "COMMIT", "AGE", "BEHIND", "PINNED", "EVIDENCE", "SOAK LEFT", "SUBJECT")
-	commit := func(c string) string {
-		switch {
-		case c == "":
-			return "missing"
-		case tty:
-			return ring.Short(c)[:7]
-		}
-		return c
-	}
-	missing := func(c string) func(string) string {
-		if c == "" {
-			return cs.Red
-		}
-		return nil
-	}
-	devAge := ""
-	if s.Dev.Commit != "" {
-		devAge = fmtAge(time.Duration(s.Dev.AgeSeconds)*time.Second, tty, s.Dev.CommitTime)
-	}
-	tp.AddColoredRow([]string{"dev", "-", s.Dev.Branch, commit(s.Dev.Commit), devAge, "-", "-", "-", "-", s.Dev.Subject},
-		[]func(string) string{cs.Bold, nil, nil, missing(s.Dev.Commit)})
-	for _, r := range s.Rings {
-		for _, g := range r.Groups {
-			age, pinned := "", cmdutil.PinCell(g.pin, tty)
-			if g.Commit != "" {
-				age = fmtAge(time.Duration(g.AgeSeconds)*time.Second, tty, g.CommitTime)
-			}
-			var behindColor, pinColor func(string) string
-			if g.Behind > 0 {
-				behindColor = cs.Yellow
-			}
-			if g.Pinned {
-				pinColor = cs.Yellow
-				if g.pin == nil { // not said what pins it: still never "-"
-					pinned = "pinned"
-				}
-			}
-			ev, evColor := fmtEvidence(g.Evidence, cs)
-			soak, soakColor := fmtSoak(r, tty, cs)
-			tp.AddColoredRow([]string{r.Name, g.Name, g.Branch, commit(g.Commit), age, strconv.Itoa(g.Behind), pinned, ev, soak, g.Subject},
-				[]func(string) string{cs.Bold, nil, nil, missing(g.Commit), nil, behindColor, pinColor, evColor, soakColor})
-		}
-	}
-	if err := tp.Render(); err != nil {
-		return err
-	}
-	if err := printObserved(io, s); err != nil {
-		return err
-	}
-	if err := printInputs(io, s); err != nil {
-		return err
-	}
 	for _, r := range s.Rings {
 		if r.Error != "" {
 			fmt.Fprintf(io.ErrOut, "warning: %s\n", r.Error)
@@ -326,6 +285,208 @@ func printText(io *iostreams.IOStreams, s StatusJSON) error {
 	return nil
 }
 
+// printRows is status through a pipe: tab-separated rows, none cut, whose
+// first field says what the row is; each kind has its own fixed columns
+// (README, "At a glance"):
+//
+//	dev       BRANCH  COMMIT|missing  TIME  SUBJECT
+//	ring      RING  GROUP  BRANCH  COMMIT|missing  TIME  BEHIND  PINNED|-  EVIDENCE  SOAK  SUBJECT
+//	observed  …, lagging  …, observe-error  …  (printObserved)
+//	input     POSITION  INPUT  TYPE  REV|-  DATE|-  NARHASH|-
+func printRows(io *iostreams.IOStreams, s StatusJSON) error {
+	cs := io.ColorScheme()
+	tp := tableprinter.New(io.Out, false)
+	tp.AddRow("dev", s.Dev.Branch, cmp.Or(s.Dev.Commit, "missing"), s.Dev.CommitTime, s.Dev.Subject)
+	for _, r := range s.Rings {
+		soak, _ := fmtSoak(r, false, cs)
+		for _, g := range r.Groups {
+			pinned := cmdutil.PinCell(g.pin, false)
+			if g.Pinned && g.pin == nil {
+				pinned = "pinned"
+			}
+			ev, _ := fmtEvidence(g.Evidence, cs)
+			tp.AddRow("ring", r.Name, g.Name, g.Branch, cmp.Or(g.Commit, "missing"), g.CommitTime, strconv.Itoa(g.Behind),
+				pinned, ev, soak, g.Subject)
+		}
+	}
+	if err := tp.Render(); err != nil {
+		return err
+	}
+	if err := printObserved(io, s); err != nil {
+		return err
+	}
+	tp = tableprinter.New(io.Out, false)
+	for _, pos := range positions(s) {
+		for _, in := range pos.inputs {
+			tp.AddRow("input", pos.name, in.Name, in.Type, cmp.Or(in.Rev, "-"), cmp.Or(in.Date, "-"), cmp.Or(in.NarHash, "-"))
+		}
+	}
+	return tp.Render()
+}
+
+// position is dev or a ring, with the inputs pinned there.
+type position struct {
+	name   string
+	inputs []InputJSON
+}
+
+func positions(s StatusJSON) []position {
+	ps := []position{{"dev", s.Dev.Inputs}}
+	for _, r := range s.Rings {
+		ps = append(ps, position{r.Name, r.Inputs})
+	}
+	return ps
+}
+
+// printTerminal is status for a person: the pipeline line, the table of
+// groups, what the hosts run and the inputs, each fitted to the
+// terminal's width (free text is cut first, names, commits and counts
+// kept).
+func printTerminal(io *iostreams.IOStreams, s StatusJSON) error {
+	cs := io.ColorScheme()
+	width := io.TerminalWidth()
+	fmt.Fprintln(io.Out, pipeline(s, cs, width))
+	fmt.Fprintln(io.Out)
+	if err := groupTable(s, cs, width).render(io.Out); err != nil {
+		return err
+	}
+	if err := printObserved(io, s); err != nil {
+		return err
+	}
+	return printInputs(io, s)
+}
+
+// groupTable is a row for dev and one per group. When the terminal is too
+// narrow, the branch is left out first where it only repeats the group's
+// name, then the subject is cut, the pin and the hold cut to their start, ages
+// shortened, the soak left (which the pipeline line shows per ring) left
+// out, the pin cut to its commit, evidence shortened, and at last the
+// subject left out.
+func groupTable(s StatusJSON, cs *iostreams.ColorScheme, width int) *fitted {
+	ringC, groupC, branchC, commitC := &column{header: "RING"}, &column{header: "GROUP"}, &column{header: "BRANCH"}, &column{header: "COMMIT"}
+	ageC, behindC, pinC := &column{header: "AGE"}, &column{header: "BEHIND"}, &column{header: "PINNED"}
+	evC, soakC, subjC := &column{header: "EVIDENCE", compactHeader: "GREEN"}, &column{header: "SOAK LEFT"}, &column{header: "SUBJECT"}
+	commit := func(c string) (string, func(string) string) {
+		if c == "" {
+			return "missing", cs.Red
+		}
+		return ring.Short(c)[:7], nil
+	}
+	age := func(seconds int64, commit string) (string, string) {
+		if commit == "" {
+			return "", ""
+		}
+		d := time.Duration(seconds) * time.Second
+		return fmtAge(d, true, ""), shortAge(d)
+	}
+	ringC.add("dev", cs.Bold)
+	groupC.add("-", nil)
+	branchC.add(s.Dev.Branch, nil)
+	commitC.add(commit(s.Dev.Commit))
+	a, short := age(s.Dev.AgeSeconds, s.Dev.Commit)
+	ageC.addShort(a, nil, short)
+	behindC.add("-", nil)
+	pinC.add("-", nil)
+	evC.addShort("-", nil, "-")
+	soakC.add("-", nil)
+	subjC.add(s.Dev.Subject, nil)
+	redundant := s.Dev.Branch == "dev"
+	for _, r := range s.Rings {
+		soak, soakColor := fmtSoak(r, true, cs)
+		for _, g := range r.Groups {
+			redundant = redundant && g.Branch == g.Name
+			ringC.add(r.Name, cs.Bold)
+			groupC.add(g.Name, nil)
+			branchC.add(g.Branch, nil)
+			commitC.add(commit(g.Commit))
+			a, short := age(g.AgeSeconds, g.Commit)
+			ageC.addShort(a, nil, short)
+			var behindColor, pinColor func(string) string
+			if g.Behind > 0 {
+				behindColor = cs.Yellow
+			}
+			if g.Pinned {
+				pinColor = cs.Yellow
+			}
+			behindC.add(strconv.Itoa(g.Behind), behindColor)
+			pinC.add(pinLabel(g, s.now), pinColor)
+			ev, evColor := fmtEvidence(g.Evidence, cs)
+			evC.addShort(ev, evColor, shortEvidence(g.Evidence))
+			soakC.add(soak, soakColor)
+			subjC.add(g.Subject, nil)
+		}
+	}
+	t := &fitted{width: width, cols: []*column{ringC, groupC, branchC, commitC, ageC, behindC, pinC, evC, soakC, subjC}}
+	t.fit(
+		drop(branchC, redundant),
+		cut(subjC, 24),
+		cut(pinC, 24),
+		cut(soakC, 16),
+		shorten(ageC),
+		cut(subjC, 12),
+		cut(pinC, 16),
+		drop(soakC, true),
+		cut(pinC, 8),
+		shorten(evC),
+		drop(subjC, true),
+		drop(branchC, true),
+	)
+	return t
+}
+
+// pinLabel says, for a terminal, what a group is pinned to and by whom:
+// the commit (the one the config names, else the group's own: a pin keeps
+// a group where it stands), "config" or who pinned it how long ago, then
+// why: "734a2e0 by config", "34c069c by ops 2d ago: trade show". The table
+// cuts it to the room it has, the reason first.
+func pinLabel(g GroupJSON, now time.Time) string {
+	p := g.pin
+	switch {
+	case p == nil && g.Pinned:
+		return "pinned" // not said what pins it: still never "-"
+	case p == nil:
+		return "-"
+	}
+	var who []string
+	if p.Config != "" {
+		who = append(who, "config")
+	}
+	if !p.Time.IsZero() {
+		who = append(who, p.Actor+" "+fmtAge(now.Sub(p.Time), true, ""))
+	}
+	label := "by " + strings.Join(who, ", ")
+	if at := cmp.Or(p.Commit, g.Commit); at != "" {
+		label = cmdutil.ShortCommit(at) + " " + label
+	}
+	if reason, _, _ := strings.Cut(p.Reason, "\n"); strings.TrimSpace(reason) != "" && !p.Time.IsZero() {
+		label += ": " + strings.TrimSpace(reason)
+	}
+	return label
+}
+
+// shortAge is fmtAge without "ago": "3d", "now".
+func shortAge(d time.Duration) string {
+	if d < time.Minute {
+		return "now"
+	}
+	return strings.TrimSuffix(fmtAge(d, true, ""), " ago")
+}
+
+// shortEvidence is fmtEvidence under the header GREEN: "2/3, 1 unbuilt".
+func shortEvidence(t *evidence.Tally) string {
+	if t == nil {
+		return "?"
+	}
+	s := fmt.Sprintf("%d/%d", t.Green, t.Green+t.Red+t.Missing)
+	if t.Red > 0 {
+		s += fmt.Sprintf(", %d red", t.Red)
+	}
+	if t.Missing > 0 {
+		s += fmt.Sprintf(", %d unbuilt", t.Missing)
+	}
+	return s
+}
+
 // keyInputs shows the inputs pinned at commit; a lock that could not be
 // read is a warning, not a failure of status.
 func keyInputs(commit string, ins overview.Inputs, io *iostreams.IOStreams) []InputJSON {
@@ -335,64 +496,75 @@ func keyInputs(commit string, ins overview.Inputs, io *iostreams.IOStreams) []In
 	}
 	out := make([]InputJSON, 0, len(ins.Inputs))
 	for _, in := range ins.Inputs {
-		ij := InputJSON{Name: in.Path, Rev: in.Locked.ShortRev()}
-		if !in.Locked.LastModified.IsZero() {
-			ij.Date = in.Locked.LastModified.UTC().Format(time.RFC3339)
+		l := in.Locked
+		ij := InputJSON{Name: in.Path, Type: l.Type, Rev: l.Rev, NarHash: l.NarHash, Where: l.Where()}
+		if d := l.Date(); !d.IsZero() {
+			ij.Date = d.UTC().Format(time.RFC3339)
 		}
 		out = append(out, ij)
 	}
 	return out
 }
 
-// printInputs shows one row per input and one column per position, so a
-// glance says which ring runs which nixpkgs.
+// inputCell is an input at one position on a terminal: its commit and
+// date, "7b345ae (2024-01-01)", or, without a commit, what it is ("path
+// ./hosts/plex": a sub-flake is part of each commit); short leaves the
+// date and a path's "path" out.
+func inputCell(in InputJSON, short bool) string {
+	s := in.Where
+	if short && in.Type == "path" {
+		s = strings.TrimPrefix(s, "path ")
+	}
+	if in.Rev != "" {
+		s = cmdutil.ShortCommit(in.Rev)
+	}
+	if in.Date != "" && !short {
+		s += " (" + in.Date[:10] + ")"
+	}
+	return s
+}
+
+// printInputs shows, on a terminal, one row per input and one column per
+// position, so a glance says which ring runs which nixpkgs. When that is
+// too wide, the dates go first.
 func printInputs(io *iostreams.IOStreams, s StatusJSON) error {
-	cols := []string{"dev"}
-	pinned := []map[string]InputJSON{index(s.Dev.Inputs)}
+	ps := positions(s)
 	var names []string
 	seen := map[string]bool{}
-	add := func(ins []InputJSON) {
-		for _, in := range ins {
+	for _, p := range ps {
+		for _, in := range p.inputs {
 			if !seen[in.Name] {
 				seen[in.Name] = true
 				names = append(names, in.Name)
 			}
 		}
 	}
-	add(s.Dev.Inputs)
-	for _, r := range s.Rings {
-		cols = append(cols, r.Name)
-		pinned = append(pinned, index(r.Inputs))
-		add(r.Inputs)
-	}
 	if len(names) == 0 {
 		return nil
 	}
 	sort.Strings(names)
-	if io.IsStdoutTTY() {
-		fmt.Fprintln(io.Out)
-	}
-	tp := tableprinter.New(io.Out, io.IsStdoutTTY(), append([]string{"INPUT"}, cols...)...)
+	fmt.Fprintln(io.Out)
+	nameC := &column{header: "INPUT"}
 	for _, name := range names {
-		row := []string{name}
-		for _, m := range pinned {
-			in, ok := m[name]
-			switch {
-			case !ok:
-				row = append(row, "-")
-			case in.Date != "":
-				row = append(row, in.Rev+" ("+in.Date[:10]+")")
-			default:
-				row = append(row, in.Rev)
+		nameC.add(name, nil)
+	}
+	t := &fitted{width: io.TerminalWidth(), cols: []*column{nameC}}
+	var cols []*column
+	for _, p := range ps {
+		c := &column{header: p.name}
+		m := index(p.inputs)
+		for _, name := range names {
+			if in, ok := m[name]; ok {
+				c.addShort(inputCell(in, false), nil, inputCell(in, true))
+			} else {
+				c.addShort("-", nil, "-")
 			}
 		}
-		if !io.IsStdoutTTY() {
-			// Through a pipe, a first field tells these rows from the rings'.
-			row = append([]string{"input"}, row...)
-		}
-		tp.AddRow(row...)
+		cols = append(cols, c)
 	}
-	return tp.Render()
+	t.cols = append(t.cols, cols...)
+	t.fit(shorten(cols...), cutEven(9, cols...), cut(nameC, 12))
+	return t.render(io.Out)
 }
 
 func index(ins []InputJSON) map[string]InputJSON {
@@ -403,11 +575,29 @@ func index(ins []InputJSON) map[string]InputJSON {
 	return m
 }
 
-// pipeline draws dev → canary → … on one line for a terminal: each ring's
-// commit, how far behind the ring before it, its evidence and soak left.
-func pipeline(s StatusJSON, cs *iostreams.ColorScheme) string {
-	var b strings.Builder
-	b.WriteString(cs.Bold("dev") + " " + cmdutil.ShortCommit(s.Dev.Commit))
+// segment is a part of the pipeline line, plain (to measure) and coloured.
+type segment struct{ plain, colored string }
+
+func (g *segment) add(text string, color func(string) string) {
+	g.plain += text
+	if color != nil {
+		text = color(text)
+	}
+	g.colored += text
+}
+
+func (g segment) width() int { return utf8.RuneCountInString(g.plain) }
+
+// pipeline draws dev → canary → … for a terminal: each ring's commit, how
+// far behind the ring before it, its evidence and soak left (or what
+// holds it). A line that would be wider than width breaks before an
+// arrow; a ring's notes that do not fit even alone are cut.
+func pipeline(s StatusJSON, cs *iostreams.ColorScheme, width int) string {
+	var segs []segment
+	var dev segment
+	dev.add("dev", cs.Bold)
+	dev.add(" "+cmdutil.ShortCommit(s.Dev.Commit), nil)
+	segs = append(segs, dev)
 	for _, r := range s.Rings {
 		var t evidence.Tally
 		behind, known := 0, false
@@ -419,44 +609,89 @@ func pipeline(s StatusJSON, cs *iostreams.ColorScheme) string {
 				behind, known = g.Behind, true
 			}
 		}
-		arrow := " ─▶ "
+		var seg segment
 		if behind > 0 {
-			arrow = cs.Yellow(fmt.Sprintf(" ─%d─▶ ", behind))
+			seg.add(fmt.Sprintf("─%d─▶ ", behind), cs.Yellow)
+		} else {
+			seg.add("─▶ ", nil)
 		}
-		b.WriteString(arrow + cs.Bold(r.Name) + " " + cmdutil.ShortCommit(r.Position))
-		var notes []string
+		seg.add(r.Name, cs.Bold)
+		seg.add(" "+cmdutil.ShortCommit(r.Position), nil)
+		var notes []segment
+		note := func(text string, color func(string) string) {
+			var n segment
+			n.add(text, color)
+			notes = append(notes, n)
+		}
 		if ev, color := fmtEvidence(&t, cs); t.Green+t.Red+t.Missing > 0 {
-			if color != nil {
-				ev = color(ev)
-			}
-			notes = append(notes, ev)
+			note(ev, color)
 		}
 		switch {
 		case r.hold != nil:
-			notes = append(notes, cs.Yellow("held by "+r.hold.Actor))
+			note("held by "+r.hold.Actor, cs.Yellow)
 		case r.FrozenUntil != "":
-			notes = append(notes, cs.Yellow("frozen until "+r.FrozenUntil))
+			note("frozen until "+r.FrozenUntil, cs.Yellow)
 		case r.SoakLeftSeconds > 0:
 			soak, color := fmtSoak(r, true, cs)
-			notes = append(notes, "soak "+color(soak))
+			var n segment
+			n.add("soak ", nil)
+			n.add(soak, color)
+			notes = append(notes, n)
 		}
 		if o := r.Observed; o != nil {
 			runs, color := fmtRunIt(o, s.ObserveError != "", cs)
-			if color != nil {
-				runs = color(runs)
+			note(runs, color)
+		}
+		// A continued line is indented by two: a segment alone there must fit.
+		for len(notes) > 0 && seg.width()+notesWidth(notes) > width-2 {
+			notes = notes[:len(notes)-1]
+			if len(notes) == 0 || seg.width()+notesWidth(notes)+3 <= width-2 {
+				notes = append(notes, segment{plain: "…", colored: "…"})
+				break
 			}
-			notes = append(notes, runs)
+		}
+		for i, n := range notes {
+			sep := ", "
+			if i == 0 {
+				sep = " ("
+			}
+			seg.add(sep, nil)
+			seg.plain, seg.colored = seg.plain+n.plain, seg.colored+n.colored
 		}
 		if len(notes) > 0 {
-			b.WriteString(" (" + strings.Join(notes, ", ") + ")")
+			seg.add(")", nil)
 		}
+		segs = append(segs, seg)
+	}
+	var b strings.Builder
+	line := 0
+	for i, seg := range segs {
+		switch {
+		case i == 0:
+		case line+1+seg.width() <= width:
+			b.WriteString(" ")
+			line++
+		default:
+			b.WriteString("\n  ")
+			line = 2
+		}
+		b.WriteString(seg.colored)
+		line += seg.width()
 	}
 	return b.String()
 }
 
-// laggingWidth is the most a lagging host's line takes on a terminal, so
-// that it fits 80 columns indented.
-const laggingWidth = 76
+// notesWidth is how wide " (a, b)" is.
+func notesWidth(notes []segment) int {
+	if len(notes) == 0 {
+		return 0
+	}
+	w := 3 + 2*(len(notes)-1)
+	for _, n := range notes {
+		w += n.width()
+	}
+	return w
+}
 
 // printObserved shows, when the fleet is observed, how many of each
 // ring's hosts run its position and the need, then every host that does
@@ -509,7 +744,8 @@ func printObserved(io *iostreams.IOStreams, s StatusJSON) error {
 		}
 		tp.AddColoredRow([]string{r.Name, runs, need}, []func(string) string{cs.Bold, color})
 		for _, h := range o.Lagging {
-			lagging = append(lagging, "  "+cmdutil.Truncate(lagLine(h, r.Name, s.now), laggingWidth))
+			// Indented by two, and two to spare, as it always was at 80 columns.
+			lagging = append(lagging, "  "+cmdutil.Truncate(lagLine(h, r.Name, s.now), io.TerminalWidth()-4))
 		}
 	}
 	if err := tp.Render(); err != nil {
@@ -570,9 +806,6 @@ func lagLine(h LaggingJSON, ringName string, now time.Time) string {
 	return who + " " + what
 }
 
-// holdWidth is the most a hold takes of a terminal table row.
-const holdWidth = 30
-
 // fmtSoak shows the soak left, or what holds the ring: a hold, which
 // waits for a person, before a freeze, which ends by itself.
 func fmtSoak(r RingJSON, tty bool, cs *iostreams.ColorScheme) (string, func(string) string) {
@@ -580,7 +813,7 @@ func fmtSoak(r RingJSON, tty bool, cs *iostreams.ColorScheme) (string, func(stri
 		if !tty {
 			return r.hold.Describe(), cs.Yellow
 		}
-		return cmdutil.Truncate("held by "+cmdutil.Who(r.hold.Actor, r.hold.Reason), holdWidth), cs.Yellow
+		return "held by " + cmdutil.Who(r.hold.Actor, r.hold.Reason), cs.Yellow // the table cuts it
 	}
 	if r.FrozenUntil != "" {
 		return "frozen until " + r.FrozenUntil, cs.Yellow

@@ -70,6 +70,7 @@ func TestStatusRun(t *testing.T) {
 	for _, tty := range []bool{false, true} {
 		ios, _, out, errOut := iostreams.Test()
 		ios.SetStdoutTTY(tty)
+		ios.SetTerminalWidth(200)
 		opts := &StatusOptions{IO: ios, Fleet: func() (*fleet.Fleet, error) { return fl, nil }, Now: func() time.Time { return now }}
 		if err := statusRun(context.Background(), opts); err != nil {
 			t.Fatal(err)
@@ -84,14 +85,14 @@ func TestStatusRun(t *testing.T) {
 			want = []string{
 				`(?m)^RING +GROUP +BRANCH +COMMIT +AGE +BEHIND +PINNED +EVIDENCE +SOAK LEFT +SUBJECT$`,
 				`(?m)^canary +canary +canary +[0-9a-f]{7} +2d ago +2 +- +\? +- +second$`,
-				`(?m)^stable +sbc +sbc +([0-9a-f]{7}) +2d ago +1 +config@([0-9a-f]{7}) +\? +- +first$`,
+				`(?m)^stable +sbc +sbc +([0-9a-f]{7}) +2d ago +1 +([0-9a-f]{7}) by config +\? +- +first$`,
 			}
 		} else {
 			want = []string{
-				`(?m)^dev\t-\tdev\t[0-9a-f]{40}\t2026-01-01T00:00:00Z\t-\t-\t-\t-\tfourth$`,
-				`(?m)^canary\tcanary\tcanary\t[0-9a-f]{40}\t2026-01-01T00:00:00Z\t2\t-\t\?\t0\tsecond$`,
-				`(?m)^stable\tstable\tstable\t[0-9a-f]{40}\t2026-01-01T00:00:00Z\t1\t-\t\?\t0\tfirst$`,
-				`(?m)^stable\tsbc\tsbc\t([0-9a-f]{40})\t2026-01-01T00:00:00Z\t1\tpinned at ([0-9a-f]{40}) by the config \(rings\[1\]\.groups\[1\]\.pin\)\t\?\t0\tfirst$`,
+				`(?m)^dev\tdev\t[0-9a-f]{40}\t2026-01-01T00:00:00Z\tfourth$`,
+				`(?m)^ring\tcanary\tcanary\tcanary\t[0-9a-f]{40}\t2026-01-01T00:00:00Z\t2\t-\t\?\t0\tsecond$`,
+				`(?m)^ring\tstable\tstable\tstable\t[0-9a-f]{40}\t2026-01-01T00:00:00Z\t1\t-\t\?\t0\tfirst$`,
+				`(?m)^ring\tstable\tsbc\tsbc\t([0-9a-f]{40})\t2026-01-01T00:00:00Z\t1\tpinned at ([0-9a-f]{40}) by the config \(rings\[1\]\.groups\[1\]\.pin\)\t\?\t0\tfirst$`,
 			}
 			if strings.Contains(got, "RING") {
 				t.Errorf("pipe output has a header:\n%s", got)
@@ -175,6 +176,7 @@ func TestStatusRunPinsAndHolds(t *testing.T) {
 	for _, tty := range []bool{false, true} {
 		ios, _, out, _ := iostreams.Test()
 		ios.SetStdoutTTY(tty)
+		ios.SetTerminalWidth(200)
 		opts := &StatusOptions{IO: ios, Fleet: func() (*fleet.Fleet, error) { return fl, nil }, Now: func() time.Time { return now }}
 		if err := statusRun(context.Background(), opts); err != nil {
 			t.Fatal(err)
@@ -185,15 +187,15 @@ func TestStatusRunPinsAndHolds(t *testing.T) {
 			want = []string{
 				`(?m)^dev [0-9a-f]{7} ─2─▶ canary [0-9a-f]{7} ─▶ stable [0-9a-f]{7} \(held by ops@host\)$`,
 				`(?m)^canary +canary +canary +[0-9a-f]{7} +2d ago +2 +- +\? +- +second$`,
-				`(?m)^stable +stable +stable +[0-9a-f]{7} +2d ago +1 +ops@host: trade show at… +\? +held by ops@host: incident 42 +first$`,
-				`(?m)^stable +sbc +sbc +[0-9a-f]{7} +2d ago +1 +config@[0-9a-f]{7}, ops@host +\? +held by ops@host: incident 42 +first$`,
+				`(?m)^stable +stable +stable +([0-9a-f]{7}) +2d ago +1 +([0-9a-f]{7}) by ops@host 22h ago: trade show at Essen, booth 4 +\? +held by ops@host: incident 42 +first$`,
+				`(?m)^stable +sbc +sbc +[0-9a-f]{7} +2d ago +1 +[0-9a-f]{7} by config, ops@host 21h ago: fair +\? +held by ops@host: incident 42 +first$`,
 			}
 		} else {
 			want = []string{
-				`(?m)^canary\tcanary\tcanary\t[0-9a-f]{40}\t\S+\t2\t-\t\?\t0\tsecond$`,
-				`(?m)^stable\tstable\tstable\t[0-9a-f]{40}\t\S+\t1\tpinned by ops@host at 2026-01-02T02:00:00Z: trade show at Essen, booth 4\t\?\t` +
+				`(?m)^ring\tcanary\tcanary\tcanary\t[0-9a-f]{40}\t\S+\t2\t-\t\?\t0\tsecond$`,
+				`(?m)^ring\tstable\tstable\tstable\t[0-9a-f]{40}\t\S+\t1\tpinned by ops@host at 2026-01-02T02:00:00Z: trade show at Essen, booth 4\t\?\t` +
 					`held by ops@host since 2026-01-02T04:00:00Z: incident 42\tfirst$`,
-				`(?m)^stable\tsbc\tsbc\t[0-9a-f]{40}\t\S+\t1\tpinned at [0-9a-f]{40} by the config \(rings\[1\]\.groups\[1\]\.pin\), ` +
+				`(?m)^ring\tstable\tsbc\tsbc\t[0-9a-f]{40}\t\S+\t1\tpinned at [0-9a-f]{40} by the config \(rings\[1\]\.groups\[1\]\.pin\), ` +
 					`and by ops@host at 2026-01-02T03:00:00Z: fair\t\?\theld by ops@host since 2026-01-02T04:00:00Z: incident 42\tfirst$`,
 			}
 		}
@@ -205,6 +207,41 @@ func TestStatusRunPinsAndHolds(t *testing.T) {
 		if tty {
 			t.Logf("\n%s", got)
 		}
+	}
+}
+
+// On a narrow terminal every line fits: free text is cut, names, commits
+// and counts stay.
+func TestStatusRunNarrow(t *testing.T) {
+	fl, now := pinsAndHolds(t)
+	for _, width := range []int{80, 100} {
+		ios, _, out, _ := iostreams.Test()
+		ios.SetStdoutTTY(true)
+		ios.SetTerminalWidth(width)
+		ios.SetColorEnabled(true) // colour must not count towards the width
+		opts := &StatusOptions{IO: ios, Fleet: func() (*fleet.Fleet, error) { return fl, nil }, Now: func() time.Time { return now }}
+		if err := statusRun(context.Background(), opts); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "\x1b[") {
+			t.Errorf("width %d: no colour:\n%s", width, out)
+		}
+		got := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(out.String(), "")
+		for _, l := range strings.Split(got, "\n") {
+			if n := len([]rune(l)); n > width {
+				t.Errorf("width %d: a line of %d: %q", width, n, l)
+			}
+		}
+		for _, re := range []string{
+			`(?m)^canary +canary +[0-9a-f]{7} +2d.* 2 +- `,
+			`(?m)^stable +stable +[0-9a-f]{7} +2d.* 1 +[0-9a-f]{7} by`,
+			`(?m)^stable +sbc +[0-9a-f]{7} +2d.* 1 +[0-9a-f]{7} by`,
+		} {
+			if !regexp.MustCompile(re).MatchString(got) {
+				t.Errorf("width %d: output lacks %s:\n%s", width, re, got)
+			}
+		}
+		t.Logf("width %d:\n%s", width, got)
 	}
 }
 
@@ -275,22 +312,55 @@ func TestPipeline(t *testing.T) {
 		},
 	}
 	ios, _, _, _ := iostreams.Test()
-	got := pipeline(s, ios.ColorScheme())
+	got := pipeline(s, ios.ColorScheme(), 200)
 	want := "dev ddddddd ─3─▶ canary ccccccc (2/2 green) ─▶ stable 5555555 (4/5 green, 1 red, soak 2h)"
 	if got != want {
 		t.Errorf("pipeline =\n%s\nwant\n%s", got, want)
 	}
 	// What holds a ring says more than its soak left: a hold, then a freeze.
 	s.Rings[1].FrozenUntil = "2099-01-01T00:00:00Z"
-	if got := pipeline(s, ios.ColorScheme()); !strings.HasSuffix(got, " stable 5555555 (4/5 green, 1 red, frozen until 2099-01-01T00:00:00Z)") {
+	if got := pipeline(s, ios.ColorScheme(), 200); !strings.HasSuffix(got, " stable 5555555 (4/5 green, 1 red, frozen until 2099-01-01T00:00:00Z)") {
 		t.Errorf("frozen: pipeline = %s", got)
 	}
 	s.Rings[1].hold = &ring.Hold{Actor: "ops@x", Time: time.Now(), Reason: "incident 42"}
-	if got := pipeline(s, ios.ColorScheme()); !strings.HasSuffix(got, " stable 5555555 (4/5 green, 1 red, held by ops@x)") {
+	if got := pipeline(s, ios.ColorScheme(), 200); !strings.HasSuffix(got, " stable 5555555 (4/5 green, 1 red, held by ops@x)") {
 		t.Errorf("held: pipeline = %s", got)
 	}
 	ios.SetColorEnabled(true)
-	if got := pipeline(s, ios.ColorScheme()); !strings.Contains(got, "\x1b[31m4/5 green, 1 red\x1b[0m") {
+	if got := pipeline(s, ios.ColorScheme(), 200); !strings.Contains(got, "\x1b[31m4/5 green, 1 red\x1b[0m") {
 		t.Errorf("coloured pipeline lacks a red evidence note: %q", got)
+	}
+}
+
+// A narrow terminal breaks the pipeline line before an arrow, and cuts a
+// ring's notes that do not fit a line of their own.
+func TestPipelineNarrow(t *testing.T) {
+	s := StatusJSON{
+		Dev: BranchJSON{Branch: "dev", Commit: strings.Repeat("d", 40)},
+		Rings: []RingJSON{
+			{Name: "canary", Position: strings.Repeat("c", 40), SoakLeftSeconds: 3600, Groups: []GroupJSON{{Name: "canary", Commit: strings.Repeat("c", 40),
+				Evidence: &evidence.Tally{Green: 2}}}},
+			{Name: "stable", Position: strings.Repeat("5", 40), Groups: []GroupJSON{
+				{Name: "stable", Commit: strings.Repeat("5", 40), Behind: 2, Evidence: &evidence.Tally{Green: 4, Red: 1, Missing: 3}}}},
+		},
+	}
+	ios, _, _, _ := iostreams.Test()
+	for _, tt := range []struct {
+		width int
+		want  string
+	}{
+		{80, "dev ddddddd ─▶ canary ccccccc (2/2 green, soak 1h)\n  ─2─▶ stable 5555555 (4/8 green, 1 red, 3 unbuilt)"},
+		{40, "dev ddddddd\n  ─▶ canary ccccccc (2/2 green, soak 1h)\n  ─2─▶ stable 5555555 (…)"},
+		{36, "dev ddddddd\n  ─▶ canary ccccccc (2/2 green, …)\n  ─2─▶ stable 5555555 (…)"},
+	} {
+		got := pipeline(s, ios.ColorScheme(), tt.width)
+		if got != tt.want {
+			t.Errorf("width %d: pipeline =\n%s\nwant\n%s", tt.width, got, tt.want)
+		}
+		for _, l := range strings.Split(got, "\n") {
+			if n := len([]rune(l)); n > tt.width {
+				t.Errorf("width %d: a line of %d: %q", tt.width, n, l)
+			}
+		}
 	}
 }
