@@ -41,15 +41,23 @@ type decoder struct {
 	converges map[string]bool
 	// unhealthy holds each written max-unhealthy and on-unhealthy key.
 	unhealthy map[string]bool
+	file      string    // the file read; "" when none was found
+	lines     lineIndex // where each key of file is written
 }
 
 func (d *decoder) addf(key, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	root, _, _ := strings.Cut(key, "[")
 	if s, ok := d.src[root]; ok {
-		msg += " (from " + s + ")"
+		// Not from the file: no position.
+		d.probs = append(d.probs, Problem{Key: key, Message: msg + " (from " + s + ")"})
+		return
 	}
-	d.probs = append(d.probs, Problem{Key: key, Message: msg})
+	pos := Pos{File: d.file}
+	if d.file != "" {
+		pos.Line = d.lines.line(key)
+	}
+	d.probs = append(d.probs, Problem{Key: key, Message: msg, Pos: pos})
 }
 
 // decode fills a Config from settings over Default. needRings is false

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -342,9 +343,9 @@ func TestLoadErrors(t *testing.T) {
 		{"flake-dir outside", ok + "flake-dir: ../other\n", "flake-dir", `want a directory inside the repository, got "../other"`, false},
 		{"flake-dir absolute", ok + "flake-dir: /srv/fleet\n", "flake-dir", "want a directory inside the repository", false},
 		{"yaml syntax", "rings: [\n", "", "yaml:", false},
-		{"yaml duplicate key", ok + "dev: a\ndev: b\n", "", `line 3: mapping key "dev" already defined at line 2`, false},
-		{"yaml duplicate keys", ok + "dev: a\ndev: b\nrepo: a\nrepo: b\n", "", "line 3:", true},
-		{"yaml top level list", "- a\n", "", "line 1: want a mapping of keys such as rings", false},
+		{"yaml duplicate key", ok + "dev: a\ndev: b\n", "", `mapping key "dev" already defined at line 2`, false},
+		{"yaml duplicate keys", ok + "dev: a\ndev: b\nrepo: a\nrepo: b\n", "", `mapping key "dev" already defined at line 2`, true},
+		{"yaml top level list", "- a\n", "", "want a mapping of keys such as rings", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -374,23 +375,24 @@ rings:
 bulid: {jobs: 2}
 `)
 	ps := problemsOf(t, err)
+	// In the order of their lines.
 	want := []string{
-		"bulid: unknown key (did you mean build?)",
-		`dev: invalid branch name "a b": contains a space`,
-		"rings[0].sook: unknown key (did you mean soak?)",
-		"rings[0].hosts: want a list, e.g. [lab-1]",
-		`rings[1].auto: want true or false, got "no"`,
-		"rings[1].share: want a percentage above 0 and at most 100, got 120",
+		`2: dev: invalid branch name "a b": contains a space`,
+		"5: rings[0].sook: unknown key (did you mean soak?)",
+		"6: rings[0].hosts: want a list, e.g. [lab-1]",
+		"8: rings[1].share: want a percentage above 0 and at most 100, got 120",
+		`9: rings[1].auto: want true or false, got "no"`,
+		"10: bulid: unknown key (did you mean build?)",
 	}
 	var got []string
 	for _, p := range ps {
-		got = append(got, p.String())
+		got = append(got, fmt.Sprintf("%d: %s", p.Pos.Line, p.Key+": "+p.Message))
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("problems:\ngot  %q\nwant %q", got, want)
 	}
 	msg := err.Error()
-	if !strings.HasPrefix(msg, "config ") || !strings.Contains(msg, ": 6 problems:\n  bulid: unknown key") ||
+	if !strings.HasPrefix(msg, "config ") || !strings.Contains(msg, ": 6 problems:\n  "+ps[0].Pos.File+":2: dev: invalid") ||
 		strings.Count(msg, "\n") != 6 {
 		t.Errorf("Error() = %q", msg)
 	}
