@@ -53,11 +53,7 @@ func (d *decoder) addf(key, format string, args ...any) {
 		d.probs = append(d.probs, Problem{Key: key, Message: msg + " (from " + s + ")"})
 		return
 	}
-	pos := Pos{File: d.file}
-	if d.file != "" {
-		pos.Line = d.lines.line(key)
-	}
-	d.probs = append(d.probs, Problem{Key: key, Message: msg, Pos: pos})
+	d.probs = append(d.probs, Problem{Key: key, Message: msg, Pos: d.pos(key)})
 }
 
 // decode fills a Config from settings over Default. needRings is false
@@ -248,7 +244,7 @@ func (d *decoder) unknown(prefix string, m map[string]any, known []string) {
 	}
 	sort.Strings(bad)
 	for _, k := range bad {
-		if s := suggest(k, known); s != "" {
+		if s := Suggest(k, known); s != "" {
 			d.addf(prefix+k, "unknown key (did you mean %s?)", s)
 		} else {
 			d.addf(prefix+k, "unknown key")
@@ -484,7 +480,16 @@ func (d *decoder) hosts(g *Group, key string, v any) {
 			}
 		}
 		g.Hosts = append(g.Hosts, s)
+		g.HostPos = append(g.HostPos, d.pos(ekey))
 	}
+}
+
+// pos is where key is written in the file; no file when none was read.
+func (d *decoder) pos(key string) Pos {
+	if d.file == "" {
+		return Pos{}
+	}
+	return Pos{File: d.file, Line: d.lines.line(key)}
 }
 
 // isGlob matches membership.IsGlob, which decides how a hosts entry is used.
@@ -659,8 +664,9 @@ func contains(l []string, s string) bool {
 	return false
 }
 
-// suggest returns the known key nearest to k when it is plausibly a typo.
-func suggest(k string, known []string) string {
+// Suggest returns the name in known nearest to k when k is plausibly a
+// typo of it (a key, a host), else "".
+func Suggest(k string, known []string) string {
 	best, bestD := "", 3
 	for _, c := range known {
 		if dist := editDistance(k, c); dist < bestD && dist < len(c) {

@@ -104,22 +104,24 @@ func TestLoadSpecExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	file := filepath.Join(dir, FileName)
+	at := func(line int) Pos { return Pos{File: file, Line: line} }
 	want := &Config{
-		File:     filepath.Join(dir, FileName),
+		File:     file,
 		Repo:     ".",
 		Remote:   "origin",
 		FlakeDir: ".",
 		Dev:      "dev",
 		Rings: []Ring{
 			{Name: "canary", Soak: 0, Auto: true, Key: "rings[0]", Groups: []Group{
-				{Name: "canary", Ring: "canary", Branch: "canary", Hosts: []string{"lab-1", "lab-*"}, Key: "rings[0]"},
+				{Name: "canary", Ring: "canary", Branch: "canary", Hosts: []string{"lab-1", "lab-*"}, HostPos: []Pos{at(10), at(10)}, Key: "rings[0]"},
 			}},
 			{Name: "early", Soak: 24 * time.Hour, Key: "rings[1]", Groups: []Group{
 				{Name: "early", Ring: "early", Branch: "early", Share: 20, Key: "rings[1]"},
 			}},
 			{Name: "stable", Soak: 72 * time.Hour, Key: "rings[2]", Groups: []Group{
-				{Name: "stable", Ring: "stable", Branch: "stable", Hosts: []string{"*"}, Key: "rings[2].groups[0]"},
-				{Name: "field-sbc", Ring: "stable", Branch: "field-sbc", Hosts: []string{"sbc-*"}, Pin: Pin{Pinned: true}, Key: "rings[2].groups[1]"},
+				{Name: "stable", Ring: "stable", Branch: "stable", Hosts: []string{"*"}, HostPos: []Pos{at(20)}, Key: "rings[2].groups[0]"},
+				{Name: "field-sbc", Ring: "stable", Branch: "field-sbc", Hosts: []string{"sbc-*"}, HostPos: []Pos{at(22)}, Pin: Pin{Pinned: true}, Key: "rings[2].groups[1]"},
 			}},
 		},
 		Update: Update{Author: "ringflow <ringflow@localhost>"},
