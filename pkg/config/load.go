@@ -155,7 +155,7 @@ func yamlProblems(file string, src []byte, err error) []Problem {
 		if p.Pos.Line > 0 {
 			// The parser's own "line N" is wrong more often than not; the
 			// position says the right one.
-			p.Message = "yaml: " + yamlLineRE.ReplaceAllString(msg, "")
+			p.Message = yamlLineRE.ReplaceAllString(msg, "yaml: ")
 		}
 		return []Problem{p}
 	}

@@ -37,8 +37,9 @@ type Placement struct {
 	Branch  string
 	Rule    Rule
 	Pattern string // the literal name or glob that matched; the share for RuleShare, e.g. "10%"
-	// For RuleShare: the group took ShareCount of the ShareOf hosts no
-	// name or glob took.
+	// For RuleShare: the group's share in percent, and that it took
+	// ShareCount of the ShareOf hosts no name or glob took.
+	Share               float64
 	ShareCount, ShareOf int
 }
 
@@ -195,7 +196,7 @@ func Assign(groups []config.Group, hosts []string) ([]Placement, error) {
 			for _, h := range rest[lo:hi] {
 				place(h, shares[j], RuleShare, fmt.Sprintf("%g%%", shares[j].Share))
 				p := placed[h]
-				p.ShareCount, p.ShareOf = hi-lo, len(rest)
+				p.Share, p.ShareCount, p.ShareOf = shares[j].Share, hi-lo, len(rest)
 				placed[h] = p
 			}
 			lo = hi
