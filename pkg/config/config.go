@@ -72,6 +72,7 @@ type Group struct {
 	HostPos []Pos
 	Share   float64 // percent (0-100] of otherwise unnamed hosts; 0 = not a share group
 	Pin     Pin
+	PinPos  Pos    // where pin is written, when it is
 	Key     string // where it was declared, e.g. "rings[2].groups[1]" or "rings[0]" for shorthand
 }
 

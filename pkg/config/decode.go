@@ -418,6 +418,7 @@ func (d *decoder) members(g *Group, key string, m map[string]any, label string) 
 	}
 	if v, ok := m["pin"]; ok {
 		g.Pin = d.pin(key+".pin", v)
+		g.PinPos = d.pos(key + ".pin")
 	}
 	if len(g.Hosts) == 0 && g.Share == 0 && !d.has(key+".hosts") && !d.has(key+".share") {
 		d.addf(key, "%s has no hosts and no share", label)

@@ -121,7 +121,7 @@ func TestLoadSpecExample(t *testing.T) {
 			}},
 			{Name: "stable", Soak: 72 * time.Hour, Key: "rings[2]", Groups: []Group{
 				{Name: "stable", Ring: "stable", Branch: "stable", Hosts: []string{"*"}, HostPos: []Pos{at(20)}, Key: "rings[2].groups[0]"},
-				{Name: "field-sbc", Ring: "stable", Branch: "field-sbc", Hosts: []string{"sbc-*"}, HostPos: []Pos{at(22)}, Pin: Pin{Pinned: true}, Key: "rings[2].groups[1]"},
+				{Name: "field-sbc", Ring: "stable", Branch: "field-sbc", Hosts: []string{"sbc-*"}, HostPos: []Pos{at(22)}, Pin: Pin{Pinned: true}, PinPos: at(23), Key: "rings[2].groups[1]"},
 			}},
 		},
 		Update: Update{Author: "ringflow <ringflow@localhost>"},
