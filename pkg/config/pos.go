@@ -107,19 +107,40 @@ func syntaxLine(src []byte, parseErr error) int {
 		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(m, "yaml: line "), ": "))
 		from = max(1, n)
 	}
-	lines := bytes.SplitAfter(src, []byte("\n"))
+	// ends[i] is where line i+1 ends.
+	var ends []int
 	end := 0
-	for i, l := range lines {
+	for _, l := range bytes.SplitAfter(src, []byte("\n")) {
 		end += len(l)
-		if i+1 < from {
-			continue
-		}
+		ends = append(ends, end)
+	}
+	same := func(line int) bool {
 		var m map[string]any
-		if err := yaml.Unmarshal(src[:end], &m); err != nil && err.Error() == want {
-			return i + 1
+		err := yaml.Unmarshal(src[:ends[line-1]], &m)
+		return err != nil && err.Error() == want
+	}
+	if from > len(ends) || !same(len(ends)) {
+		return 0
+	}
+	// Line by line in a file of a usual size; halving in a huge one, so
+	// that a hostile file costs a few parses, not one per line.
+	if len(ends)-from <= 500 {
+		for line := from; line <= len(ends); line++ {
+			if same(line) {
+				return line
+			}
 		}
 	}
-	return 0
+	lo, hi := from, len(ends) // same(hi)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if same(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return hi
 }
 
 // unmarshalLineRE starts each line of the YAML decoder's "unmarshal

@@ -134,3 +134,20 @@ func TestProblemFromEnvHasNoPosition(t *testing.T) {
 		t.Errorf("got %#v, want one problem without a position, from RINGFLOW_BUILD_JOBS", ps)
 	}
 }
+
+// In a huge file the line at fault is found by halving, not by parsing a
+// line longer each time.
+func TestSyntaxLineInAHugeFile(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("rings:\n  - name: stable\n    hosts: [\"*\"]\n    groups:\n")
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&b, "      - name: g%d\n        hosts: [h%d]\n", i, i)
+	}
+	b.WriteString("     - name: misindented\n")
+	want := 4 + 2*5000 + 1
+	_, err := loadYAML(t, b.String())
+	ps := problemsOf(t, err)
+	if len(ps) != 1 || ps[0].Pos.Line != want {
+		t.Errorf("got %v, want the problem at line %d", ps, want)
+	}
+}
