@@ -273,7 +273,11 @@ func Check(ctx context.Context, t Target, o CheckOptions) (*CheckReport, error) 
 				want, err := c.repo.ResolveCommit(pin)
 				switch {
 				case err != nil:
-					add("%s.pin: %s is not a commit of the repository", cg.Key, pin)
+					where := ""
+					if w := cg.PinPos.String(); w != "" {
+						where = w + ": "
+					}
+					add("%s%s.pin: %s is not a commit of the repository", where, cg.Key, pin)
 				case gs.Commit != "" && gs.Commit != want:
 					// A one-group promotion puts it there, forward or back (as
 					// a tree copy on top): the branch still only moves forward.

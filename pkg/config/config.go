@@ -67,9 +67,13 @@ type Group struct {
 	Ring   string   // name of the ring holding it
 	Branch string   // BranchPrefix + Name
 	Hosts  []string // literal host names and glob patterns, in file order
-	Share  float64  // percent (0-100] of otherwise unnamed hosts; 0 = not a share group
-	Pin    Pin
-	Key    string // where it was declared, e.g. "rings[2].groups[1]" or "rings[0]" for shorthand
+	// HostPos is where each of Hosts is written; shorter (or nil) when
+	// not known.
+	HostPos []Pos
+	Share   float64 // percent (0-100] of otherwise unnamed hosts; 0 = not a share group
+	Pin     Pin
+	PinPos  Pos    // where pin is written, when it is
+	Key     string // where it was declared, e.g. "rings[2].groups[1]" or "rings[0]" for shorthand
 }
 
 // Pin holds a group branch still while its ring moves.

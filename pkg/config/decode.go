@@ -41,15 +41,19 @@ type decoder struct {
 	converges map[string]bool
 	// unhealthy holds each written max-unhealthy and on-unhealthy key.
 	unhealthy map[string]bool
+	file      string    // the file read; "" when none was found
+	lines     lineIndex // where each key of file is written
 }
 
 func (d *decoder) addf(key, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	root, _, _ := strings.Cut(key, "[")
 	if s, ok := d.src[root]; ok {
-		msg += " (from " + s + ")"
+		// Not from the file: no position.
+		d.probs = append(d.probs, Problem{Key: key, Message: msg + " (from " + s + ")"})
+		return
 	}
-	d.probs = append(d.probs, Problem{Key: key, Message: msg})
+	d.probs = append(d.probs, Problem{Key: key, Message: msg, Pos: d.pos(key)})
 }
 
 // decode fills a Config from settings over Default. needRings is false
@@ -240,7 +244,7 @@ func (d *decoder) unknown(prefix string, m map[string]any, known []string) {
 	}
 	sort.Strings(bad)
 	for _, k := range bad {
-		if s := suggest(k, known); s != "" {
+		if s := Suggest(k, known); s != "" {
 			d.addf(prefix+k, "unknown key (did you mean %s?)", s)
 		} else {
 			d.addf(prefix+k, "unknown key")
@@ -414,6 +418,7 @@ func (d *decoder) members(g *Group, key string, m map[string]any, label string) 
 	}
 	if v, ok := m["pin"]; ok {
 		g.Pin = d.pin(key+".pin", v)
+		g.PinPos = d.pos(key + ".pin")
 	}
 	if len(g.Hosts) == 0 && g.Share == 0 && !d.has(key+".hosts") && !d.has(key+".share") {
 		d.addf(key, "%s has no hosts and no share", label)
@@ -476,7 +481,16 @@ func (d *decoder) hosts(g *Group, key string, v any) {
 			}
 		}
 		g.Hosts = append(g.Hosts, s)
+		g.HostPos = append(g.HostPos, d.pos(ekey))
 	}
+}
+
+// pos is where key is written in the file; no file when none was read.
+func (d *decoder) pos(key string) Pos {
+	if d.file == "" {
+		return Pos{}
+	}
+	return Pos{File: d.file, Line: d.lines.line(key)}
 }
 
 // isGlob matches membership.IsGlob, which decides how a hosts entry is used.
@@ -651,8 +665,9 @@ func contains(l []string, s string) bool {
 	return false
 }
 
-// suggest returns the known key nearest to k when it is plausibly a typo.
-func suggest(k string, known []string) string {
+// Suggest returns the name in known nearest to k when k is plausibly a
+// typo of it (a key, a host), else "".
+func Suggest(k string, known []string) string {
 	best, bestD := "", 3
 	for _, c := range known {
 		if dist := editDistance(k, c); dist < bestD && dist < len(c) {

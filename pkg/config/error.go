@@ -13,17 +13,23 @@ type Error struct {
 	Err      error     // underlying cause: *NotFoundError, or viper's parse error
 }
 
-// Problem is one fault, naming the key at fault.
+// Problem is one fault, naming the key at fault and where it is written.
 type Problem struct {
+	Pos     Pos    // the file and line of the key; no file when it came from env or a flag
 	Key     string // e.g. "rings[1].share" or "rings[2].groups[0].hosts[3]"; "" for the file as a whole
 	Message string
 }
 
+// String is "FILE:LINE: KEY: MESSAGE", leaving out what is not known.
 func (p Problem) String() string {
-	if p.Key == "" {
-		return p.Message
+	s := p.Message
+	if p.Key != "" {
+		s = p.Key + ": " + s
 	}
-	return p.Key + ": " + p.Message
+	if w := p.Pos.String(); w != "" {
+		s = w + ": " + s
+	}
+	return s
 }
 
 // Error puts a single problem on one line and several one per line, so
@@ -40,6 +46,9 @@ func (e *Error) Error() string {
 		}
 		return head + ": invalid"
 	case 1:
+		if p := e.Problems[0]; p.Pos.File != "" {
+			return "config " + p.String()
+		}
 		return head + ": " + e.Problems[0].String()
 	}
 	var b strings.Builder

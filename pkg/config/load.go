@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -100,7 +102,8 @@ func Load(opts LoadOptions) (*Config, error) {
 		if err := v.ReadInConfig(); err != nil {
 			var perr viper.ConfigParseError
 			if errors.As(err, &perr) {
-				return nil, &Error{File: file, Problems: yamlProblems(perr.Unwrap()), Err: err}
+				src, _ := os.ReadFile(file)
+				return nil, &Error{File: file, Problems: yamlProblems(file, src, perr.Unwrap()), Err: err}
 			}
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, &Error{File: file, Problems: []Problem{{Message: "file not found"}}, Err: &NotFoundError{File: file, Err: err}}
@@ -117,34 +120,60 @@ func Load(opts LoadOptions) (*Config, error) {
 		settings = v.AllSettings()
 	}
 
-	d := &decoder{src: map[string]string{}, literal: map[string]string{}, converges: map[string]bool{}, unhealthy: map[string]bool{}}
+	d := &decoder{src: map[string]string{}, literal: map[string]string{}, converges: map[string]bool{}, unhealthy: map[string]bool{},
+		file: file, lines: lineIndex{}}
+	if file != "" {
+		// Read again for the lines, which viper's settings do not keep.
+		if src, err := os.ReadFile(file); err == nil {
+			d.lines = indexLines(src)
+		}
+	}
 	override(settings, env, opts.Flags, d.src)
 	c := d.decode(settings, file != "")
 	c.File = file
 	if len(d.probs) > 0 {
+		// In the order of the file's lines; a problem of the whole file,
+		// or from env or a flag, first.
+		sort.SliceStable(d.probs, func(i, j int) bool { return d.probs[i].Pos.Line < d.probs[j].Pos.Line })
 		return nil, &Error{File: file, Problems: d.probs}
 	}
 	return c, nil
 }
 
-// yamlProblems splits the YAML decoder's multi-line "unmarshal errors"
-// into one problem per line, and rewords the one a non-mapping document
-// gives, which names Go types.
-func yamlProblems(err error) []Problem {
+// yamlProblems turns a YAML error into problems at their lines: the
+// decoder's multi-line "unmarshal errors" one per line, each at its line
+// (and the one a non-mapping document gives reworded, as it names Go
+// types); a syntax error at the line an editor shows for it.
+func yamlProblems(file string, src []byte, err error) []Problem {
 	msg := err.Error()
 	rest, multi := strings.CutPrefix(msg, "yaml: unmarshal errors:\n")
 	if !multi {
-		return []Problem{{Message: msg}}
+		p := Problem{Message: msg, Pos: Pos{File: file}}
+		if !strings.Contains(msg, "excessive aliasing") {
+			p.Pos.Line = syntaxLine(src, err)
+		}
+		if p.Pos.Line > 0 {
+			// The parser's own "line N" is wrong more often than not; the
+			// position says the right one.
+			p.Message = yamlLineRE.ReplaceAllString(msg, "yaml: ")
+		}
+		return []Problem{p}
 	}
 	var ps []Problem
 	for _, line := range strings.Split(rest, "\n") {
 		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
 		if at, _, ok := strings.Cut(line, ": cannot unmarshal"); ok && strings.HasSuffix(line, "into map[string]interface {}") {
 			line = at + ": want a mapping of keys such as rings, dev, build"
 		}
-		if line != "" {
-			ps = append(ps, Problem{Message: line})
+		p := Problem{Message: line, Pos: Pos{File: file}}
+		if m := unmarshalLineRE.FindStringSubmatch(line); m != nil {
+			p.Pos.Line, _ = strconv.Atoi(m[1])
+			p.Message = strings.TrimPrefix(line, m[0])
 		}
+		ps = append(ps, p)
 	}
 	return ps
 }

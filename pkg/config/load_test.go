@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -103,22 +104,24 @@ func TestLoadSpecExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	file := filepath.Join(dir, FileName)
+	at := func(line int) Pos { return Pos{File: file, Line: line} }
 	want := &Config{
-		File:     filepath.Join(dir, FileName),
+		File:     file,
 		Repo:     ".",
 		Remote:   "origin",
 		FlakeDir: ".",
 		Dev:      "dev",
 		Rings: []Ring{
 			{Name: "canary", Soak: 0, Auto: true, Key: "rings[0]", Groups: []Group{
-				{Name: "canary", Ring: "canary", Branch: "canary", Hosts: []string{"lab-1", "lab-*"}, Key: "rings[0]"},
+				{Name: "canary", Ring: "canary", Branch: "canary", Hosts: []string{"lab-1", "lab-*"}, HostPos: []Pos{at(10), at(10)}, Key: "rings[0]"},
 			}},
 			{Name: "early", Soak: 24 * time.Hour, Key: "rings[1]", Groups: []Group{
 				{Name: "early", Ring: "early", Branch: "early", Share: 20, Key: "rings[1]"},
 			}},
 			{Name: "stable", Soak: 72 * time.Hour, Key: "rings[2]", Groups: []Group{
-				{Name: "stable", Ring: "stable", Branch: "stable", Hosts: []string{"*"}, Key: "rings[2].groups[0]"},
-				{Name: "field-sbc", Ring: "stable", Branch: "field-sbc", Hosts: []string{"sbc-*"}, Pin: Pin{Pinned: true}, Key: "rings[2].groups[1]"},
+				{Name: "stable", Ring: "stable", Branch: "stable", Hosts: []string{"*"}, HostPos: []Pos{at(20)}, Key: "rings[2].groups[0]"},
+				{Name: "field-sbc", Ring: "stable", Branch: "field-sbc", Hosts: []string{"sbc-*"}, HostPos: []Pos{at(22)}, Pin: Pin{Pinned: true}, PinPos: at(23), Key: "rings[2].groups[1]"},
 			}},
 		},
 		Update: Update{Author: "ringflow <ringflow@localhost>"},
@@ -342,9 +345,9 @@ func TestLoadErrors(t *testing.T) {
 		{"flake-dir outside", ok + "flake-dir: ../other\n", "flake-dir", `want a directory inside the repository, got "../other"`, false},
 		{"flake-dir absolute", ok + "flake-dir: /srv/fleet\n", "flake-dir", "want a directory inside the repository", false},
 		{"yaml syntax", "rings: [\n", "", "yaml:", false},
-		{"yaml duplicate key", ok + "dev: a\ndev: b\n", "", `line 3: mapping key "dev" already defined at line 2`, false},
-		{"yaml duplicate keys", ok + "dev: a\ndev: b\nrepo: a\nrepo: b\n", "", "line 3:", true},
-		{"yaml top level list", "- a\n", "", "line 1: want a mapping of keys such as rings", false},
+		{"yaml duplicate key", ok + "dev: a\ndev: b\n", "", `mapping key "dev" already defined at line 2`, false},
+		{"yaml duplicate keys", ok + "dev: a\ndev: b\nrepo: a\nrepo: b\n", "", `mapping key "dev" already defined at line 2`, true},
+		{"yaml top level list", "- a\n", "", "want a mapping of keys such as rings", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -374,23 +377,24 @@ rings:
 bulid: {jobs: 2}
 `)
 	ps := problemsOf(t, err)
+	// In the order of their lines.
 	want := []string{
-		"bulid: unknown key (did you mean build?)",
-		`dev: invalid branch name "a b": contains a space`,
-		"rings[0].sook: unknown key (did you mean soak?)",
-		"rings[0].hosts: want a list, e.g. [lab-1]",
-		`rings[1].auto: want true or false, got "no"`,
-		"rings[1].share: want a percentage above 0 and at most 100, got 120",
+		`2: dev: invalid branch name "a b": contains a space`,
+		"5: rings[0].sook: unknown key (did you mean soak?)",
+		"6: rings[0].hosts: want a list, e.g. [lab-1]",
+		"8: rings[1].share: want a percentage above 0 and at most 100, got 120",
+		`9: rings[1].auto: want true or false, got "no"`,
+		"10: bulid: unknown key (did you mean build?)",
 	}
 	var got []string
 	for _, p := range ps {
-		got = append(got, p.String())
+		got = append(got, fmt.Sprintf("%d: %s", p.Pos.Line, p.Key+": "+p.Message))
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("problems:\ngot  %q\nwant %q", got, want)
 	}
 	msg := err.Error()
-	if !strings.HasPrefix(msg, "config ") || !strings.Contains(msg, ": 6 problems:\n  bulid: unknown key") ||
+	if !strings.HasPrefix(msg, "config ") || !strings.Contains(msg, ": 6 problems:\n  "+ps[0].Pos.File+":2: dev: invalid") ||
 		strings.Count(msg, "\n") != 6 {
 		t.Errorf("Error() = %q", msg)
 	}

@@ -230,7 +230,7 @@ rings:
 	ps := problemsOf(t, err)
 	var got []string
 	for _, p := range ps {
-		got = append(got, p.String())
+		got = append(got, p.Key+": "+p.Message)
 	}
 	want := []string{
 		"rings[0].verify-timeout: set without verify",
@@ -238,8 +238,8 @@ rings:
 		`rings[0].freeze[0].from: want a time of day "HH:MM" from 00:00 to 23:59, got "24:00" (24:00 ends a day: only to may be 24:00)`,
 		`rings[0].freeze[0].to: want a time of day "HH:MM" from 00:00 to 24:00, got "25:00"`,
 		`rings[0].freeze[0].timezone: unknown time zone "Mars/Olympus": want an IANA name such as Europe/Berlin or UTC`,
-		"rings[0].freeze[1].reasn: unknown key (did you mean reason?)",
 		"rings[0].freeze[1].end: want a time after start (2027-01-06T00:00:00Z), got 2026-12-20T00:00:00Z",
+		"rings[0].freeze[1].reasn: unknown key (did you mean reason?)",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("problems:\ngot  %q\nwant %q", got, want)

@@ -87,9 +87,10 @@ func TestSuggest(t *testing.T) {
 		"ring":    "rings",
 		"colour":  "",
 		"x":       "",
+		"zebra":   "",
 	} {
-		if got := suggest(in, append(append(append([]string{}, topKeys...), ringKeys...), buildKeys...)); got != want {
-			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		if got := Suggest(in, append(append(append([]string{}, topKeys...), ringKeys...), buildKeys...)); got != want {
+			t.Errorf("Suggest(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

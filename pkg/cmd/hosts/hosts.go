@@ -42,6 +42,10 @@ that placed it (literal, glob, share, catch-all), the flake URI to deploy it,
 and what pins its group now (the config, or who pinned it with "ringflow pin"
 and why).
 
+A share group takes its share of the hosts no name or glob takes, rounded
+to whole hosts: they are ordered by a hash of their names and dealt out in
+file order, so RULE reads e.g. "share 10%: 2 of 20" (the first 2 by hash).
+
 With --running (and observe: in the config), what each host runs instead: the
 commit (one whose evidence gives the host the system it runs), since when,
 its group's position, and whether it runs that.`,
@@ -77,13 +81,25 @@ type HostJSON struct {
 	Ring   string `json:"ring"`
 	Branch string `json:"branch"`
 	Rule   string `json:"rule"`
-	URI    string `json:"uri"`
+	// Share is, for rule share, the group's share and how many of the
+	// hosts no name or glob took it has; absent for other rules.
+	Share *ShareJSON `json:"share,omitempty"`
+	URI   string     `json:"uri"`
 	// Pin says what pins the host's group now, as in status; null when
 	// nothing does.
 	Pin *cmdutil.PinJSON `json:"pin"`
 	pin *ring.Pin        // for the table (cmdutil.PinCell)
 	// Running is what the host runs, with --running; absent without.
 	Running *RunningJSON `json:"running,omitempty"`
+}
+
+// ShareJSON is how a share group was dealt its hosts: Hosts of the Of
+// hosts no name or glob took, the first by hash order after the share
+// groups before it.
+type ShareJSON struct {
+	Percent float64 `json:"percent"`
+	Hosts   int     `json:"hosts"`
+	Of      int     `json:"of"`
 }
 
 // RunningJSON is what a host runs, as observed (hosts --running).
@@ -209,8 +225,12 @@ func renderRunning(opts *HostsOptions, rows []HostJSON) error {
 func rowsOf(ps []membership.Placement, pins map[string]*ring.Pin, uri func(branch, host string) string) []HostJSON {
 	rows := make([]HostJSON, 0, len(ps))
 	for _, p := range ps {
-		rows = append(rows, HostJSON{Host: p.Host, Group: p.Group, Ring: p.Ring, Branch: p.Branch, Rule: string(p.Rule),
-			URI: uri(p.Branch, p.Host), Pin: cmdutil.Pin(pins[p.Group]), pin: pins[p.Group]})
+		row := HostJSON{Host: p.Host, Group: p.Group, Ring: p.Ring, Branch: p.Branch, Rule: string(p.Rule),
+			URI: uri(p.Branch, p.Host), Pin: cmdutil.Pin(pins[p.Group]), pin: pins[p.Group]}
+		if p.Rule == membership.RuleShare {
+			row.Share = &ShareJSON{Percent: p.Share, Hosts: p.ShareCount, Of: p.ShareOf}
+		}
+		rows = append(rows, row)
 	}
 	return rows
 }
@@ -224,7 +244,12 @@ func render(opts *HostsOptions, rows []HostJSON) error {
 	tty := opts.IO.IsStdoutTTY()
 	tp := tableprinter.New(opts.IO.Out, tty, "HOST", "GROUP", "RING", "BRANCH", "RULE", "URI", "PINNED")
 	for _, r := range rows {
-		tp.AddRow(r.Host, r.Group, r.Ring, r.Branch, r.Rule, r.URI, cmdutil.PinCell(r.pin, tty))
+		rule := r.Rule
+		if r.Share != nil {
+			// The count is the point of a share: 10% of 20 hosts is 2.
+			rule = fmt.Sprintf("share %g%%: %d of %d", r.Share.Percent, r.Share.Hosts, r.Share.Of)
+		}
+		tp.AddRow(r.Host, r.Group, r.Ring, r.Branch, rule, r.URI, cmdutil.PinCell(r.pin, tty))
 	}
 	return tp.Render()
 }
