@@ -243,3 +243,41 @@ func TestBuildProgressOrder(t *testing.T) {
 		t.Errorf("last frame %q, want %q", got, want)
 	}
 }
+
+// Through a pipe a command run in steps says nothing of its steps but
+// names the step in its "still" lines.
+func TestBuildProgressStepsPipe(t *testing.T) {
+	c := newClock()
+	ios, _, _, errOut := iostreams.Test()
+	p := newBuildProgress(ios, c.now, ProgressOptions{Steps: true})
+	p.Step("update")
+	p.Step("build")
+	p.Event(build.Event{Host: "plex", Phase: "building"})
+	c.add(5 * time.Second)
+	p.tick()
+	p.Step("promote canary")
+	p.Done()
+	if got, want := errOut.String(), "plex: building\nbuild: still building plex (5s)\n"; got != want {
+		t.Errorf("pipe: %q, want %q", got, want)
+	}
+}
+
+// The real ticker redraws on its own while events come from another
+// goroutine, and stops at Done.
+func TestBuildProgressTicker(t *testing.T) {
+	ios, errOut := terminal(80)
+	p := NewBuildProgress(ios, time.Now, ProgressOptions{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.Event(build.Event{Host: "plex", Phase: "building"})
+	}()
+	<-done
+	time.Sleep(1100 * time.Millisecond)
+	p.Done()
+	n := errOut.Len()
+	time.Sleep(1100 * time.Millisecond)
+	if !strings.Contains(errOut.String(), "\r\x1b[K1s · building plex") || errOut.Len() != n {
+		t.Errorf("ticker: %q (then %d bytes more)", errOut.String(), errOut.Len()-n)
+	}
+}
