@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ type ProgressOptions struct {
 // most once a minute, so that a nightly job's log shows life.
 type BuildProgress struct {
 	io   *iostreams.IOStreams
+	out  io.Writer // stderr itself
 	now  func() time.Time
 	opts ProgressOptions
 	live bool
@@ -53,6 +55,7 @@ type BuildProgress struct {
 	since     map[string]time.Time // host → when its evaluation or build began
 	printed   map[string]time.Time // host → when its build last printed a line
 	drawn     bool                 // live: a line is on the screen
+	midLine   bool                 // Writer was given the start of a line, not yet its end
 	lastSaid  time.Time            // plain: when the last line was written
 	quiet     int                  // plain: "still" lines since the last other line
 	stopped   bool
@@ -60,17 +63,17 @@ type BuildProgress struct {
 }
 
 // NewBuildProgress starts showing a build's progress; call Done before
-// printing anything else on stderr or stdout.
-func NewBuildProgress(io *iostreams.IOStreams, now func() time.Time, o ProgressOptions) *BuildProgress {
-	p := newBuildProgress(io, now, o)
+// printing results, and say anything else meanwhile through Writer.
+func NewBuildProgress(ios *iostreams.IOStreams, now func() time.Time, o ProgressOptions) *BuildProgress {
+	p := newBuildProgress(ios, now, o)
 	go p.tickEvery(time.Second)
 	return p
 }
 
 // newBuildProgress is a progress that ticks only when told (tests).
-func newBuildProgress(io *iostreams.IOStreams, now func() time.Time, o ProgressOptions) *BuildProgress {
+func newBuildProgress(ios *iostreams.IOStreams, now func() time.Time, o ProgressOptions) *BuildProgress {
 	start := now()
-	return &BuildProgress{io: io, now: now, opts: o, live: io.ProgressEnabled(), stepStart: start, lastSaid: start,
+	return &BuildProgress{io: ios, out: ios.ErrOut, now: now, opts: o, live: ios.ProgressEnabled(), stepStart: start, lastSaid: start,
 		state: map[string]string{}, since: map[string]time.Time{}, printed: map[string]time.Time{}, stop: make(chan struct{})}
 }
 
@@ -174,6 +177,35 @@ func (p *BuildProgress) Message(format string, args ...any) {
 	p.say(fmt.Sprintf(format, args...))
 }
 
+// Writer is stderr for everything else said while the progress shows
+// (warnings, nix's lines of -v): on a terminal each line goes above the
+// live line, which is drawn again below it once the line is whole. A
+// command puts it in place of IOStreams.ErrOut before opening the fleet.
+func (p *BuildProgress) Writer() io.Writer { return progressWriter{p} }
+
+type progressWriter struct{ p *BuildProgress }
+
+func (w progressWriter) Write(b []byte) (int, error) {
+	p := w.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.out, "\r\x1b[K")
+		p.drawn = false
+	}
+	n, err := p.out.Write(b)
+	if len(b) > 0 {
+		p.midLine = b[len(b)-1] != '\n'
+	}
+	if !p.midLine {
+		p.lastSaid, p.quiet = p.now(), 0
+		if p.live && !p.stopped {
+			p.draw()
+		}
+	}
+	return n, err
+}
+
 // Done ends the progress: the live line is cleared, the ticker stopped,
 // and later events are not shown.
 func (p *BuildProgress) Done() {
@@ -185,7 +217,7 @@ func (p *BuildProgress) Done() {
 	p.stopped = true
 	close(p.stop)
 	if p.drawn {
-		fmt.Fprint(p.io.ErrOut, "\r\x1b[K")
+		fmt.Fprint(p.out, "\r\x1b[K")
 		p.drawn = false
 	}
 }
@@ -194,10 +226,10 @@ func (p *BuildProgress) Done() {
 // and drawn again below it. p.mu is held.
 func (p *BuildProgress) say(line string) {
 	if p.drawn {
-		fmt.Fprint(p.io.ErrOut, "\r\x1b[K")
+		fmt.Fprint(p.out, "\r\x1b[K")
 		p.drawn = false
 	}
-	fmt.Fprintln(p.io.ErrOut, line)
+	fmt.Fprintln(p.out, line)
 	p.lastSaid, p.quiet = p.now(), 0
 	if p.live && !p.stopped {
 		p.draw()
@@ -209,12 +241,12 @@ var finalPhase = map[string]bool{"eval-failed": true, "built": true, "build-fail
 
 // draw writes the live line over the last one. p.mu is held.
 func (p *BuildProgress) draw() {
-	if p.opts.Steps && p.step == "" {
+	if (p.opts.Steps && p.step == "") || p.midLine {
 		return
 	}
 	// One column short of the width: a line filling the last column
 	// makes some terminals wrap, and the next redraw then misses a row.
-	fmt.Fprint(p.io.ErrOut, "\r\x1b[K"+p.line(p.io.TerminalWidth()-1))
+	fmt.Fprint(p.out, "\r\x1b[K"+p.line(p.io.TerminalWidth()-1))
 	p.drawn = true
 }
 

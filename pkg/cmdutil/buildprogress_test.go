@@ -281,3 +281,22 @@ func TestBuildProgressTicker(t *testing.T) {
 		t.Errorf("ticker: %q (then %d bytes more)", errOut.String(), errOut.Len()-n)
 	}
 }
+
+// What else is said on stderr meanwhile goes above the live line, which
+// is drawn again once the line is whole, never in the middle of it.
+func TestBuildProgressWriter(t *testing.T) {
+	c := newClock()
+	ios, errOut := terminal(80)
+	p := newBuildProgress(ios, c.now, ProgressOptions{})
+	w := p.Writer()
+	p.Event(build.Event{Host: "plex", Phase: "building"})
+	fmt.Fprint(w, "nix: nix build")
+	c.add(time.Second)
+	p.tick()
+	fmt.Fprint(w, " … (3s)\n")
+	p.Done()
+	want := regexp.MustCompile(`^\r\x1b\[K0s · building plex[^\r\n]*\r\x1b\[Knix: nix build … \(3s\)\n\r\x1b\[K1s · building plex[^\r\n]*\r\x1b\[K$`)
+	if got := errOut.String(); !want.MatchString(got) {
+		t.Errorf("terminal: %q", got)
+	}
+}

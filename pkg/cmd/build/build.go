@@ -110,13 +110,18 @@ a host is not-built.`,
 }
 
 func buildRun(ctx context.Context, opts *BuildOptions) error {
+	start := opts.Now()
+	prog := cmdutil.NewBuildProgress(opts.IO, opts.Now, cmdutil.ProgressOptions{Logs: opts.PrintBuildLogs})
+	defer prog.Done()
+	// What the fleet and nix (-v) say meanwhile goes above the live line.
+	errOut := opts.IO.ErrOut
+	opts.IO.ErrOut = prog.Writer()
+	defer func() { opts.IO.ErrOut = errOut }()
 	fl, err := opts.Fleet()
 	if err != nil {
 		return err
 	}
 	opts.Bounds.Apply(&fl.Config.Build)
-	start := opts.Now()
-	prog := cmdutil.NewBuildProgress(opts.IO, opts.Now, cmdutil.ProgressOptions{Logs: opts.PrintBuildLogs})
 	rep, err := build.New(fl).Run(ctx, build.Options{Rev: opts.Rev, Patterns: opts.Hosts, Progress: prog.Event})
 	prog.Done()
 	var notTaken *build.NoBuilderError

@@ -166,6 +166,12 @@ func convergedJSON(e *ledger.Entry) *ConvergedJSON {
 }
 
 func cycleRun(ctx context.Context, opts *CycleOptions) error {
+	prog := cmdutil.NewBuildProgress(opts.IO, opts.Now, cmdutil.ProgressOptions{Logs: opts.PrintBuildLogs, Steps: true})
+	defer prog.Done()
+	// What the fleet and nix (-v) say meanwhile goes above the live line.
+	errOut := opts.IO.ErrOut
+	opts.IO.ErrOut = prog.Writer()
+	defer func() { opts.IO.ErrOut = errOut }()
 	fl, err := opts.Fleet()
 	if err != nil {
 		return err
@@ -175,7 +181,6 @@ func cycleRun(ctx context.Context, opts *CycleOptions) error {
 	}
 	opts.Bounds.Apply(&fl.Config.Build)
 	start := opts.Now()
-	prog := cmdutil.NewBuildProgress(opts.IO, opts.Now, cmdutil.ProgressOptions{Logs: opts.PrintBuildLogs, Steps: true})
 	rep, err := cycle.New(fl).Run(ctx, cycle.Options{Wait: opts.Wait, OnWait: func(holder string) {
 		prog.Message("another ringflow cycle is running on this repository (%s); waiting for it to finish (--wait)", cmp.Or(holder, "another process"))
 	}, OnStep: prog.Step, Progress: prog.Event})
