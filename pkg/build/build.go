@@ -36,11 +36,19 @@ type Options struct {
 // Event is one step of a build, for progress lines.
 type Event struct {
 	Host string
-	// "evaluating", "evaluated", "eval-failed", "building", "finished" (its
-	// build stopped; the outcome follows), "built", "build-failed", "reused",
-	// "not-built" (no remote builder took it; see NoBuilderError)
+	// "evaluating", "evaluated", "eval-failed", "building" (handed to
+	// nix), "finished" (its build stopped; the outcome follows), "built",
+	// "build-failed", "reused", "not-built" (no remote builder took it; see
+	// NoBuilderError); or "log": Line is a line of a build's log (build
+	// -L), and Host says whose: the host, the hosts sharing that toplevel
+	// ("a, b"), or for a dependency's build the derivation's name
+	// ("linux-6.6.1"), as nix build -L says.
 	Phase string
+	Line  string
 }
+
+// PhaseLog is the Phase of an Event carrying a line of a build's log.
+const PhaseLog = "log"
 
 // HostOutcome is one host's result.
 type HostOutcome struct {
@@ -543,6 +551,9 @@ func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
 				r.progress(Event{Host: he.Host, Phase: "finished"})
 			}
 		},
+		OnLog: func(drv, line string) {
+			r.progress(Event{Host: logSource(byDrv[drv], drv), Phase: PhaseLog, Line: line})
+		},
 	})
 	var nb *nix.NoBuilderError
 	if errors.As(err, &nb) {
@@ -581,6 +592,19 @@ func (r *run) realise(ctx context.Context, evaluated []nix.HostEval) error {
 		}
 	}
 	return nil
+}
+
+// logSource says whose build a log line is of: the hosts whose toplevel
+// drv is, else (a dependency) the derivation's name.
+func logSource(hosts []nix.HostEval, drv string) string {
+	if len(hosts) == 0 {
+		return nix.DrvName(drv)
+	}
+	names := make([]string, len(hosts))
+	for i, he := range hosts {
+		names[i] = he.Host
+	}
+	return strings.Join(names, ", ")
 }
 
 // recordEvidence copies green outputs to the cache, when there is one, and

@@ -447,6 +447,29 @@ func TestRunProgress(t *testing.T) {
 	}
 }
 
+// Progress hears each line of each build's log, under the host whose
+// toplevel it is, or the name of the dependency whose build printed it.
+func TestRunProgressLogs(t *testing.T) {
+	f := newFakes("a", "b")
+	f.nix.logs = map[string][][2]string{
+		"/nix/store/a.drv": {{"/nix/store/00000000000000000000000000000000-linux-6.6.1.drv", "CC kernel/fork.o"}, {"/nix/store/a.drv", "building a"}},
+		"/nix/store/b.drv": {{"/nix/store/b.drv", ""}, {"/nix/store/b.drv", "b done"}},
+	}
+	var got []string
+	_, err := f.builder.Run(context.Background(), Options{Progress: func(ev Event) {
+		if ev.Phase == PhaseLog {
+			got = append(got, ev.Host+"> "+ev.Line)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"linux-6.6.1> CC kernel/fork.o", "a> building a", "b> ", "b> b done"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("log lines %q, want %q", got, want)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	tests := []struct {
 		err  error

@@ -73,7 +73,10 @@ type fakeNix struct {
 	stopped    map[string]nix.BuildResult // failed drv → its TimedOut and TimedOutDrv
 	notTaken   map[string]string          // drv → what nix said: no builder took it
 	realiseErr error                      // Realise fails with it, building nothing
-	copyErr    error
+	// logs: drv → the log lines its build (or a dependency's, drv
+	// first) prints, each as [drv, line].
+	logs    map[string][][2]string
+	copyErr error
 	// afterResult, when set, runs after each host's result is handed on,
 	// before the next host is evaluated.
 	afterResult func(host string)
@@ -148,6 +151,9 @@ func (n *fakeNix) Realise(_ context.Context, drvs []nix.DrvOut, o nix.RealiseOpt
 			continue
 		}
 		msg, failed := n.fail[d.Drv]
+		for _, l := range n.logs[d.Drv] {
+			o.OnLog(l[0], l[1])
+		}
 		o.OnFinished(d.Drv)
 		where := n.builtOn[d.Drv]
 		if where == "" {

@@ -64,6 +64,9 @@ type Options struct {
 	// what holds it, before the wait begins.
 	OnWait   func(holder string)
 	Progress func(build.Event)
+	// OnStep, when set, hears each step as it begins: "update", "build",
+	// "health", "promote RING".
+	OnStep func(step string)
 }
 
 // Report is what a cycle did and what waits.
@@ -129,20 +132,29 @@ func (c *Cycle) Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer unlock()
+	step := func(name string) {
+		if o.OnStep != nil {
+			o.OnStep(name)
+		}
+	}
 	rep := &Report{}
+	step("update")
 	if rep.Update, err = c.Steps.Update(ctx); err != nil {
 		return rep, fmt.Errorf("cycle: update: %w", err)
 	}
 	var notTaken *build.NoBuilderError
+	step("build")
 	if rep.Build, err = c.Steps.Build(ctx, o.Progress); err != nil && (rep.Build == nil || !errors.As(err, &notTaken)) {
 		return rep, fmt.Errorf("cycle: build: %w", err)
 	}
 	// Before anything moves: a ring gone bad stops here, and the rings
 	// after it see it held (or unhealthy) when they decide.
+	step("health")
 	if rep.Guard, err = c.Steps.Guard(ctx); err != nil {
 		return rep, fmt.Errorf("cycle: guard: %w", err)
 	}
 	for i, r := range c.Rings {
+		step("promote " + r.Name)
 		out := RingOutcome{Name: r.Name, Auto: r.Auto}
 		if !r.Auto {
 			out.Waiting = fmt.Sprintf("not auto: promote it by hand (ringflow promote %s)", r.Name)

@@ -102,6 +102,21 @@ func newCycle(s *fakeSteps, l *fakeLock) *Cycle {
 		Rings: []Ring{{"canary", true}, {"early", true}, {"stable", false}, {"field", true}}}
 }
 
+// OnStep hears each step just before it runs, so that a progress line can
+// say which one the night is in.
+func TestRunSteps(t *testing.T) {
+	s := &fakeSteps{}
+	_, err := newCycle(s, &fakeLock{}).Run(context.Background(), Options{OnStep: func(step string) { s.calls = append(s.calls, "["+step+"]") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[update], update, [build], build, [health], guard, [promote canary], promote canary, [promote early], promote early, " +
+		"[promote stable], observe stable, [promote field], promote field"
+	if got := strings.Join(s.calls, ", "); got != want {
+		t.Errorf("steps:\n%s\nwant\n%s", got, want)
+	}
+}
+
 // Every auto ring gets its chance in order; a refusal is reported, not an
 // error; a ring not auto is left for a person; the lock is let go.
 func TestRunOrderAndOutcomes(t *testing.T) {

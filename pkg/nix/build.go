@@ -39,6 +39,10 @@ type RealiseOptions struct {
 	// succeeded is in Realise's results once nix is done (Nix 2.8 reports
 	// a failed top-level derivation only at the end). Calls never overlap.
 	OnFinished func(drv string)
+	// OnLog, when set, hears each line of each build's log as nix relays
+	// it (the top-level derivations' and their dependencies'), colour
+	// codes removed: what nix build -L prints. Calls never overlap.
+	OnLog func(drv, line string)
 }
 
 // BuildResult is the outcome of one derivation of a Realise.
@@ -100,6 +104,7 @@ func (n *Nix) Realise(ctx context.Context, drvs []DrvOut, o RealiseOptions) ([]B
 	}
 
 	m := newBuildMonitor(drvs, n.opts.Debug)
+	m.onLog = o.OnLog
 
 	// While nix runs, each finished build activity of a top-level
 	// derivation is told at once, from nix's own log stream: no process is
@@ -473,7 +478,8 @@ type logEvent struct {
 // buildMonitor follows nix build's internal-json log.
 type buildMonitor struct {
 	debug io.Writer
-	clock func() time.Time // when each line came; time.Now
+	onLog func(drv, line string) // RealiseOptions.OnLog; called outside mu
+	clock func() time.Time       // when each line came; time.Now
 
 	finishedTop chan string // top-level derivations whose build stopped
 
@@ -542,6 +548,14 @@ func (m *buildMonitor) line(l string) {
 		m.text(l)
 		return
 	}
+	if drv, text, ok := m.event(ev); ok && m.onLog != nil {
+		m.onLog(drv, text)
+	}
+}
+
+// event takes one event of nix's log; a build's log line is returned, to
+// be passed on without m.mu held.
+func (m *buildMonitor) event(ev logEvent) (logDrv, logText string, isLog bool) {
 	now := m.clock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -587,6 +601,7 @@ func (m *buildMonitor) line(l string) {
 			if drv, ok := m.acts[ev.ID]; ok {
 				text := strings.TrimRight(stripANSI(fieldString(ev.Fields, 0)), " \t\r")
 				m.lastLine[drv] = now
+				logDrv, logText, isLog = drv, text, true
 				if text == "" {
 					break
 				}
@@ -616,6 +631,7 @@ func (m *buildMonitor) line(l string) {
 			m.message(stripANSI(ev.Msg), ev.Level == 0)
 		}
 	}
+	return
 }
 
 // noteFailure: some build failed just now, but the log does not say which.
@@ -809,6 +825,10 @@ func fieldString(fields []json.RawMessage, i int) string {
 	_ = json.Unmarshal(fields[i], &s)
 	return s
 }
+
+// DrvName is a derivation's name without store directory, hash and .drv,
+// as nix build -L prefixes its log lines with: "nixos-system-web-1".
+func DrvName(drv string) string { return drvName(drv) }
 
 // drvName is a derivation's name without store directory, hash and .drv.
 func drvName(drv string) string {

@@ -517,6 +517,11 @@ func TestBuildMonitor(t *testing.T) {
 				t.Fatalf("the capture names no fa or dep derivation: %v", drv)
 			}
 			m := newBuildMonitor([]DrvOut{{Drv: fa, Out: "/nix/store/x-fa"}}, nil)
+			// -L: every build's log lines are passed on as they come, each
+			// under its own derivation, the top-level one's and the
+			// dependency's alike.
+			streamed := map[string][]string{}
+			m.onLog = func(drv, line string) { streamed[drv] = append(streamed[drv], line) }
 			w := &lineWriter{line: m.line}
 			// Arbitrary chunking, as a pipe delivers it.
 			for chunk := range slices.Chunk(b, 97) {
@@ -541,6 +546,15 @@ func TestBuildMonitor(t *testing.T) {
 			}
 			if !m.attemptedAny() {
 				t.Error("attempted = false")
+			}
+			if got := streamed[fa]; len(got) < 3 || got[0] != "line1" || got[1] != "line2" || got[len(got)-1] != "oops" {
+				t.Errorf("fa: streamed log lines %q", got)
+			}
+			if got := streamed[dep]; !slices.Equal(got, []string{"depfail-line"}) {
+				t.Errorf("dep: streamed log lines %q", got)
+			}
+			if len(streamed) != 2 {
+				t.Errorf("log lines streamed for %d derivations, want fa and dep: %q", len(streamed), streamed)
 			}
 			// The captured log's stop of fa's build activity was told at once.
 			close(m.finishedTop)

@@ -282,9 +282,18 @@ func TestRealiseTimeoutRealNix(t *testing.T) {
 		drvs = append(drvs, DrvOut{Drv: he.Drv, Out: he.Out})
 	}
 	start := time.Now()
-	res, err := n.Realise(ctx, drvs, RealiseOptions{Jobs: "4", Timeout: 2 * time.Second})
+	var logged []string // OnLog's calls for hang, as nix relayed them
+	onLog := func(drv, line string) {
+		if drv == byHost["hang"].Drv {
+			logged = append(logged, line)
+		}
+	}
+	res, err := n.Realise(ctx, drvs, RealiseOptions{Jobs: "4", Timeout: 2 * time.Second, OnLog: onLog})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(logged, func(l string) bool { return strings.Contains(l, "start-hang") }) {
+		t.Errorf("hang's log lines passed on while it ran: %q, want its start-hang line", logged)
 	}
 	if took := time.Since(start); took > 30*time.Second {
 		t.Errorf("Realise took %s with a 2s timeout", took)

@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -34,13 +34,16 @@ type BuildOptions struct {
 	Rev    string
 	Hosts  []string
 	Bounds cmdutil.BuildBounds // --timeout, --max-silent
+	// PrintBuildLogs (-L): stream each build's log lines, prefixed with
+	// the host.
+	PrintBuildLogs bool
 }
 
 // NewCmdBuild returns `ringflow build`.
 func NewCmdBuild(f *cmdutil.Factory, runF func(context.Context, *BuildOptions) error) *cobra.Command {
 	opts := &BuildOptions{IO: f.IOStreams, Fleet: f.Fleet, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:   "build [REV] [--host PATTERN]... [--timeout DURATION] [--max-silent DURATION]",
+		Use:   "build [REV] [--host PATTERN]... [--timeout DURATION] [--max-silent DURATION] [-L]",
 		Short: "Test-build every host at a commit and record the evidence",
 		Long: `Build nixosConfigurations.<host>.<build.attribute> for every host (or those
 matching --host) at REV, default dev's head, straight from git: the work tree
@@ -64,13 +67,22 @@ build.builders takes (unreachable, or lacking the host's system or features) is
 not-built: neither red nor green, and left out of the evidence, so the next
 build takes it again.
 
+While it runs, a line on stderr says how long it has taken, which hosts are
+being built and evaluated, and how many are done; through a pipe (a nightly
+job's log), a line when nix takes a host's build and when its outcome is known,
+and "still building HOST (TIME)" while builds run with nothing else said (after
+5s, then less often, at most once a minute). -L (--print-build-logs) prints each
+build's log lines as they come, prefixed "HOST> " (a dependency's with its
+derivation's name), as nix build -L does.
+
 The result is recorded as a git note on REV (git notes --ref ringflow/evidence
 show REV), pushed to the remote. Exit 4 if any host is red; otherwise exit 1 if
 a host is not-built.`,
 		Example: `  $ ringflow build
   $ ringflow build canary --host 'web-*'
   $ ringflow build 3f2a9c1 -o json | jq '.hosts[] | select(.status=="red")'
-  $ ringflow build --host web-3 --timeout 4h`,
+  $ ringflow build --host web-3 --timeout 4h
+  $ ringflow build -L --host plex`,
 		Args:              cmdutil.RangeArgs(0, 1, ""),
 		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRevs, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -93,19 +105,25 @@ a host is not-built.`,
 	cmd.Flags().StringArrayVar(&opts.Hosts, "host", nil, "build only hosts matching this name or glob (repeatable)")
 	_ = cmd.RegisterFlagCompletionFunc("host", cmdutil.Completer(f, cmdutil.CompleteHosts, 0))
 	cmdutil.AddBuildBoundFlags(cmd, &opts.Bounds)
+	cmdutil.AddPrintBuildLogsFlag(cmd, &opts.PrintBuildLogs)
 	return cmdutil.JSONCapable(cmd)
 }
 
 func buildRun(ctx context.Context, opts *BuildOptions) error {
+	start := opts.Now()
+	prog := cmdutil.NewBuildProgress(opts.IO, opts.Now, cmdutil.ProgressOptions{Logs: opts.PrintBuildLogs})
+	defer prog.Done()
+	// What the fleet and nix (-v) say meanwhile goes above the live line.
+	errOut := opts.IO.ErrOut
+	opts.IO.ErrOut = prog.Writer()
+	defer func() { opts.IO.ErrOut = errOut }()
 	fl, err := opts.Fleet()
 	if err != nil {
 		return err
 	}
 	opts.Bounds.Apply(&fl.Config.Build)
-	start := opts.Now()
-	prog := newProgress(opts.IO, start, opts.Now)
-	rep, err := build.New(fl).Run(ctx, build.Options{Rev: opts.Rev, Patterns: opts.Hosts, Progress: prog.event})
-	prog.done()
+	rep, err := build.New(fl).Run(ctx, build.Options{Rev: opts.Rev, Patterns: opts.Hosts, Progress: prog.Event})
+	prog.Done()
 	var notTaken *build.NoBuilderError
 	if err != nil && (rep == nil || !errors.As(err, &notTaken)) {
 		return err
@@ -141,7 +159,8 @@ func printReport(io *iostreams.IOStreams, rep *build.Report) error {
 	if remote {
 		head = slices.Insert(head, 5, "BUILT ON")
 	}
-	tp := tableprinter.New(io.Out, io.IsStdoutTTY(), head...)
+	var rows [][]string
+	var colors [][]func(string) string
 	for _, h := range rep.Hosts {
 		color := cs.Green
 		detail := h.Out
@@ -161,7 +180,15 @@ func printReport(io *iostreams.IOStreams, rep *build.Report) error {
 		if remote {
 			row = slices.Insert(row, 5, cmp.Or(h.Builder, "-"))
 		}
-		tp.AddColoredRow(row, []func(string) string{nil, color})
+		rows = append(rows, row)
+		colors = append(colors, []func(string) string{nil, color})
+	}
+	if io.IsStdoutTTY() {
+		fitLastColumn(head, rows, io.TerminalWidth())
+	}
+	tp := tableprinter.New(io.Out, io.IsStdoutTTY(), head...)
+	for i, row := range rows {
+		tp.AddColoredRow(row, colors[i])
 	}
 	if err := tp.Render(); err != nil {
 		return err
@@ -170,6 +197,46 @@ func printReport(io *iostreams.IOStreams, rep *build.Report) error {
 		fmt.Fprintf(io.ErrOut, "\n%s %s (%s):\n%s\n", cs.Red("✗"), tableprinter.Escape(h.Host), h.Phase, indent(h.Error))
 	}
 	return nil
+}
+
+// fitLastColumn cuts the last field of each row (the output path, or the
+// error's first line) so that the table fits a terminal of width columns:
+// the full paths and errors are in -o json, the evidence, and below the
+// table for red hosts.
+func fitLastColumn(head []string, rows [][]string, width int) {
+	last := len(head) - 1
+	used := 0
+	for i := range last {
+		w := utf8.RuneCountInString(head[i])
+		for _, r := range rows {
+			w = max(w, utf8.RuneCountInString(tableprinter.Escape(r[i])))
+		}
+		used += w + 2
+	}
+	// Below 20 columns nothing useful is left: let such a line wrap.
+	avail := max(width-1-used, 20)
+	for _, r := range rows {
+		r[last] = cutDetail(tableprinter.Escape(r[last]), avail)
+	}
+}
+
+// cutDetail shortens s to width columns with "…": a store path loses the
+// end of its hash, or more, keeping its name ("/nix/store/bh2s…-nixos-system-web-1"),
+// anything else its end.
+func cutDetail(s string, width int) string {
+	r := []rune(s)
+	if len(r) <= width {
+		return s
+	}
+	if rest, ok := strings.CutPrefix(s, "/nix/store/"); ok {
+		if _, name, ok := strings.Cut(rest, "-"); ok {
+			keep := width - 1 - utf8.RuneCountInString(name) - 1 // "…" and "-"
+			if keep >= 0 {
+				return string(r[:keep]) + "…-" + name
+			}
+		}
+	}
+	return string(r[:width-1]) + "…"
 }
 
 // printReplaced says which evidence this build replaced because it did not
@@ -187,120 +254,6 @@ func printReplaced(io *iostreams.IOStreams, rep *build.Report) {
 		fmt.Fprintf(io.ErrOut, "%s %s: replaced by this build's; the old note stays in the history of %s\n",
 			cs.Yellow("!"), m, evidence.Ref)
 	}
-}
-
-// progress draws one live line on a terminal, redrawn at every event and
-// every second, saying what is being evaluated and built; otherwise one
-// plain line per host once its outcome is known.
-type progress struct {
-	io    *iostreams.IOStreams
-	start time.Time
-	now   func() time.Time
-	live  bool
-
-	mu    sync.Mutex
-	state map[string]string // host → its latest phase
-	drawn bool
-	stop  chan struct{} // ends the ticker
-}
-
-func newProgress(io *iostreams.IOStreams, start time.Time, now func() time.Time) *progress {
-	p := &progress{io: io, start: start, now: now, live: io.ProgressEnabled(), state: map[string]string{}, stop: make(chan struct{})}
-	if p.live {
-		go p.tick()
-	}
-	return p
-}
-
-// tick redraws every second, so that a long evaluation or build shows
-// time passing.
-func (p *progress) tick() {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-			p.mu.Lock()
-			p.draw()
-			p.mu.Unlock()
-		}
-	}
-}
-
-// final phases are a host's outcome; the others are steps on the way.
-var final = map[string]bool{"eval-failed": true, "built": true, "build-failed": true, "reused": true, "not-built": true}
-
-func (p *progress) event(ev build.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.state[ev.Host] = ev.Phase
-	if !p.live {
-		if final[ev.Phase] {
-			fmt.Fprintf(p.io.ErrOut, "%s: %s\n", tableprinter.Escape(ev.Host), ev.Phase)
-		}
-		return
-	}
-	p.draw()
-}
-
-func (p *progress) draw() {
-	var evaluated, built, reused, failed int
-	var evaluating, building []string
-	for h, ph := range p.state {
-		switch ph {
-		case "evaluating":
-			evaluating = append(evaluating, h)
-		case "evaluated":
-			evaluated++
-		case "building":
-			evaluated++
-			building = append(building, h)
-		case "finished", "built":
-			// A finished build counts as built until nix says otherwise.
-			evaluated++
-			built++
-		case "reused":
-			reused++
-		case "eval-failed", "build-failed":
-			failed++
-		}
-	}
-	line := fmt.Sprintf("evaluated %d · built %d · reused %d · failed %d · %s",
-		evaluated, built, reused, failed, p.now().Sub(p.start).Round(100*time.Millisecond))
-	if len(evaluating) > 0 {
-		line += " · evaluating " + names(evaluating)
-	}
-	if len(building) > 0 {
-		line += " · building " + names(building)
-	}
-	fmt.Fprint(p.io.ErrOut, "\r\x1b[K"+line)
-	p.drawn = true
-}
-
-// names lists up to two hosts, sorted, and how many more.
-func names(hosts []string) string {
-	slices.Sort(hosts)
-	shown := hosts[:min(2, len(hosts))]
-	for i, h := range shown {
-		shown[i] = tableprinter.Escape(h)
-	}
-	s := strings.Join(shown, ", ")
-	if more := len(hosts) - len(shown); more > 0 {
-		s += fmt.Sprintf(" (+%d)", more)
-	}
-	return s
-}
-
-func (p *progress) done() {
-	close(p.stop)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn {
-		fmt.Fprint(p.io.ErrOut, "\r\x1b[K")
-	}
-	p.live = false // a late event no longer draws
 }
 
 func firstLine(s string) string {

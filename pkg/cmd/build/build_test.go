@@ -2,10 +2,11 @@ package build
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
+	"unicode/utf8"
 
 	"github.com/ringflow/ringflow/pkg/build"
 	"github.com/ringflow/ringflow/pkg/cmdutil"
@@ -45,47 +46,6 @@ func TestNewCmdBuild(t *testing.T) {
 		if got.Rev != tt.rev || !slices.Equal(got.Hosts, tt.hosts) {
 			t.Errorf("%q: options rev=%q hosts=%q, want %q %q", tt.argv, got.Rev, got.Hosts, tt.rev, tt.hosts)
 		}
-	}
-}
-
-func TestProgress(t *testing.T) {
-	events := []build.Event{
-		{Host: "a", Phase: "evaluating"}, {Host: "b", Phase: "evaluating"}, {Host: "d", Phase: "evaluating"}, {Host: "e", Phase: "evaluating"},
-		{Host: "a", Phase: "evaluated"}, {Host: "b", Phase: "eval-failed"}, {Host: "a", Phase: "building"},
-		{Host: "a", Phase: "finished"}, {Host: "a", Phase: "built"}, {Host: "c", Phase: "reused"},
-	}
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	now := func() time.Time { return t0.Add(1500 * time.Millisecond) }
-
-	// On a terminal: one line redrawn in place, cleared at the end.
-	ios, _, _, errOut := iostreams.Test()
-	ios.SetStdoutTTY(true)
-	ios.SetStderrTTY(true)
-	p := newProgress(ios, t0, now)
-	for _, ev := range events {
-		p.event(ev)
-	}
-	p.done()
-	got := errOut.String()
-	if !strings.Contains(got, "\r\x1b[Kevaluated 1 · built 1 · reused 1 · failed 1 · 1.5s · evaluating d, e\r") || !strings.HasSuffix(got, "\r\x1b[K") {
-		t.Errorf("terminal progress = %q", got)
-	}
-	// What is being evaluated and built is named, two at most.
-	for _, want := range []string{"evaluating a, b (+2)\r", "evaluated 1 · built 0 · reused 0 · failed 1 · 1.5s · evaluating d, e · building a\r"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("terminal progress = %q, want it to contain %q", got, want)
-		}
-	}
-
-	// Through a pipe: one plain line per host outcome, no redraws.
-	ios, _, _, errOut = iostreams.Test()
-	p = newProgress(ios, t0, now)
-	for _, ev := range events {
-		p.event(ev)
-	}
-	p.done()
-	if got, want := errOut.String(), "b: eval-failed\na: built\nc: reused\n"; got != want {
-		t.Errorf("plain progress = %q, want %q", got, want)
 	}
 }
 
@@ -151,5 +111,42 @@ func TestPrintReplaced(t *testing.T) {
 	printReplaced(ios, &build.Report{Commit: "c1", Hosts: rep.Hosts[1:]})
 	if errOut.Len() != 0 {
 		t.Errorf("nothing replaced, yet stderr = %q", errOut)
+	}
+}
+
+// On a terminal the table fits its width: an output path keeps its name; an error its end. Through a pipe nothing
+// is cut.
+func TestPrintReportFits(t *testing.T) {
+	out := "/nix/store/bh2sjg3mfihax2li3x9vq7jw8zh1bhgg-nixos-system-desk-1"
+	rep := &build.Report{Commit: "c1", Hosts: []build.HostOutcome{
+		{Host: "desk-1", Status: "green", Phase: "build", Out: out, EvalSeconds: 0.55, BuildSeconds: 5.06},
+		{Host: "field-board-3", Status: "red", Phase: "build", Error: "error: builder for '/nix/store/8x6k0pq3r1jcd6w2zm3h0x3kqv6d4p2a-nixos-system-field-board-3.drv' failed with exit code 1"},
+	}}
+	for _, cols := range []int{80, 160} {
+		ios, _, stdout, _ := iostreams.Test()
+		ios.SetStdoutTTY(true)
+		ios.SetTerminalWidth(cols)
+		if err := printReport(ios, rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+			if w := utf8.RuneCountInString(l); w >= cols {
+				t.Errorf("%d columns: a line of %d: %q", cols, w, l)
+			}
+		}
+		if cols == 80 && !regexp.MustCompile(`/nix/\S*…-nixos-system-desk-1\n`).MatchString(stdout.String()) {
+			t.Errorf("80 columns: the output path is not cut before its name:\n%s", stdout)
+		}
+		if cols == 160 && !strings.Contains(stdout.String(), out+"\n") {
+			t.Errorf("160 columns: the output path was cut:\n%s", stdout)
+		}
+	}
+	ios, _, stdout, _ := iostreams.Test()
+	ios.SetTerminalWidth(80)
+	if err := printReport(ios, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), out+"\n") || !strings.Contains(stdout.String(), "exit code 1\n") {
+		t.Errorf("pipe: cut\n%s", stdout)
 	}
 }

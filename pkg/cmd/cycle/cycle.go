@@ -35,13 +35,16 @@ type CycleOptions struct {
 	Wait        bool
 	MetricsFile string
 	Bounds      cmdutil.BuildBounds // --timeout, --max-silent
+	// PrintBuildLogs (-L): stream each build's log lines, prefixed with
+	// the host.
+	PrintBuildLogs bool
 }
 
 // NewCmdCycle returns `ringflow cycle`.
 func NewCmdCycle(f *cmdutil.Factory, runF func(context.Context, *CycleOptions) error) *cobra.Command {
 	opts := &CycleOptions{IO: f.IOStreams, Fleet: f.Fleet, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:   "cycle [--metrics-file PATH] [--strict] [--wait] [--timeout DURATION] [--max-silent DURATION]",
+		Use:   "cycle [--metrics-file PATH] [--strict] [--wait] [--timeout DURATION] [--max-silent DURATION] [-L]",
 		Short: "Run the nightly job: update, build, promote the auto rings",
 		Long: `The nightly job, in order: refresh flake.lock on dev (as ringflow update), build
 dev's head (as ringflow build), promote the first ring if it is auto and its
@@ -61,6 +64,12 @@ A second cycle on the same repository leaves at once with a message
 (or waits, with --wait, until SIGINT or SIGTERM ends the wait: exit 130,
 nothing changed); the lock is an flock, so a killed cycle never leaves it
 stuck. A cycle with nothing new changes nothing.
+
+On a terminal a line on stderr says which step runs (update, build, health,
+promote RING) and for how long, and during the build what ringflow build's
+line says; through a pipe the build's plain lines (a host taken, its outcome,
+"build: still building HOST (TIME)"), so the night's log shows life. -L
+(--print-build-logs) prints each build's log lines, prefixed "HOST> ".
 
 --metrics-file writes a Prometheus text file for node_exporter's textfile
 collector, atomically, also when the cycle fails; with observe: in the config
@@ -85,6 +94,7 @@ unknown, and how old the commit each host runs is.`,
 	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "wait for a cycle already running on this repository")
 	cmd.Flags().StringVar(&opts.MetricsFile, "metrics-file", "", "write Prometheus metrics to this file (node_exporter textfile collector)")
 	cmdutil.AddBuildBoundFlags(cmd, &opts.Bounds)
+	cmdutil.AddPrintBuildLogsFlag(cmd, &opts.PrintBuildLogs)
 	return cmdutil.JSONCapable(cmd)
 }
 
@@ -156,6 +166,12 @@ func convergedJSON(e *ledger.Entry) *ConvergedJSON {
 }
 
 func cycleRun(ctx context.Context, opts *CycleOptions) error {
+	prog := cmdutil.NewBuildProgress(opts.IO, opts.Now, cmdutil.ProgressOptions{Logs: opts.PrintBuildLogs, Steps: true})
+	defer prog.Done()
+	// What the fleet and nix (-v) say meanwhile goes above the live line.
+	errOut := opts.IO.ErrOut
+	opts.IO.ErrOut = prog.Writer()
+	defer func() { opts.IO.ErrOut = errOut }()
 	fl, err := opts.Fleet()
 	if err != nil {
 		return err
@@ -166,8 +182,9 @@ func cycleRun(ctx context.Context, opts *CycleOptions) error {
 	opts.Bounds.Apply(&fl.Config.Build)
 	start := opts.Now()
 	rep, err := cycle.New(fl).Run(ctx, cycle.Options{Wait: opts.Wait, OnWait: func(holder string) {
-		fmt.Fprintf(opts.IO.ErrOut, "another ringflow cycle is running on this repository (%s); waiting for it to finish (--wait)\n", cmp.Or(holder, "another process"))
-	}})
+		prog.Message("another ringflow cycle is running on this repository (%s); waiting for it to finish (--wait)", cmp.Or(holder, "another process"))
+	}, OnStep: prog.Step, Progress: prog.Event})
+	prog.Done()
 	var running *cycle.RunningError
 	var interrupted *cycle.WaitInterruptedError
 	if errors.As(err, &running) || errors.As(err, &interrupted) {
