@@ -58,7 +58,7 @@
 
           # The NAR hash of `go mod vendor`'s output; kept current by
           # scripts/update-vendor-hash.sh (`--check` in go test ./configs).
-          vendorHash = "sha256-MjDn35w8UEAba4ZHR6DlimhlnlqSfVftEFPbFJjt9OM=";
+          vendorHash = "sha256-68vPZXzSNBDbvw4CjpsF5wCkgS5ixPzjEdHZ95QnNeU=";
 
           subPackages = [ "cmd/ringflow" ];
 
