@@ -137,6 +137,10 @@ type PushRejectedError struct {
 	URL    string        // the remote's URL with any password removed
 	Refs   []RejectedRef // every ref git reported as rejected
 	Output []string      // the remote's own messages (hook output), trimmed
+	// LockLost: git's stderr, outside the remote's messages, says a ref
+	// lock was lost to another writer (a remote reached without a side
+	// band writes its errors there).
+	LockLost bool
 }
 
 func (e *PushRejectedError) Error() string {
@@ -371,14 +375,15 @@ func configValue(path, section, key string) string {
 // held the expected old value — seen by the client ("stale info", "fetch
 // first") or, when two pushes meet inside the remote, by its ref lock
 // ("cannot lock ref …: reference already exists" / "is at … but
-// expected …"). A hook's refusal is not stale.
+// expected …"), which the remote says in its messages (or, without a
+// side band, on git's stderr: LockLost). A hook's refusal is not stale.
 func (e *PushRejectedError) Stale() bool {
 	if len(e.Refs) == 0 {
 		return false
 	}
-	lockLost := false
+	lockLost := e.LockLost
 	for _, line := range e.Output {
-		if strings.Contains(line, "cannot lock ref") {
+		if lostLock(line) {
 			lockLost = true
 		}
 	}
@@ -388,12 +393,21 @@ func (e *PushRejectedError) Stale() bool {
 		case strings.Contains(r.Reason, "stale info"), strings.Contains(r.Reason, "fetch first"),
 			strings.Contains(r.Reason, "failed to lock"), strings.Contains(r.Reason, "cannot lock ref"):
 			stale = true
-		case strings.Contains(r.Reason, "atomic"):
-			// Refused only because another ref of the atomic push was.
+		case strings.Contains(r.Reason, "atomic"), strings.Contains(r.Reason, "failed to update ref"):
+			// Refused only because another ref of the atomic push was, or
+			// by the remote's ref transaction: stale when that was its lock.
 			stale = stale || lockLost
 		default:
 			return false
 		}
 	}
 	return stale
+}
+
+// lostLock says whether a line of git's is a ref lock lost to another
+// writer: the ref moved, or another update of it was under way.
+func lostLock(line string) bool {
+	return strings.Contains(line, "cannot lock ref") &&
+		(strings.Contains(line, "but expected") || strings.Contains(line, "reference already exists") ||
+			strings.Contains(line, "File exists") || strings.Contains(line, "reference is missing") || strings.Contains(line, "unable to resolve reference"))
 }

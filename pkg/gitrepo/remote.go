@@ -164,7 +164,7 @@ func (r *Repo) Push(ctx context.Context, remote string, updates []RefUpdate) (er
 		if len(rej) == 0 {
 			return fmt.Errorf("push to %s: %w", label, err)
 		}
-		return &PushRejectedError{Remote: remote, URL: redacted, Refs: rej, Output: remoteLines(string(stderr))}
+		return &PushRejectedError{Remote: remote, URL: redacted, Refs: rej, Output: remoteLines(string(stderr)), LockLost: lockLostIn(string(stderr))}
 	}
 	// git updates tracking refs only for refs its fetch refspecs map; make
 	// sure ours (the ones Fetch maintains) match what the remote now has.
@@ -184,6 +184,17 @@ func (r *Repo) Push(ctx context.Context, remote string, updates []RefUpdate) (er
 		}
 	}
 	return nil
+}
+
+// lockLostIn says whether any line of git's stderr is a ref lock lost to
+// another writer.
+func lockLostIn(stderr string) bool {
+	for _, line := range strings.Split(stderr, "\n") {
+		if lostLock(line) {
+			return true
+		}
+	}
+	return false
 }
 
 // parsePorcelain returns the refs `git push --porcelain` flags '!':
