@@ -25,6 +25,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/config"
 	"github.com/ringflow/ringflow/pkg/deploy"
 	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/gitrepo"
 	"github.com/ringflow/ringflow/pkg/initbranches"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/membership"
@@ -79,6 +80,7 @@ func Run(ctx context.Context, ios *iostreams.IOStreams, env []string, args []str
 	if strings.HasPrefix(err.Error(), "unknown command ") {
 		err = cmdutil.NewUsageError(err)
 	}
+	err = cmdutil.WithNextStep(err)
 	code := ExitCode(err)
 	if !cmdutil.IsReported(err) {
 		printError(ios.ErrOut, err)
@@ -88,7 +90,7 @@ func Run(ctx context.Context, ios *iostreams.IOStreams, env []string, args []str
 		}
 	}
 	if f.Globals.JSON() {
-		fmt.Fprintf(ios.ErrOut, "{\"type\":\"error\",\"code\":%d,\"message\":%q}\n", code, err.Error())
+		fmt.Fprintf(ios.ErrOut, "{\"type\":\"error\",\"code\":%d,\"message\":%q}\n", code, message(err))
 	}
 	return code
 }
@@ -112,6 +114,10 @@ func ExitCode(err error) int {
 		noPinG  *pin.UnknownGroupError
 		cfgPin  *pin.ConfigPinError
 		remote  *initbranches.RemoteError
+		setup   *cmdutil.SetupError
+		noName  *cmdutil.UnknownNameError
+		noRepo  *gitrepo.NotRepositoryError
+		noRem   *gitrepo.NoRemoteError
 	)
 	switch {
 	case err == nil:
@@ -125,14 +131,27 @@ func ExitCode(err error) int {
 	case errors.As(err, &usage), errors.As(err, &cfgErr), errors.As(err, &member),
 		errors.As(err, &checked), errors.As(err, &noRings), errors.As(err, &noRing), errors.As(err, &noHost),
 		errors.As(err, &noInput), errors.As(err, &noHostN), errors.As(err, &noGroup),
-		errors.As(err, &noPinG), errors.As(err, &cfgPin), errors.As(err, &remote):
+		errors.As(err, &noPinG), errors.As(err, &cfgPin), errors.As(err, &remote), errors.As(err, &setup),
+		errors.As(err, &noRepo), errors.As(err, &noRem), errors.As(err, &noName):
 		return ExitUsage
 	}
 	return ExitFailure
 }
 
 func printError(w io.Writer, err error) {
-	fmt.Fprintf(w, "ringflow: %s\n", err)
+	fmt.Fprintf(w, "ringflow: %s\n", message(err))
+}
+
+// message is err for a person: an interruption says so in words, not as
+// Go's "context canceled".
+func message(err error) string {
+	msg := err.Error()
+	if errors.Is(err, context.Canceled) {
+		if rest, ok := strings.CutSuffix(msg, context.Canceled.Error()); ok {
+			msg = rest + "interrupted"
+		}
+	}
+	return msg
 }
 
 func buildVersion() string {

@@ -15,7 +15,7 @@ import (
 
 // ErrNoChange reports a commit that would not change anything: CommitFiles
 // was given exactly the content its parent already has.
-var ErrNoChange = errors.New("gitrepo: nothing to commit: files unchanged")
+var ErrNoChange = errors.New("nothing to commit: files unchanged")
 
 // CommitFiles creates a commit whose only parent is parent (a commit ID or
 // any revision ResolveCommit accepts) and whose tree is parent's tree with
@@ -48,7 +48,7 @@ func (r *Repo) CommitFiles(parent string, files map[string][]byte, message, iden
 	slices.Sort(paths) // deterministic errors
 	for _, p := range paths {
 		if err := edit.add(p, files[p]); err != nil {
-			return "", fmt.Errorf("gitrepo: commit files: %w", err)
+			return "", fmt.Errorf("commit files: %w", err)
 		}
 	}
 
@@ -88,12 +88,12 @@ func (r *Repo) CommitFiles(parent string, files map[string][]byte, message, iden
 	if errors.Is(err, ErrNoChange) {
 		return "", ErrNoChange
 	}
-	var ure *unknownRevisionError
+	var ure *UnknownRevisionError
 	if errors.As(err, &ure) {
 		return "", err
 	}
 	if err != nil {
-		return "", fmt.Errorf("gitrepo: commit files on %s: %w", parent, err)
+		return "", fmt.Errorf("commit files on %s: %w", parent, err)
 	}
 	return commit.String(), nil
 }
@@ -255,7 +255,7 @@ func (s *store) applyEdit(base plumbing.Hash, edit *treeEdit, dir string, objs *
 func (r *Repo) FileAt(commit, path string) (content []byte, ok bool, err error) {
 	parts, err := splitPath(path)
 	if err != nil {
-		return nil, false, fmt.Errorf("gitrepo: file at %s: %w", commit, err)
+		return nil, false, fmt.Errorf("file at %s: %w", commit, err)
 	}
 	err = r.read(func(s *store) error {
 		content, ok = nil, false
@@ -300,12 +300,12 @@ func (r *Repo) FileAt(commit, path string) (content []byte, ok bool, err error) 
 		}
 		return nil
 	})
-	var ure *unknownRevisionError
+	var ure *UnknownRevisionError
 	if errors.As(err, &ure) {
 		return nil, false, err
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("gitrepo: file %s at %s: %w", path, commit, err)
+		return nil, false, fmt.Errorf("file %s at %s: %w", path, commit, err)
 	}
 	return content, ok, nil
 }
@@ -333,12 +333,12 @@ func (r *Repo) ChangedFiles(a, b string) ([]string, error) {
 		}
 		return s.diffTrees(trees[0], trees[1], "", &changed)
 	})
-	var ure *unknownRevisionError
+	var ure *UnknownRevisionError
 	if errors.As(err, &ure) {
 		return nil, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("gitrepo: changed files %s..%s: %w", a, b, err)
+		return nil, fmt.Errorf("changed files %s..%s: %w", a, b, err)
 	}
 	slices.Sort(changed)
 	return changed, nil
@@ -417,10 +417,10 @@ func commitMeta(op, identity string, when time.Time, message string) (object.Sig
 		return object.Signature{}, "", err
 	}
 	if when.IsZero() || when.Unix() < 0 {
-		return object.Signature{}, "", fmt.Errorf("gitrepo: %s: time %s is before 1970", op, when)
+		return object.Signature{}, "", fmt.Errorf("%s: time %s is before 1970", op, when)
 	}
 	if strings.IndexByte(message, 0) >= 0 {
-		return object.Signature{}, "", fmt.Errorf("gitrepo: %s: message contains a NUL byte", op)
+		return object.Signature{}, "", fmt.Errorf("%s: message contains a NUL byte", op)
 	}
 	if message != "" && !strings.HasSuffix(message, "\n") {
 		message += "\n"

@@ -34,7 +34,7 @@ func (r *Repo) FetchRefs(ctx context.Context, remote string, specs []RefSpec) (e
 	for _, s := range specs {
 		for _, name := range []string{s.Src, s.Dst} {
 			if !plainRefName(name) {
-				return fmt.Errorf("gitrepo: fetch from %s: %q: not a full ref name", label, name)
+				return fmt.Errorf("fetch from %s: %q: not a full ref name", label, name)
 			}
 		}
 	}
@@ -43,7 +43,7 @@ func (r *Repo) FetchRefs(ctx context.Context, remote string, specs []RefSpec) (e
 	// is half added or removed (those hold this lock exclusively).
 	unlock, err := r.lockShared(ctx, "scratch")
 	if err != nil {
-		return fmt.Errorf("gitrepo: fetch from %s: %w", label, err)
+		return fmt.Errorf("fetch from %s: %w", label, err)
 	}
 	defer unlock()
 	err = r.fetchSpecs(ctx, remote, specs)
@@ -67,7 +67,7 @@ func (r *Repo) FetchRefs(ctx context.Context, remote string, specs []RefSpec) (e
 			for _, u := range gone {
 				var conflict *RefConflictError
 				if uerr := r.UpdateRefs(ctx, []RefUpdate{u}, "ringflow: fetch: ref gone from "+remote); uerr != nil && !errors.As(uerr, &conflict) {
-					return fmt.Errorf("gitrepo: fetch from %s: %w", label, uerr)
+					return fmt.Errorf("fetch from %s: %w", label, uerr)
 				}
 			}
 			if len(have) > 0 {
@@ -76,7 +76,7 @@ func (r *Repo) FetchRefs(ctx context.Context, remote string, specs []RefSpec) (e
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("gitrepo: fetch from %s: %w", label, err)
+		return fmt.Errorf("fetch from %s: %w", label, err)
 	}
 	return nil
 }

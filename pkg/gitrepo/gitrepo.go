@@ -25,8 +25,40 @@ import (
 )
 
 // ErrNotRepository reports that a path is neither a work tree's top-level
-// directory nor a bare repository.
+// directory nor a bare repository (a *NotRepositoryError is one).
 var ErrNotRepository = errors.New("not a git repository")
+
+// NotRepositoryError says Path is no repository Open accepts: it does
+// not exist (Missing), or it lies inside the work tree whose top is
+// Within (a subdirectory), or in none.
+type NotRepositoryError struct {
+	Path    string
+	Missing bool
+	Within  string
+}
+
+func (e *NotRepositoryError) Error() string {
+	switch {
+	case e.Missing:
+		return fmt.Sprintf("%s does not exist", e.Path)
+	case e.Within != "":
+		return fmt.Sprintf("%s is not the top of a git work tree: it lies inside %s", e.Path, e.Within)
+	}
+	return fmt.Sprintf("%s is not a git repository", e.Path)
+}
+
+// Is makes a *NotRepositoryError an ErrNotRepository.
+func (e *NotRepositoryError) Is(target error) bool { return target == ErrNotRepository }
+
+// NoRemoteError says the repository has no remote of that name configured.
+type NoRemoteError struct {
+	Remote string
+	Repo   string // the repository's directory
+}
+
+func (e *NoRemoteError) Error() string {
+	return fmt.Sprintf("remote %q is not configured in %s", e.Remote, e.Repo)
+}
 
 // ErrUnknownRevision reports that a revision names no commit.
 var ErrUnknownRevision = errors.New("unknown revision")
@@ -82,7 +114,7 @@ type RefConflictError struct {
 }
 
 func (e *RefConflictError) Error() string {
-	return fmt.Sprintf("gitrepo: ref %s is at %s, expected %s", e.Ref, orMissing(e.Actual), orMissing(e.Expected))
+	return fmt.Sprintf("ref %s is at %s, expected %s", e.Ref, orMissing(e.Actual), orMissing(e.Expected))
 }
 
 func orMissing(v string) string {
@@ -105,11 +137,15 @@ type PushRejectedError struct {
 	URL    string        // the remote's URL with any password removed
 	Refs   []RejectedRef // every ref git reported as rejected
 	Output []string      // the remote's own messages (hook output), trimmed
+	// LockLost: git's stderr, outside the remote's messages, says a ref
+	// lock was lost to another writer (a remote reached without a side
+	// band writes its errors there).
+	LockLost bool
 }
 
 func (e *PushRejectedError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "gitrepo: push to remote %s", e.Remote)
+	fmt.Fprintf(&b, "push to remote %s", e.Remote)
 	if e.URL != "" {
 		fmt.Fprintf(&b, " (%s)", e.URL)
 	}
@@ -133,10 +169,13 @@ func (e *PushRejectedError) Error() string {
 func Open(path string) (*Repo, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("gitrepo: open %s: %w", path, err)
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	if _, err := os.Stat(abs); err != nil {
-		return nil, fmt.Errorf("gitrepo: open %s: %w", abs, err)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &NotRepositoryError{Path: abs, Missing: true}
+		}
+		return nil, fmt.Errorf("open %s: %w", abs, err)
 	}
 	r := &Repo{path: abs}
 	dotGit := filepath.Join(abs, ".git")
@@ -147,7 +186,7 @@ func Open(path string) (*Repo, error) {
 		// A linked worktree or a submodule: .git is a file naming the git dir.
 		gd, err := readGitFile(dotGit)
 		if err != nil {
-			return nil, fmt.Errorf("gitrepo: open %s: %w", abs, err)
+			return nil, fmt.Errorf("open %s: %w", abs, err)
 		}
 		r.gitDir = gd
 	case isGitDir(abs):
@@ -158,10 +197,10 @@ func Open(path string) (*Repo, error) {
 			return Open(filepath.Dir(abs))
 		}
 	default:
-		return nil, fmt.Errorf("gitrepo: open %s: %w", abs, ErrNotRepository)
+		return nil, &NotRepositoryError{Path: abs, Within: enclosingWorkTree(abs)}
 	}
 	if !isGitDir(r.gitDir) {
-		return nil, fmt.Errorf("gitrepo: open %s: %w", abs, ErrNotRepository)
+		return nil, &NotRepositoryError{Path: abs}
 	}
 	r.commonDir = commonDirOf(r.gitDir)
 
@@ -169,18 +208,30 @@ func Open(path string) (*Repo, error) {
 	// go-git reads only SHA-1 objects and loose/packed ref files; a repository
 	// using other formats would be misread, so refuse it up front.
 	if f := configValue(cfg, "extensions", "objectformat"); f != "" && f != "sha1" {
-		return nil, fmt.Errorf("gitrepo: open %s: object format %s is not supported", abs, f)
+		return nil, fmt.Errorf("open %s: object format %s is not supported", abs, f)
 	}
 	if f := configValue(cfg, "extensions", "refstorage"); f != "" && f != "files" {
-		return nil, fmt.Errorf("gitrepo: open %s: ref storage %s is not supported", abs, f)
+		return nil, fmt.Errorf("open %s: ref storage %s is not supported", abs, f)
 	}
 
 	s, err := openStore(r.gitDir, r.commonDir, nil)
 	if err != nil {
-		return nil, fmt.Errorf("gitrepo: open %s: %w", abs, err)
+		return nil, fmt.Errorf("open %s: %w", abs, err)
 	}
 	r.store = s
 	return r, nil
+}
+
+// enclosingWorkTree is the nearest parent of dir holding a .git, "" if none.
+func enclosingWorkTree(dir string) string {
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if d == filepath.Dir(d) {
+			return ""
+		}
+	}
 }
 
 // Close releases open pack and commit-graph files. The Repo must not be used
@@ -324,14 +375,15 @@ func configValue(path, section, key string) string {
 // held the expected old value — seen by the client ("stale info", "fetch
 // first") or, when two pushes meet inside the remote, by its ref lock
 // ("cannot lock ref …: reference already exists" / "is at … but
-// expected …"). A hook's refusal is not stale.
+// expected …"), which the remote says in its messages (or, without a
+// side band, on git's stderr: LockLost). A hook's refusal is not stale.
 func (e *PushRejectedError) Stale() bool {
 	if len(e.Refs) == 0 {
 		return false
 	}
-	lockLost := false
+	lockLost := e.LockLost
 	for _, line := range e.Output {
-		if strings.Contains(line, "cannot lock ref") {
+		if lostLock(line) {
 			lockLost = true
 		}
 	}
@@ -341,12 +393,21 @@ func (e *PushRejectedError) Stale() bool {
 		case strings.Contains(r.Reason, "stale info"), strings.Contains(r.Reason, "fetch first"),
 			strings.Contains(r.Reason, "failed to lock"), strings.Contains(r.Reason, "cannot lock ref"):
 			stale = true
-		case strings.Contains(r.Reason, "atomic"):
-			// Refused only because another ref of the atomic push was.
+		case strings.Contains(r.Reason, "atomic"), strings.Contains(r.Reason, "failed to update ref"):
+			// Refused only because another ref of the atomic push was, or
+			// by the remote's ref transaction: stale when that was its lock.
 			stale = stale || lockLost
 		default:
 			return false
 		}
 	}
 	return stale
+}
+
+// lostLock says whether a line of git's is a ref lock lost to another
+// writer: the ref moved, or another update of it was under way.
+func lostLock(line string) bool {
+	return strings.Contains(line, "cannot lock ref") &&
+		(strings.Contains(line, "but expected") || strings.Contains(line, "reference already exists") ||
+			strings.Contains(line, "File exists") || strings.Contains(line, "reference is missing") || strings.Contains(line, "unable to resolve reference"))
 }

@@ -23,7 +23,7 @@ func (e *LockedError) Error() string {
 	if e.Holder != "" {
 		holder = " by " + e.Holder
 	}
-	return fmt.Sprintf("gitrepo: %s is locked%s (%s)", e.Name, holder, e.File)
+	return fmt.Sprintf("%s is locked%s (%s)", e.Name, holder, e.File)
 }
 
 // Lock takes the named exclusive lock of this repository (shared by all
@@ -55,7 +55,7 @@ func (r *Repo) flock(ctx context.Context, name string, how int) (unlock func(), 
 	path := filepath.Join(r.commonDir, "ringflow-"+name+".lock")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("gitrepo: lock %s: %w", name, err)
+		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
 	err = flockRetry(f, how|syscall.LOCK_NB)
 	if errors.Is(err, syscall.EWOULDBLOCK) && how&syscall.LOCK_NB == 0 {
@@ -72,7 +72,7 @@ func (r *Repo) flock(ctx context.Context, name string, how int) (unlock func(), 
 			return nil, &LockedError{Name: name, File: path, Holder: strings.TrimSpace(string(holder))}
 		}
 		f.Close()
-		return nil, fmt.Errorf("gitrepo: lock %s: %w", path, err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	// Say who holds it, for the message another process shows; shared
 	// holders leave the file alone.

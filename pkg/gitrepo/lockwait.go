@@ -30,7 +30,7 @@ func (e *LockWaitError) Error() string {
 	if e.Holder != "" {
 		holder = ", held by " + e.Holder
 	}
-	return fmt.Sprintf("gitrepo: %s while waiting for the %s lock of this repository%s (%s)", why, e.Name, holder, e.File)
+	return fmt.Sprintf("%s while waiting for the %s lock of this repository%s (%s)", why, e.Name, holder, e.File)
 }
 
 func (e *LockWaitError) Unwrap() error { return e.Err }

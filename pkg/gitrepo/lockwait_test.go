@@ -59,7 +59,7 @@ func TestLockContextWaitEnds(t *testing.T) {
 	}
 	var we *LockWaitError
 	if !errors.As(err2, &we) || !errors.Is(err2, context.Canceled) || we.Name != "cycle" || !strings.HasPrefix(we.Holder, "pid ") ||
-		!strings.Contains(err2.Error(), "gitrepo: interrupted while waiting for the cycle lock of this repository, held by pid ") {
+		!strings.Contains(err2.Error(), "interrupted while waiting for the cycle lock of this repository, held by pid ") {
 		t.Fatalf("err = %v (%T), want a *LockWaitError for cycle naming its holder, wrapping context.Canceled", err2, err2)
 	}
 	// Still the holder's; after it lets go, free for anyone.

@@ -48,7 +48,7 @@ func (r *Repo) NoteAt(notesCommit, target string) (content []byte, ok bool, err 
 		return nil, false, nil
 	}
 	if !isObjectID(notesCommit) {
-		return nil, false, fmt.Errorf("gitrepo: notes commit %q: not a 40-hex commit ID", notesCommit)
+		return nil, false, fmt.Errorf("notes commit %q: not a 40-hex commit ID", notesCommit)
 	}
 	err = r.read(func(s *store) error {
 		content, ok = nil, false
@@ -65,7 +65,7 @@ func (r *Repo) NoteAt(notesCommit, target string) (content []byte, ok bool, err 
 		return err
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("gitrepo: note for %s in notes commit %s: %w", key, notesCommit, err)
+		return nil, false, fmt.Errorf("note for %s in notes commit %s: %w", key, notesCommit, err)
 	}
 	return content, ok, nil
 }
@@ -81,7 +81,7 @@ func (r *Repo) Notes(notesCommit string) (map[string]string, error) {
 		return notes, nil
 	}
 	if !isObjectID(notesCommit) {
-		return nil, fmt.Errorf("gitrepo: notes commit %q: not a 40-hex commit ID", notesCommit)
+		return nil, fmt.Errorf("notes commit %q: not a 40-hex commit ID", notesCommit)
 	}
 	err := r.read(func(s *store) error {
 		root, err := s.commitTree(notesCommit)
@@ -99,7 +99,7 @@ func (r *Repo) Notes(notesCommit string) (map[string]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("gitrepo: notes in notes commit %s: %w", notesCommit, err)
+		return nil, fmt.Errorf("notes in notes commit %s: %w", notesCommit, err)
 	}
 	return notes, nil
 }
@@ -107,7 +107,7 @@ func (r *Repo) Notes(notesCommit string) (map[string]string, error) {
 // NoteBlob returns the content of a note blob, by the ID Notes reported.
 func (r *Repo) NoteBlob(blob string) ([]byte, error) {
 	if !isObjectID(blob) {
-		return nil, fmt.Errorf("gitrepo: note blob %q: not a 40-hex object ID", blob)
+		return nil, fmt.Errorf("note blob %q: not a 40-hex object ID", blob)
 	}
 	var content []byte
 	err := r.read(func(s *store) error {
@@ -116,7 +116,7 @@ func (r *Repo) NoteBlob(blob string) ([]byte, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("gitrepo: note blob %s: %w", blob, err)
+		return nil, fmt.Errorf("note blob %s: %w", blob, err)
 	}
 	return content, nil
 }
@@ -143,14 +143,14 @@ func (r *Repo) WriteNoteCommit(ctx context.Context, base, target string, content
 		return "", err
 	}
 	if base != "" && !isObjectID(base) {
-		return "", fmt.Errorf("gitrepo: write note: base %q: not a 40-hex commit ID", base)
+		return "", fmt.Errorf("write note: base %q: not a 40-hex commit ID", base)
 	}
 	name, email, err := parseIdentity(identity)
 	if err != nil {
 		return "", err
 	}
 	fail := func(err error) (string, error) {
-		return "", fmt.Errorf("gitrepo: write note for %s on %s: %w", key, orNone(base), err)
+		return "", fmt.Errorf("write note for %s on %s: %w", key, orNone(base), err)
 	}
 
 	var root plumbing.Hash
@@ -261,7 +261,7 @@ func orNone(base string) string {
 // as git names notes.
 func noteKey(target string) (string, error) {
 	if !isObjectID(target) {
-		return "", fmt.Errorf("gitrepo: note target %q: not a 40-hex object ID", target)
+		return "", fmt.Errorf("note target %q: not a 40-hex object ID", target)
 	}
 	return strings.ToLower(target), nil
 }
@@ -275,7 +275,7 @@ func parseIdentity(ident string) (name, email string, err error) {
 		name, email = strings.TrimSpace(ident[:i]), ident[i+1:len(ident)-1]
 	}
 	if name == "" || email == "" || strings.ContainsAny(ident, "\n\x00") || strings.ContainsAny(name, "<>") || strings.ContainsAny(email, "<> ") {
-		return "", "", fmt.Errorf("gitrepo: identity %q: want \"Name <email>\"", ident)
+		return "", "", fmt.Errorf("identity %q: want \"Name <email>\"", ident)
 	}
 	return name, email, nil
 }

@@ -31,31 +31,31 @@ func (r *Repo) ResolveCommit(rev string) (string, error) {
 
 func revError(rev string, err error) error {
 	if errors.Is(err, plumbing.ErrObjectNotFound) || errors.Is(err, plumbing.ErrReferenceNotFound) || errors.Is(err, ErrUnknownRevision) {
-		return &unknownRevisionError{rev: rev, cause: err}
+		return &UnknownRevisionError{Rev: rev, cause: err}
 	}
-	return fmt.Errorf("gitrepo: revision %q: %w", rev, err)
+	return fmt.Errorf("revision %q: %w", rev, err)
 }
 
-// unknownRevisionError is ErrUnknownRevision naming the revision. It keeps
+// UnknownRevisionError is ErrUnknownRevision naming the revision. It keeps
 // the cause too, so that Repo.read sees a missing object and retries after
 // reloading the pack list.
-type unknownRevisionError struct {
-	rev   string
+type UnknownRevisionError struct {
+	Rev   string
 	cause error
 }
 
-func (e *unknownRevisionError) Error() string {
-	return fmt.Sprintf("gitrepo: %v %q", ErrUnknownRevision, e.rev)
+func (e *UnknownRevisionError) Error() string {
+	return fmt.Sprintf("%v %q", ErrUnknownRevision, e.Rev)
 }
 
-func (e *unknownRevisionError) Unwrap() []error { return []error{ErrUnknownRevision, e.cause} }
+func (e *UnknownRevisionError) Unwrap() []error { return []error{ErrUnknownRevision, e.cause} }
 
 // Ref returns the commit a full ref name (refs/heads/dev,
 // refs/remotes/origin/dev, HEAD) points to, following symbolic refs and
 // peeling tags. ok is false when the ref does not exist.
 func (r *Repo) Ref(name string) (commit string, ok bool, err error) {
 	if name != "HEAD" && !strings.HasPrefix(name, "refs/") {
-		return "", false, fmt.Errorf("gitrepo: ref %q: not a full ref name", name)
+		return "", false, fmt.Errorf("ref %q: not a full ref name", name)
 	}
 	var h plumbing.Hash
 	err = r.read(func(s *store) error {
@@ -70,7 +70,7 @@ func (r *Repo) Ref(name string) (commit string, ok bool, err error) {
 		return err
 	})
 	if err != nil {
-		return "", false, fmt.Errorf("gitrepo: ref %s: %w", name, err)
+		return "", false, fmt.Errorf("ref %s: %w", name, err)
 	}
 	if h.IsZero() {
 		return "", false, nil

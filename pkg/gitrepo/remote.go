@@ -14,15 +14,15 @@ import (
 func (r *Repo) RemoteURL(remote string) (string, error) {
 	if remote == "" || strings.HasPrefix(remote, "-") || strings.ContainsAny(remote, " \t\n:") {
 		// Perhaps a URL given where a remote's name belongs: no password.
-		return "", fmt.Errorf("gitrepo: remote %q: not a remote name", redactURL(remote))
+		return "", fmt.Errorf("remote %q: not a remote name", redactURL(remote))
 	}
 	out, err := r.run(context.Background(), gitCmd{args: []string{"remote", "get-url", remote}})
 	if err != nil {
 		var ce *cmdError
 		if errors.As(err, &ce) && strings.Contains(ce.stderr, "No such remote") {
-			return "", fmt.Errorf("gitrepo: remote %q is not configured", remote)
+			return "", &NoRemoteError{Remote: remote, Repo: r.path}
 		}
-		return "", fmt.Errorf("gitrepo: remote %q: %w", remote, err)
+		return "", fmt.Errorf("remote %q: %w", remote, err)
 	}
 	return strings.TrimSpace(string(out)), nil
 }
@@ -61,7 +61,7 @@ func (r *Repo) Fetch(ctx context.Context, remote string, branches []string) (err
 	}
 	for _, b := range branches {
 		if b == "" || strings.ContainsAny(b, ": \t\n*^~?[\\") || strings.HasPrefix(b, "-") {
-			return fmt.Errorf("gitrepo: fetch from %s: branch %q: not a branch name", label, b)
+			return fmt.Errorf("fetch from %s: branch %q: not a branch name", label, b)
 		}
 	}
 	defer r.invalidate()
@@ -84,7 +84,7 @@ func (r *Repo) Fetch(ctx context.Context, remote string, branches []string) (err
 				if cur, ok, rerr := r.Ref(track); rerr == nil && ok {
 					var conflict *RefConflictError
 					if uerr := r.updateRefs(ctx, []RefUpdate{{Ref: track, Old: cur}}, "ringflow: fetch: branch gone from "+remote); uerr != nil && !errors.As(uerr, &conflict) {
-						return fmt.Errorf("gitrepo: fetch from %s: %w", label, uerr)
+						return fmt.Errorf("fetch from %s: %w", label, uerr)
 					}
 				}
 			}
@@ -94,7 +94,7 @@ func (r *Repo) Fetch(ctx context.Context, remote string, branches []string) (err
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("gitrepo: fetch from %s: %w", label, err)
+		return fmt.Errorf("fetch from %s: %w", label, err)
 	}
 	return nil
 }
@@ -158,13 +158,13 @@ func (r *Repo) Push(ctx context.Context, remote string, updates []RefUpdate) (er
 			return r.interruptedPush(ctx, remote, redacted, updates, ctx.Err())
 		}
 		if ctx != nil && ctx.Err() != nil {
-			return fmt.Errorf("gitrepo: push to %s: %w", label, err)
+			return fmt.Errorf("push to %s: %w", label, err)
 		}
 		rej := parsePorcelain(string(stdout))
 		if len(rej) == 0 {
-			return fmt.Errorf("gitrepo: push to %s: %w", label, err)
+			return fmt.Errorf("push to %s: %w", label, err)
 		}
-		return &PushRejectedError{Remote: remote, URL: redacted, Refs: rej, Output: remoteLines(string(stderr))}
+		return &PushRejectedError{Remote: remote, URL: redacted, Refs: rej, Output: remoteLines(string(stderr)), LockLost: lockLostIn(string(stderr))}
 	}
 	// git updates tracking refs only for refs its fetch refspecs map; make
 	// sure ours (the ones Fetch maintains) match what the remote now has.
@@ -180,10 +180,21 @@ func (r *Repo) Push(ctx context.Context, remote string, updates []RefUpdate) (er
 		}
 		var conflict *RefConflictError
 		if err := r.updateRefs(ctx, []RefUpdate{{Ref: track, Old: cur, New: u.New}}, "ringflow: push to "+remote); err != nil && !errors.As(err, &conflict) {
-			return fmt.Errorf("gitrepo: pushed to %s, but updating %s: %w", label, track, err)
+			return fmt.Errorf("pushed to %s, but updating %s: %w", label, track, err)
 		}
 	}
 	return nil
+}
+
+// lockLostIn says whether any line of git's stderr is a ref lock lost to
+// another writer.
+func lockLostIn(stderr string) bool {
+	for _, line := range strings.Split(stderr, "\n") {
+		if lostLock(line) {
+			return true
+		}
+	}
+	return false
 }
 
 // parsePorcelain returns the refs `git push --porcelain` flags '!':

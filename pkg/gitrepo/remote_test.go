@@ -293,6 +293,16 @@ func TestPushRejectedStale(t *testing.T) {
 		{PushRejectedError{Refs: []RejectedRef{{Ref: "refs/heads/a", Reason: "atomic push failed"}}}, false},
 		{PushRejectedError{Refs: []RejectedRef{{Ref: "refs/heads/dev", Reason: "stale info"}, {Ref: "refs/ringflow/ledger", Reason: "atomic push failed"}}}, true},
 		{PushRejectedError{}, false},
+		// Two pushes meeting inside the remote: its ref transaction lost the
+		// lock on every ref of the atomic push.
+		{PushRejectedError{Refs: []RejectedRef{{Ref: "refs/heads/canary", Reason: "atomic transaction failed"}, {Ref: "refs/ringflow/ledger", Reason: "atomic transaction failed"}},
+			Output: []string{"error: cannot lock ref 'refs/heads/canary': is at dfa6fed0dfa6fed0dfa6fed0dfa6fed0dfa6fed0 but expected ddeeb1e0ddeeb1e0ddeeb1e0ddeeb1e0ddeeb1e0"}}, true},
+		// … said on git's stderr without "remote: " (no side band)
+		{PushRejectedError{Refs: []RejectedRef{{Ref: "refs/heads/canary", Reason: "atomic transaction failed"}}, LockLost: true}, true},
+		{PushRejectedError{Refs: []RejectedRef{{Ref: "refs/heads/canary", Reason: "failed to update ref"}}, LockLost: true}, true},
+		// the lock failed for another reason (a broken ref store): not a race
+		{PushRejectedError{Refs: []RejectedRef{{Ref: "refs/heads/canary", Reason: "atomic transaction failed"}},
+			Output: []string{"error: cannot lock ref 'refs/heads/canary': unable to create directory"}}, false},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Stale(); got != tt.want {

@@ -53,16 +53,16 @@ func (r *Repo) Scratch(ctx context.Context, commit string) (dir string, remove f
 	// git trips over one half written.
 	unlock, err := r.LockContext(ctx, "scratch", true)
 	if err != nil {
-		return "", nil, fmt.Errorf("gitrepo: scratch checkout of %s: %w", commit, err)
+		return "", nil, fmt.Errorf("scratch checkout of %s: %w", commit, err)
 	}
 	if err := r.pruneScratch(ctx); err != nil {
 		unlock()
-		return "", nil, fmt.Errorf("gitrepo: scratch checkout of %s: %w", commit, err)
+		return "", nil, fmt.Errorf("scratch checkout of %s: %w", commit, err)
 	}
 	dir, err = os.MkdirTemp("", scratchPrefix)
 	if err != nil {
 		unlock()
-		return "", nil, fmt.Errorf("gitrepo: scratch checkout of %s: %w", commit, err)
+		return "", nil, fmt.Errorf("scratch checkout of %s: %w", commit, err)
 	}
 	// git records the real path; keep ours equal to it.
 	if real, err := filepath.EvalSymlinks(dir); err == nil {
@@ -81,11 +81,11 @@ func (r *Repo) Scratch(ctx context.Context, commit string) (dir string, remove f
 		// git drops .git/worktrees with its last entry: not under an add.
 		unlock, err := r.LockContext(cctx, "scratch", true)
 		if err != nil {
-			return fmt.Errorf("gitrepo: remove scratch checkout %s: %w", dir, err)
+			return fmt.Errorf("remove scratch checkout %s: %w", dir, err)
 		}
 		defer unlock()
 		if err := r.removeScratch(cctx, dir); err != nil {
-			return fmt.Errorf("gitrepo: remove scratch checkout %s: %w", dir, err)
+			return fmt.Errorf("remove scratch checkout %s: %w", dir, err)
 		}
 		removed = true
 		return nil
@@ -108,7 +108,7 @@ func (r *Repo) Scratch(ctx context.Context, commit string) (dir string, remove f
 	unlock() // before remove, which takes the lock itself
 	if err != nil {
 		rerr := remove()
-		return "", nil, errors.Join(fmt.Errorf("gitrepo: scratch checkout of %s: %w", commit, err), rerr)
+		return "", nil, errors.Join(fmt.Errorf("scratch checkout of %s: %w", commit, err), rerr)
 	}
 	return dir, remove, nil
 }

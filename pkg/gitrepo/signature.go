@@ -40,7 +40,7 @@ func (e *UnknownKeyError) Error() string {
 	if e.Fingerprint != "" {
 		key = e.Fingerprint
 	}
-	return fmt.Sprintf("gitrepo: commit %s is signed by key %s, which is not in the keyring", e.Commit, key)
+	return fmt.Sprintf("commit %s is signed by key %s, which is not in the keyring", e.Commit, key)
 }
 
 // BadSignatureError reports an OpenPGP signature that does not hold: it
@@ -53,7 +53,7 @@ type BadSignatureError struct {
 }
 
 func (e *BadSignatureError) Error() string {
-	return fmt.Sprintf("gitrepo: commit %s: bad OpenPGP signature: %s", e.Commit, e.Reason)
+	return fmt.Sprintf("commit %s: bad OpenPGP signature: %s", e.Commit, e.Reason)
 }
 
 // VerifySignature checks the OpenPGP signature in commit's gpgsig header
@@ -75,7 +75,7 @@ func (e *BadSignatureError) Error() string {
 func (r *Repo) VerifySignature(commit string, armoredKeyRing []byte) (Signer, error) {
 	keyring, err := readKeyRing(armoredKeyRing)
 	if err != nil {
-		return Signer{}, fmt.Errorf("gitrepo: OpenPGP keyring: %w", err)
+		return Signer{}, fmt.Errorf("OpenPGP keyring: %w", err)
 	}
 	var (
 		id  plumbing.Hash
@@ -99,12 +99,12 @@ func (r *Repo) VerifySignature(commit string, armoredKeyRing []byte) (Signer, er
 		id = h
 		return err
 	})
-	var ure *unknownRevisionError
+	var ure *UnknownRevisionError
 	if errors.As(err, &ure) {
 		return Signer{}, err
 	}
 	if err != nil {
-		return Signer{}, fmt.Errorf("gitrepo: verify signature of %s: %w", commit, err)
+		return Signer{}, fmt.Errorf("verify signature of %s: %w", commit, err)
 	}
 	return verifyCommitSignature(id.String(), raw, keyring, time.Now())
 }
@@ -117,14 +117,14 @@ func verifyCommitSignature(commit string, raw []byte, keyring openpgp.EntityList
 	}
 	payload, sig, signed := splitSignature(raw)
 	if !signed {
-		return Signer{}, fmt.Errorf("gitrepo: commit %s: %w: it has no gpgsig header", commit, ErrUnsigned)
+		return Signer{}, fmt.Errorf("commit %s: %w: it has no gpgsig header", commit, ErrUnsigned)
 	}
 	switch kind := signatureKind(sig); kind {
 	case "openpgp":
 	case "":
-		return Signer{}, fmt.Errorf("gitrepo: commit %s: %w: its gpgsig header holds a signature of unknown format, not an OpenPGP signature", commit, ErrUnsigned)
+		return Signer{}, fmt.Errorf("commit %s: %w: its gpgsig header holds a signature of unknown format, not an OpenPGP signature", commit, ErrUnsigned)
 	default:
-		return Signer{}, fmt.Errorf("gitrepo: commit %s: %w: its gpgsig header holds an %s signature, not an OpenPGP signature", commit, ErrUnsigned, kind)
+		return Signer{}, fmt.Errorf("commit %s: %w: its gpgsig header holds an %s signature, not an OpenPGP signature", commit, ErrUnsigned, kind)
 	}
 	// One armored block only: text around or after it would not be checked
 	// (go-git refuses such commits for the same reason).

@@ -123,17 +123,17 @@ func (r *Repo) read(fn func(s *store) error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.store == nil {
-		return errors.New("gitrepo: repository is closed")
+		return errors.New("repository is closed")
 	}
 	if r.store.stamps() != r.store.stamp {
 		if err := r.store.load(); err != nil {
-			return fmt.Errorf("gitrepo: %s: %w", r.path, err)
+			return fmt.Errorf("%s: %w", r.path, err)
 		}
 	}
 	err := fn(r.store)
 	if err != nil && (errors.Is(err, plumbing.ErrObjectNotFound) || errors.Is(err, fs.ErrNotExist)) {
 		if lerr := r.store.load(); lerr != nil {
-			return fmt.Errorf("gitrepo: %s: %w", r.path, lerr)
+			return fmt.Errorf("%s: %w", r.path, lerr)
 		}
 		err = fn(r.store)
 	}

@@ -20,7 +20,7 @@ type RemoteTimeoutError struct {
 }
 
 func (e *RemoteTimeoutError) Error() string {
-	return fmt.Sprintf("gitrepo: %s %s: no answer within %s (--remote-timeout)", e.Op, e.Remote, e.After)
+	return fmt.Sprintf("%s %s: no answer within %s (--remote-timeout)", e.Op, e.Remote, e.After)
 }
 
 // remoteCtx bounds ctx by the remote timeout; done turns the deadline's

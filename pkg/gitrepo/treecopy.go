@@ -73,12 +73,12 @@ func (r *Repo) CommitTreeOf(parent, treeFrom, message, identity string, when tim
 		commit, err = s.writeCommit(sig, message, tree, parents)
 		return err
 	})
-	var ure *unknownRevisionError
+	var ure *UnknownRevisionError
 	if errors.As(err, &ure) {
 		return "", err
 	}
 	if err != nil {
-		return "", fmt.Errorf("gitrepo: commit tree of %s on %s: %w", orEmptyTree(treeFrom), orRoot(parent), err)
+		return "", fmt.Errorf("commit tree of %s on %s: %w", orEmptyTree(treeFrom), orRoot(parent), err)
 	}
 	return commit.String(), nil
 }
@@ -99,12 +99,12 @@ func (r *Repo) TreeOf(commit string) (string, error) {
 		tree = c.TreeHash
 		return nil
 	})
-	var ure *unknownRevisionError
+	var ure *UnknownRevisionError
 	if errors.As(err, &ure) {
 		return "", err
 	}
 	if err != nil {
-		return "", fmt.Errorf("gitrepo: tree of %s: %w", commit, err)
+		return "", fmt.Errorf("tree of %s: %w", commit, err)
 	}
 	return tree.String(), nil
 }

@@ -99,7 +99,7 @@ func walkError(err error, format string, args ...any) error {
 	if errors.Is(err, ErrUnknownRevision) {
 		return err
 	}
-	return fmt.Errorf("gitrepo: "+format+": %w", append(args, err)...)
+	return fmt.Errorf(format+": %w", append(args, err)...)
 }
 
 func (s *store) resolveRange(base, tip string) (b, t plumbing.Hash, err error) {

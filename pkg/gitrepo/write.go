@@ -28,11 +28,11 @@ func (r *Repo) UpdateRefs(ctx context.Context, updates []RefUpdate, reflogMsg st
 	}
 	wts, err := r.worktrees(ctx)
 	if err != nil {
-		return fmt.Errorf("gitrepo: update refs: %w", err)
+		return fmt.Errorf("update refs: %w", err)
 	}
 	for _, u := range updates {
 		if wt := checkedOutIn(wts, u.Ref); wt != nil {
-			return fmt.Errorf("gitrepo: ref %s is checked out in %s; it must move with its work tree", u.Ref, wt.path)
+			return fmt.Errorf("ref %s is checked out in %s; it must move with its work tree", u.Ref, wt.path)
 		}
 	}
 	return r.updateRefs(ctx, updates, reflogMsg)
@@ -40,11 +40,11 @@ func (r *Repo) UpdateRefs(ctx context.Context, updates []RefUpdate, reflogMsg st
 
 func checkUpdate(u RefUpdate) error {
 	if !strings.HasPrefix(u.Ref, "refs/") || strings.ContainsAny(u.Ref, " \x00\n") {
-		return fmt.Errorf("gitrepo: ref %q: not a full ref name", u.Ref)
+		return fmt.Errorf("ref %q: not a full ref name", u.Ref)
 	}
 	for _, v := range []string{u.Old, u.New} {
 		if v != "" && (len(v) != 40 || !isHex(v)) {
-			return fmt.Errorf("gitrepo: ref %s: %q is not a 40-hex commit ID", u.Ref, v)
+			return fmt.Errorf("ref %s: %q is not a 40-hex commit ID", u.Ref, v)
 		}
 	}
 	return nil
@@ -75,7 +75,7 @@ func (r *Repo) updateRefs(ctx context.Context, updates []RefUpdate, reflogMsg st
 		return nil
 	}
 	if ctx != nil && ctx.Err() != nil {
-		return fmt.Errorf("gitrepo: update refs: %w", err)
+		return fmt.Errorf("update refs: %w", err)
 	}
 	// Find which ref was stale by reading the refs again, preferring the one
 	// git's message names.
@@ -103,7 +103,7 @@ func (r *Repo) updateRefs(ctx context.Context, updates []RefUpdate, reflogMsg st
 	if len(conflicts) > 0 {
 		return conflicts[0]
 	}
-	return fmt.Errorf("gitrepo: update refs %s: %w", refList(updates), err)
+	return fmt.Errorf("update refs %s: %w", refList(updates), err)
 }
 
 func refList(updates []RefUpdate) string {
@@ -120,7 +120,7 @@ func refList(updates []RefUpdate) string {
 // refused by git itself.
 func (r *Repo) WorktreeClean(ctx context.Context) (bool, error) {
 	if r.bare {
-		return false, fmt.Errorf("gitrepo: %s: %w", r.path, ErrNoWorkTree)
+		return false, fmt.Errorf("%s: %w", r.path, ErrNoWorkTree)
 	}
 	return r.worktreeClean(ctx, r.path)
 }
@@ -130,7 +130,7 @@ func (r *Repo) worktreeClean(ctx context.Context, dir string) (bool, error) {
 	// which could make a user's concurrent git command fail.
 	out, err := r.run(ctx, gitCmd{dir: dir, args: []string{"--no-optional-locks", "status", "--porcelain", "--untracked-files=no"}})
 	if err != nil {
-		return false, fmt.Errorf("gitrepo: status of %s: %w", dir, err)
+		return false, fmt.Errorf("status of %s: %w", dir, err)
 	}
 	return len(bytes.TrimSpace(out)) == 0, nil
 }
@@ -147,12 +147,12 @@ func (r *Repo) AdvanceBranch(ctx context.Context, branch, old, new string) (Adva
 		return Advance{}, err
 	}
 	if new == "" {
-		return Advance{}, fmt.Errorf("gitrepo: advance branch %s: no new commit", branch)
+		return Advance{}, fmt.Errorf("advance branch %s: no new commit", branch)
 	}
 	msg := "ringflow: advance " + strings.TrimPrefix(ref, "refs/heads/")
 	wts, err := r.worktrees(ctx)
 	if err != nil {
-		return Advance{}, fmt.Errorf("gitrepo: advance branch %s: %w", branch, err)
+		return Advance{}, fmt.Errorf("advance branch %s: %w", branch, err)
 	}
 	wt := checkedOutIn(wts, ref)
 	if wt == nil {
@@ -194,10 +194,10 @@ func (r *Repo) AdvanceBranch(ctx context.Context, branch, old, new string) (Adva
 		if rerr == nil && now == old && bytes.Contains(stderr, []byte("would be overwritten")) {
 			return Advance{Skipped: true, Reason: where + " has untracked files the new commit would overwrite"}, nil
 		}
-		return Advance{}, fmt.Errorf("gitrepo: advance branch %s in %s: %w", branch, wt.path, err)
+		return Advance{}, fmt.Errorf("advance branch %s in %s: %w", branch, wt.path, err)
 	}
 	if rerr != nil {
-		return Advance{}, fmt.Errorf("gitrepo: advance branch %s: %w", branch, rerr)
+		return Advance{}, fmt.Errorf("advance branch %s: %w", branch, rerr)
 	}
 	if now != new {
 		return Advance{}, &RefConflictError{Ref: ref, Expected: new, Actual: now}

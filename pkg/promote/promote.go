@@ -80,13 +80,16 @@ type Promoter struct {
 	// Observe tells what the hosts run (observe:); nil: not observed, and
 	// neither the converge gate nor soak-from-convergence applies.
 	Observe Observer
+	// Count tells how far a ring lags its source, to say why a promotion
+	// has nothing to do; nil: it is not counted.
+	Count Counter
 }
 
 // New is the promoter of a fleet.
 func New(fl *fleet.Fleet) *Promoter {
 	p := &Promoter{Rings: fl.Config.Rings, SignedBy: fl.Config.Gates.SignedBy,
 		Positions: fl, Hosts: fl, Evidence: fl.Evidence, Verify: fl.EvidenceVerifier(), Ledger: fl.Ledger, Lander: fl,
-		Ancestry: fl.Repo, Signatures: fl.Repo, RunHook: hook.Run, Now: fl.Now, Env: fl.Env, Log: fl.Log, Fresh: fl}
+		Ancestry: fl.Repo, Signatures: fl.Repo, RunHook: hook.Run, Now: fl.Now, Env: fl.Env, Log: fl.Log, Fresh: fl, Count: fl.Repo}
 	if o := fl.Observer(); o != nil {
 		p.Observe = o
 	}
@@ -133,6 +136,9 @@ type Promotion struct {
 	// the candidate while this one was deciding: this one lost the race,
 	// and has nothing left to do.
 	DoneBy *ledger.Entry
+	// Idle says why there is nothing to do, when the ring holds its
+	// default candidate already (nil otherwise).
+	Idle *Idle
 }
 
 // Run decides a promotion and, unless it is refused or a dry run, moves
@@ -250,7 +256,13 @@ func (p *Promoter) Plan(ctx context.Context, o Options) (*Promotion, error) {
 			return nil, err
 		}
 	}
-	return p.decide(pr, req, o.Gates)
+	if pr, err = p.decide(pr, req, o.Gates); err != nil {
+		return nil, err
+	}
+	if o.Rev == "" && pr.NothingToDo() {
+		pr.Idle = p.idle(st, i, candidate)
+	}
+	return pr, nil
 }
 
 // decide has the gates (default: ring.DefaultGates) decide req into pr.

@@ -244,6 +244,15 @@ type Held struct {
 type Refusal struct {
 	Gate   string `json:"gate"`
 	Reason string `json:"reason"`
+	// Skip is what opens this gate on purpose ("--force-soak --reason
+	// TEXT"); "" when nothing does but changing what it checks.
+	Skip string `json:"-"`
+}
+
+// Skippable is a gate a flag may open on purpose, for some refusals.
+type Skippable interface {
+	// SkipWith names the flags that would open the gate for req; "" = none.
+	SkipWith(req *Request) string
 }
 
 // Plan is the outcome of deciding a promotion.
@@ -279,7 +288,11 @@ func Decide(req *Request, a Ancestry, gates []Gate) (*Plan, error) {
 			return nil, fmt.Errorf("gate %s: %w", g.Name(), err)
 		}
 		if reason != "" {
-			p.Refusals = append(p.Refusals, Refusal{Gate: g.Name(), Reason: reason})
+			r := Refusal{Gate: g.Name(), Reason: reason}
+			if sk, ok := g.(Skippable); ok {
+				r.Skip = sk.SkipWith(req)
+			}
+			p.Refusals = append(p.Refusals, r)
 		}
 	}
 	if req.Group != "" {
@@ -368,7 +381,7 @@ func (Soak) Check(req *Request, _ Ancestry) (string, error) {
 			req.Source, FormatDuration(req.SoakNeeded), Short(req.Candidate)), nil
 	}
 	if req.SoakSince.IsZero() {
-		return fmt.Sprintf("no record of when %s took %s, so its soak of %s cannot be told (skip it with --force-soak --reason TEXT)",
+		return fmt.Sprintf("no record of when %s took %s, so its soak of %s cannot be told",
 			req.Source, Short(req.Candidate), FormatDuration(req.SoakNeeded)), nil
 	}
 	if left := SoakLeft(req.SoakNeeded, req.SoakSince, req.Now); left > 0 {
@@ -377,6 +390,15 @@ func (Soak) Check(req *Request, _ Ancestry) (string, error) {
 			req.SoakSince.Add(req.SoakNeeded).UTC().Format(time.RFC3339)), nil
 	}
 	return "", nil
+}
+
+// SkipWith implements Skippable: --force-soak opens a soak that cannot be
+// told for want of a record. (A soak with time left is waited for.)
+func (Soak) SkipWith(req *Request) string {
+	if req.SoakSince.IsZero() && req.Converge == nil {
+		return "--force-soak --reason TEXT"
+	}
+	return ""
 }
 
 // SoakLeft is how much of a soak remains at now.
@@ -654,7 +676,13 @@ type GateRefusedError struct {
 func (e *GateRefusedError) Error() string {
 	if len(e.Refusals) == 1 {
 		r := e.Refusals[0]
-		return fmt.Sprintf("gate %s refused promotion to %s: %s", r.Gate, e.Ring, r.Reason)
+		msg := fmt.Sprintf("gate %s refused promotion to %s: %s", r.Gate, e.Ring, r.Reason)
+		if r.Skip != "" {
+			// Named only when it opens every gate that refused: a flag
+			// that leaves the promotion refused is no next step.
+			msg += fmt.Sprintf(" (skip it with %s)", r.Skip)
+		}
+		return msg
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d gates refused promotion to %s:", len(e.Refusals), e.Ring)

@@ -227,7 +227,7 @@ func TestSoakGate(t *testing.T) {
 		{"soaked long enough", func(r *Request) { r.SoakSince = t0.Add(-25 * time.Hour) }, ""},
 		{"too early", func(r *Request) { r.SoakSince = t0.Add(-90 * time.Minute) },
 			"D has been on early for 1h30m of its 1d soak: 22h30m left (until 2026-05-02T10:30:00Z)"},
-		{"no record", func(r *Request) {}, "no record of when early took D, so its soak of 1d cannot be told (skip it with --force-soak --reason TEXT)"},
+		{"no record", func(r *Request) {}, "no record of when early took D, so its soak of 1d cannot be told"},
 		{"observed, not converged", func(r *Request) { r.Converge = &ConvergeCheck{Ring: "early", Needed: 1} },
 			"early's soak of 1d counts from when its hosts run D, which they do not yet (see gate converge)"},
 		{"forced", func(r *Request) { r.SkipSoak = true }, ""},
@@ -489,5 +489,27 @@ func TestDecideGroup(t *testing.T) {
 				t.Errorf("moves %+v, want %q", p.Moves, tt.move)
 			}
 		})
+	}
+}
+
+// --force-soak is named only when it would open every gate that refused.
+func TestGateRefusedSkip(t *testing.T) {
+	soak := Refusal{Gate: "soak", Reason: "no record of when early took D, so its soak of 1d cannot be told", Skip: "--force-soak --reason TEXT"}
+	order := Refusal{Gate: "order", Reason: "D is not on early (at C): a ring only takes commits its source holds"}
+	one := (&GateRefusedError{Ring: "stable", Refusals: []Refusal{soak}}).Error()
+	if want := "gate soak refused promotion to stable: " + soak.Reason + " (skip it with --force-soak --reason TEXT)"; one != want {
+		t.Errorf("soak alone: %q, want %q", one, want)
+	}
+	two := (&GateRefusedError{Ring: "stable", Refusals: []Refusal{order, soak}}).Error()
+	if strings.Contains(two, "force-soak") {
+		t.Errorf("order and soak: %q names --force-soak, which leaves order refusing", two)
+	}
+	req := &Request{Source: "early", Candidate: "D", SoakNeeded: time.Hour}
+	if got := (Soak{}).SkipWith(req); got != "--force-soak --reason TEXT" {
+		t.Errorf("SkipWith(no record) = %q", got)
+	}
+	req.SoakSince = time.Now()
+	if got := (Soak{}).SkipWith(req); got != "" {
+		t.Errorf("SkipWith(time left) = %q, want none", got)
 	}
 }

@@ -5,7 +5,9 @@ package diff
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/ringflow/ringflow/pkg/diff"
 	"github.com/ringflow/ringflow/pkg/flakelock"
 	"github.com/ringflow/ringflow/pkg/fleet"
+	"github.com/ringflow/ringflow/pkg/gitrepo"
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/ring"
 	"github.com/ringflow/ringflow/pkg/tableprinter"
@@ -81,7 +84,7 @@ func diffRun(ctx context.Context, opts *DiffOptions) error {
 	}
 	rep, err := diff.New(fl).Diff(ctx, opts.From, opts.To)
 	if err != nil {
-		return err
+		return unknownName(fl, opts, err)
 	}
 	if opts.JSON {
 		out := DiffJSON{From: rep.From, To: rep.To, Inputs: []flakelock.InputJSON{}, Commits: []CommitJSON{},
@@ -119,4 +122,26 @@ func diffRun(ctx context.Context, opts *DiffOptions) error {
 		}
 	}
 	return nil
+}
+
+// unknownName turns git's "unknown revision" for A or B into what a user
+// can act on: the rings and branches there are, and the nearest one.
+func unknownName(fl *fleet.Fleet, opts *DiffOptions, err error) error {
+	var unknown *gitrepo.UnknownRevisionError
+	if !errors.As(err, &unknown) || (unknown.Rev != opts.From && unknown.Rev != opts.To) {
+		return err
+	}
+	rings := fl.Config.RingNames()
+	var branches []string
+	for _, b := range fl.Branches() {
+		if !slices.Contains(rings, b) {
+			branches = append(branches, b)
+		}
+	}
+	kind := "branches"
+	if len(branches) < len(fl.Branches()) {
+		kind = "other branches"
+	}
+	return &cmdutil.UnknownNameError{What: "ring, branch or commit", Name: unknown.Rev,
+		Known: []cmdutil.Names{{Kind: "rings", Names: rings}, {Kind: kind, Names: branches}}}
 }

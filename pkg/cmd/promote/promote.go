@@ -6,6 +6,7 @@ package promote
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -44,16 +45,8 @@ With a remote, the moved branches are pushed in one atomic push that carries
 their expected old values, so a concurrent writer makes it fail rather than be
 overwritten; local branches follow only after the push succeeded.
 
-The gates, in the order refusals are listed: drift (no branch of the ring
-moved outside ringflow), hold (the ring is not held: ringflow hold),
-fast-forward (the commit descends from each unpinned group branch), order (it
-lies on the source, and on dev), evidence (every host that moves built green
-at the commit), healthy (with observe:, no more hosts of the source ring
-unhealthy than its max-unhealthy), converge (with observe:, enough hosts of
-the source ring run the commit), soak (the commit sat on the source ring for its soak, observed:
-since its hosts ran it; --force-soak skips it), pin (a freeze window, or every
-group pinned), signature (with gates.signed-by) and verify (the source ring's
-hook).
+The gates, in the order refusals are listed:
+` + gatesHelp() + `
 
 With --group, only that group of RING moves, pinned or not: to REV, by default
 to the ring's own position (a pinned group catching up), always forward (a
@@ -106,6 +99,12 @@ type PromoteJSON struct {
 	// DoneBy: another run moved the ring to the candidate while this one
 	// was deciding (it lost the race; nothing left to do).
 	DoneBy *cmdutil.DoneByJSON `json:"done_by,omitempty"`
+	// NothingToDo: the ring holds the candidate already (nothing refused,
+	// nothing moves); Why says so in words, Next is the command that moves
+	// things on when a ring before it waits.
+	NothingToDo bool   `json:"nothing_to_do"`
+	Why         string `json:"why,omitempty"`
+	Next        string `json:"next,omitempty"`
 }
 
 func promoteRun(ctx context.Context, opts *PromoteOptions) error {
@@ -121,9 +120,11 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 	if plan == nil {
 		return err
 	}
+	why, next := nothingToDo(plan)
 	if opts.JSON {
 		out := PromoteJSON{Ring: plan.Ring, Group: plan.Group, Candidate: plan.Candidate, DryRun: opts.DryRun, NoImpact: plan.NoImpact,
-			Moved: plan.Moves, Held: plan.Held, Refused: plan.Refusals, DoneBy: cmdutil.DoneBy(plan.DoneBy)}
+			Moved: plan.Moves, Held: plan.Held, Refused: plan.Refusals, DoneBy: cmdutil.DoneBy(plan.DoneBy),
+			NothingToDo: why != "", Why: why, Next: next}
 		if out.Moved == nil {
 			out.Moved = []ring.Move{}
 		}
@@ -142,16 +143,8 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 		return err
 	}
 	cs := opts.IO.ColorScheme()
-	what := "ring " + plan.Ring
-	if plan.Group != "" {
-		what = fmt.Sprintf("group %s of %s", plan.Group, plan.Ring)
-	}
-	switch {
-	case plan.DoneBy != nil:
-		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: %s already holds %s: another run got there first (%s)\n",
-			what, ring.Short(plan.Candidate), plan.DoneBy.Who())
-	case plan.NothingToDo():
-		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: %s already holds %s\n", what, ring.Short(plan.Candidate))
+	if why != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: %s\n", why)
 	}
 	verb := "moved"
 	if opts.DryRun {
@@ -186,4 +179,69 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "%s promoted %s to %s\n", cs.Green("✓"), target, ring.Short(plan.Candidate))
 	}
 	return nil
+}
+
+// nothingToDo says, when the promotion has nothing to do, why (without
+// "nothing to do: ") and the command that moves things on, if any; "" when
+// there is something to do or a gate refused.
+func nothingToDo(plan *promote.Promotion) (why, next string) {
+	if plan.Refused() || !plan.NothingToDo() {
+		return "", ""
+	}
+	what := "ring " + plan.Ring
+	if plan.Group != "" {
+		what = fmt.Sprintf("group %s of %s", plan.Group, plan.Ring)
+	}
+	switch {
+	case plan.DoneBy != nil:
+		return fmt.Sprintf("%s already holds %s: another run got there first (%s)", what, ring.Short(plan.Candidate), plan.DoneBy.Who()), ""
+	case plan.Idle != nil:
+		return plan.Idle.Why(), plan.Idle.Next()
+	}
+	return fmt.Sprintf("%s already holds %s", what, ring.Short(plan.Candidate)), ""
+}
+
+// gateHelp says what each gate of ring.DefaultGates checks, for --help;
+// TestGatesHelp fails when a gate has no line here.
+var gateHelp = map[string]string{
+	"drift":        "no branch of the ring, nor of its source, moved outside ringflow",
+	"hold":         "the ring is not held (ringflow hold)",
+	"fast-forward": "the commit descends from each unpinned group branch",
+	"order":        "the commit lies on the source ring, and on dev",
+	"evidence":     "every host that moves built green at the commit",
+	"healthy":      "with observe:, no more hosts of the source ring unhealthy than its max-unhealthy",
+	"converge":     "with observe:, enough hosts of the source ring run the commit",
+	"soak":         "the commit sat on the source ring for its soak (observed: since its hosts ran it); --force-soak skips it",
+	"pin":          "no freeze window is open, and not every group is pinned",
+	"signature":    "with gates.signed-by, the commit is signed by a key of that keyring",
+	"verify":       "the source ring's verify hook passes",
+}
+
+// gatesHelp lists every gate a promotion checks, one per line, from the
+// list the promotion really runs, so that the help cannot leave one out.
+func gatesHelp() string {
+	var b strings.Builder
+	for _, g := range ring.DefaultGates() {
+		b.WriteString(wrapHelp(fmt.Sprintf("  %-14s", g.Name()), gateHelp[g.Name()], 80))
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// wrapHelp puts text after head, wrapped at width with later lines
+// indented as far as head.
+func wrapHelp(head, text string, width int) string {
+	var b strings.Builder
+	line := head
+	for _, w := range strings.Fields(text) {
+		if len(line)+1+len(w) > width && len(line) > len(head) {
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+			line = strings.Repeat(" ", len(head))
+		}
+		if len(line) > len(head) {
+			line += " "
+		}
+		line += w
+	}
+	b.WriteString(line + "\n")
+	return b.String()
 }

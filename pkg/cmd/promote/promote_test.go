@@ -7,6 +7,7 @@ import (
 
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/iostreams"
+	"github.com/ringflow/ringflow/pkg/ring"
 )
 
 func TestNewCmdPromote(t *testing.T) {
@@ -41,6 +42,25 @@ func TestNewCmdPromote(t *testing.T) {
 		}
 		if got.Ring != tt.want.Ring || got.Rev != tt.want.Rev || got.DryRun != tt.want.DryRun {
 			t.Errorf("%q: options = %+v, want %+v", tt.argv, *got, tt.want)
+		}
+	}
+}
+
+// --help lists every gate the promotion really runs, each with what it
+// checks, on lines that fit 80 columns.
+func TestGatesHelp(t *testing.T) {
+	help := gatesHelp()
+	for _, g := range ring.DefaultGates() {
+		if gateHelp[g.Name()] == "" {
+			t.Errorf("gate %s has no line in gateHelp", g.Name())
+		}
+		if !strings.Contains(help, "  "+g.Name()+" ") {
+			t.Errorf("gatesHelp lacks gate %s:\n%s", g.Name(), help)
+		}
+	}
+	for _, line := range strings.Split(help, "\n") {
+		if len(line) > 80 {
+			t.Errorf("line wider than 80 columns: %q", line)
 		}
 	}
 }

@@ -138,7 +138,8 @@ func newHelpTopicExitCodes() *cobra.Command {
 		Long: `ringflow exits with:
   0    done, including "nothing to do"
   1    failure (I/O, git, nix missing or failing, remote unreachable)
-  2    bad usage or bad config (the message names the key, flag or argument)
+  2    bad usage or bad config (the message names the key, flag or argument;
+       also: not in a repository, the configured remote missing)
   3    a promotion gate refused (every failed gate is listed)
   4    a build was red
   130  interrupted
