@@ -8,23 +8,6 @@ import (
 	"github.com/ringflow/ringflow/pkg/gitrepo"
 )
 
-func TestSuggest(t *testing.T) {
-	known := []string{"canary", "early", "stable", "dev"}
-	tests := map[string]string{
-		"stabel": "stable", // a swap is one edit
-		"Canary": "canary",
-		"erly":   "early",
-		"prod":   "", // not a typo of anything
-		"de":     "dev",
-		"x":      "",
-	}
-	for in, want := range tests {
-		if got := Suggest(in, known); got != want {
-			t.Errorf("Suggest(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestUnknownNameError(t *testing.T) {
 	e := &UnknownNameError{What: "ring, branch or commit", Name: "stabel",
 		Known: []Names{{Kind: "rings", Names: []string{"canary", "stable"}}, {Kind: "other branches", Names: []string{"dev"}}}}

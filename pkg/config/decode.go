@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ringflow/ringflow/pkg/suggest"
 )
 
 // The keys each mapping may hold, in the order they are checked, which is
@@ -244,7 +246,7 @@ func (d *decoder) unknown(prefix string, m map[string]any, known []string) {
 	}
 	sort.Strings(bad)
 	for _, k := range bad {
-		if s := Suggest(k, known); s != "" {
+		if s := suggest.Nearest(k, known); s != "" {
 			d.addf(prefix+k, "unknown key (did you mean %s?)", s)
 		} else {
 			d.addf(prefix+k, "unknown key")
@@ -663,44 +665,6 @@ func contains(l []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// Suggest returns the name in known nearest to k when k is plausibly a
-// typo of it (a key, a host), else "".
-func Suggest(k string, known []string) string {
-	best, bestD := "", 3
-	for _, c := range known {
-		if dist := editDistance(k, c); dist < bestD && dist < len(c) {
-			best, bestD = c, dist
-		}
-	}
-	return best
-}
-
-// editDistance is the Damerau (optimal string alignment) distance, so a
-// swap such as "bulid" counts as one edit.
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
 }
 
 // hidePassword drops the password of a URL's user info, for messages.

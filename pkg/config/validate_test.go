@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ringflow/ringflow/pkg/suggest"
 )
 
 func TestParseDuration(t *testing.T) {
@@ -78,7 +80,7 @@ func TestCheckBranch(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
+func TestSuggestKeys(t *testing.T) {
 	for in, want := range map[string]string{
 		"bulid":   "build",
 		"sook":    "soak",
@@ -89,7 +91,7 @@ func TestSuggest(t *testing.T) {
 		"x":       "",
 		"zebra":   "",
 	} {
-		if got := Suggest(in, append(append(append([]string{}, topKeys...), ringKeys...), buildKeys...)); got != want {
+		if got := suggest.Nearest(in, append(append(append([]string{}, topKeys...), ringKeys...), buildKeys...)); got != want {
 			t.Errorf("Suggest(%q) = %q, want %q", in, got, want)
 		}
 	}

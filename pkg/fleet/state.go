@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ringflow/ringflow/pkg/suggest"
+
 	"github.com/ringflow/ringflow/pkg/config"
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
@@ -274,7 +276,15 @@ type UnknownRingError struct {
 }
 
 func (e *UnknownRingError) Error() string {
-	return fmt.Sprintf("unknown ring %q (rings: %s)", e.Ring, strings.Join(e.Known, ", "))
+	return fmt.Sprintf("unknown ring %q%s (rings: %s)", e.Ring, didYouMean(e.Ring, e.Known), strings.Join(e.Known, ", "))
+}
+
+// didYouMean is ": did you mean X?" when name is plausibly a typo of X.
+func didYouMean(name string, known []string) string {
+	if s := suggest.Nearest(name, known); s != "" {
+		return ": did you mean " + s + "?"
+	}
+	return ""
 }
 
 // Resolve turns what a user typed into a commit: dev or a group branch

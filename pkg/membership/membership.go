@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ringflow/ringflow/pkg/suggest"
+
 	"github.com/ringflow/ringflow/pkg/config"
 )
 
@@ -140,7 +142,7 @@ func Assign(groups []config.Group, hosts []string) ([]Placement, error) {
 				continue
 			}
 			if !isHost[e] {
-				u := UnknownHost{Key: fmt.Sprintf("%s.hosts[%d]", g.Key, i), Host: e, Suggest: config.Suggest(e, hosts)}
+				u := UnknownHost{Key: fmt.Sprintf("%s.hosts[%d]", g.Key, i), Host: e, Suggest: suggest.Nearest(e, hosts)}
 				if i < len(g.HostPos) {
 					u.Pos = g.HostPos[i]
 				}

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ringflow/ringflow/pkg/suggest"
+
 	"github.com/ringflow/ringflow/pkg/evidence"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/ledger"
@@ -94,7 +96,11 @@ type UnknownGroupError struct {
 }
 
 func (e *UnknownGroupError) Error() string {
-	return fmt.Sprintf("unknown group %q (groups: %s)", e.Group, strings.Join(e.Known, ", "))
+	msg := fmt.Sprintf("unknown group %q", e.Group)
+	if s := suggest.Nearest(e.Group, e.Known); s != "" {
+		msg += ": did you mean " + s + "?"
+	}
+	return msg + " (groups: " + strings.Join(e.Known, ", ") + ")"
 }
 
 // ConfigPinError says the config pins the group, which unpin does not lift.

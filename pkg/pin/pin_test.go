@@ -103,7 +103,7 @@ func TestPin(t *testing.T) {
 	}
 	// unknown group
 	var unknown *UnknownGroupError
-	if _, err = (&fakes{}).pinner().Run(ctx, Options{Group: "sbx", Reason: "x"}); !errors.As(err, &unknown) || unknown.Error() != `unknown group "sbx" (groups: stable, sbc)` {
+	if _, err = (&fakes{}).pinner().Run(ctx, Options{Group: "sbx", Reason: "x"}); !errors.As(err, &unknown) || unknown.Error() != `unknown group "sbx": did you mean sbc? (groups: stable, sbc)` {
 		t.Errorf("unknown group: %v", err)
 	}
 }

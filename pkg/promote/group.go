@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ringflow/ringflow/pkg/suggest"
+
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/ring"
 )
@@ -20,7 +22,11 @@ func (e *UnknownGroupError) Error() string {
 	if e.InRing != "" {
 		return fmt.Sprintf("group %q is in ring %s, not %s: ringflow promote %s --group %s", e.Group, e.InRing, e.Ring, e.InRing, e.Group)
 	}
-	return fmt.Sprintf("ring %s has no group %q (its groups: %s)", e.Ring, e.Group, strings.Join(e.OfRing, ", "))
+	msg := fmt.Sprintf("ring %s has no group %q", e.Ring, e.Group)
+	if s := suggest.Nearest(e.Group, e.OfRing); s != "" {
+		msg += ": did you mean " + s + "?"
+	}
+	return msg + " (its groups: " + strings.Join(e.OfRing, ", ") + ")"
 }
 
 // planGroup decides a one-group promotion (promote RING --group GROUP

@@ -238,7 +238,7 @@ func TestPromoteNoImpactAndUnknownRing(t *testing.T) {
 		t.Fatalf("promotion %+v, %v", pr, err)
 	}
 	_, err = p.Run(context.Background(), Options{Ring: "stabel"})
-	if err == nil || err.Error() != `unknown ring "stabel" (rings: canary, stable)` {
+	if err == nil || err.Error() != `unknown ring "stabel": did you mean stable? (rings: canary, stable)` {
 		t.Errorf("unknown ring: %v", err)
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringflow/ringflow/pkg/suggest"
+
 	"github.com/ringflow/ringflow/pkg/flakelock"
 	"github.com/ringflow/ringflow/pkg/fleet"
 	"github.com/ringflow/ringflow/pkg/gitrepo"
@@ -53,7 +55,11 @@ type UnknownInputError struct {
 }
 
 func (e *UnknownInputError) Error() string {
-	return fmt.Sprintf("unknown input %q (inputs: %s)", e.Input, strings.Join(e.Known, ", "))
+	msg := fmt.Sprintf("unknown input %q", e.Input)
+	if s := suggest.Nearest(e.Input, e.Known); s != "" {
+		msg += ": did you mean " + s + "?"
+	}
+	return msg + " (inputs: " + strings.Join(e.Known, ", ") + ")"
 }
 
 // DevMovedError says dev kept moving while the update was redone.
