@@ -18,6 +18,27 @@ type Printer struct {
 	tty    bool
 	header []string
 	rows   [][]cell
+	width  int      // the terminal's columns; 0: no limit
+	shrink []shrink // columns that give way, in order, when rows are wider
+}
+
+// shrink is a column that may be cut down to min characters.
+type shrink struct {
+	col, min int
+	keepEnd  bool // cut the start ("…?ref=early#desk-2"), not the end
+}
+
+// FitWidth makes a terminal table fit width columns by cutting the
+// columns named by Shrink, in the order they were named; through a pipe
+// nothing is cut.
+func (p *Printer) FitWidth(width int) { p.width = width }
+
+// Shrink lets column col (0-based) be cut to as few as min characters when
+// the table is wider than FitWidth's: its end gives way ("some reas…"), or
+// with keepEnd its start ("…?ref=early#desk-2"), where a value's end is
+// what tells rows apart.
+func (p *Printer) Shrink(col, min int, keepEnd bool) {
+	p.shrink = append(p.shrink, shrink{col: col, min: max(min, 2), keepEnd: keepEnd})
 }
 
 type cell struct {
@@ -95,10 +116,14 @@ func (p *Printer) Render() error {
 			widths[i] = max(widths[i], utf8.RuneCountInString(c.text))
 		}
 	}
+	p.fit(widths)
 	var b strings.Builder
 	for _, r := range rows {
 		b.Reset()
 		for i, c := range r {
+			if i < len(widths) && utf8.RuneCountInString(c.text) > widths[i] {
+				c.text = p.cut(i, c.text, widths[i])
+			}
 			text := c.text
 			if i < len(r)-1 {
 				text += strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c.text)+2)
@@ -114,4 +139,38 @@ func (p *Printer) Render() error {
 		}
 	}
 	return nil
+}
+
+// fit narrows widths of the shrinkable columns, in order, until a row
+// fits p.width (as far as their minimums allow).
+func (p *Printer) fit(widths []int) {
+	if p.width <= 0 {
+		return
+	}
+	total := 2 * (len(widths) - 1)
+	for _, w := range widths {
+		total += w
+	}
+	for _, s := range p.shrink {
+		if total <= p.width {
+			return
+		}
+		if s.col >= len(widths) || widths[s.col] <= s.min {
+			continue
+		}
+		give := min(total-p.width, widths[s.col]-s.min)
+		widths[s.col] -= give
+		total -= give
+	}
+}
+
+// cut shortens text of column col to n characters with an ellipsis.
+func (p *Printer) cut(col int, text string, n int) string {
+	r := []rune(text)
+	for _, s := range p.shrink {
+		if s.col == col && s.keepEnd {
+			return "…" + string(r[len(r)-(n-1):])
+		}
+	}
+	return strings.TrimRight(string(r[:n-1]), " ") + "…"
 }

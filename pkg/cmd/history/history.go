@@ -138,11 +138,20 @@ func render(opts *HistoryOptions, rows []EntryJSON) error {
 	}
 	tty := opts.IO.IsStdoutTTY()
 	tp := tableprinter.New(opts.IO.Out, tty, "TIME", "EVENT", "RING", "FROM", "TO", "ACTOR", "REASON")
+	// On a terminal the reason gives way first, then the actor: the rest
+	// is short and says what happened.
+	tp.FitWidth(opts.IO.TerminalWidth())
+	narrow := opts.IO.TerminalWidth() < 100
+	tp.Shrink(6, 8, false)
+	tp.Shrink(5, 8, false)
 	for _, r := range rows {
 		from, to, when := r.From, r.To, r.Time
 		if tty {
 			from, to = cmdutil.ShortCommit(from), cmdutil.ShortCommit(to)
 			when = strings.Replace(strings.TrimSuffix(when, "Z"), "T", " ", 1)
+			if narrow && len(when) >= 16 {
+				when = when[5:16] // "12-08 01:07": room for who and why
+			}
 		}
 		reason := r.Reason
 		if len(r.Skipped) > 0 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ringflow/ringflow/pkg/cmdutil"
 	"github.com/ringflow/ringflow/pkg/iostreams"
@@ -78,9 +79,26 @@ func TestHistoryRun(t *testing.T) {
 		t.Errorf("entries around it: %v", doc)
 	}
 
+	// At 80 columns the reason and the actor give way; every line fits.
+	ios, _, narrow, _ := iostreams.Test()
+	ios.SetStdoutTTY(true)
+	ios.SetTerminalWidth(80)
+	if err := render(&HistoryOptions{IO: ios}, rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(narrow.String()), "\n") {
+		if utf8.RuneCountInString(line) > 80 {
+			t.Errorf("at 80 columns a line is wider: %q", line)
+		}
+	}
+	if !strings.Contains(narrow.String(), "undecodable") {
+		t.Errorf("at 80 columns the event is gone:\n%s", narrow)
+	}
+
 	for _, tty := range []bool{false, true} {
 		ios, _, stdout, _ := iostreams.Test()
 		ios.SetStdoutTTY(tty)
+		ios.SetTerminalWidth(300)
 		if err := render(&HistoryOptions{IO: ios}, rows); err != nil {
 			t.Fatal(err)
 		}
@@ -147,6 +165,7 @@ func TestHistoryPinsAndHolds(t *testing.T) {
 	} {
 		ios, _, stdout, _ := iostreams.Test()
 		ios.SetStdoutTTY(tt.tty)
+		ios.SetTerminalWidth(160)
 		if err := render(&HistoryOptions{IO: ios}, rows); err != nil {
 			t.Fatal(err)
 		}

@@ -197,6 +197,8 @@ func renderRunning(opts *HostsOptions, rows []HostJSON) error {
 	}
 	tty := opts.IO.IsStdoutTTY()
 	tp := tableprinter.New(opts.IO.Out, tty, "HOST", "GROUP", "RING", "RUNS", "SINCE", "GROUP AT", "STATE")
+	tp.FitWidth(opts.IO.TerminalWidth())
+	tp.Shrink(6, 16, false)
 	for _, r := range rows {
 		run := r.Running
 		runs, state := run.Commit, "behind its group"
@@ -243,6 +245,13 @@ func render(opts *HostsOptions, rows []HostJSON) error {
 	}
 	tty := opts.IO.IsStdoutTTY()
 	tp := tableprinter.New(opts.IO.Out, tty, "HOST", "GROUP", "RING", "BRANCH", "RULE", "URI", "PINNED")
+	// On a terminal the URI keeps its end (?ref=BRANCH#HOST, what differs
+	// from host to host); its start is the same remote for every host and
+	// whole through a pipe or -o json.
+	tp.FitWidth(opts.IO.TerminalWidth())
+	tp.Shrink(5, 20, true)
+	tp.Shrink(6, 10, false)
+	tp.Shrink(4, 9, false)
 	for _, r := range rows {
 		rule := r.Rule
 		if r.Share != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ringflow/ringflow/pkg/iostreams"
 	"github.com/ringflow/ringflow/pkg/membership"
@@ -48,6 +49,7 @@ func TestRenderPins(t *testing.T) {
 	} {
 		ios, _, out, _ := iostreams.Test()
 		ios.SetStdoutTTY(tt.tty)
+		ios.SetTerminalWidth(200)
 		if err := render(&HostsOptions{IO: ios}, rows); err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +58,24 @@ func TestRenderPins(t *testing.T) {
 		}
 	}
 
+	// At 80 columns the URI keeps its end (what differs between hosts)
+	// and every line fits.
 	ios, _, out, _ := iostreams.Test()
+	ios.SetStdoutTTY(true)
+	ios.SetTerminalWidth(80)
+	if err := render(&HostsOptions{IO: ios}, rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		if utf8.RuneCountInString(line) > 80 {
+			t.Errorf("at 80 columns a line is wider: %q", line)
+		}
+	}
+	if !strings.Contains(out.String(), "…ref=field-sbc#sbc-1") {
+		t.Errorf("at 80 columns the URI lost its end:\n%s", out)
+	}
+
+	ios, _, out, _ = iostreams.Test()
 	if err := render(&HostsOptions{IO: ios, JSON: true}, rows); err != nil {
 		t.Fatal(err)
 	}
