@@ -138,11 +138,12 @@ func render(opts *HistoryOptions, rows []EntryJSON) error {
 	}
 	tty := opts.IO.IsStdoutTTY()
 	tp := tableprinter.New(opts.IO.Out, tty, "TIME", "EVENT", "RING", "FROM", "TO", "ACTOR", "REASON")
-	// On a terminal the reason gives way first, then the actor: the rest
-	// is short and says what happened.
+	// On a terminal a long actor gives way first, then the reason, then
+	// the actor again: the rest is short and says what happened.
 	tp.FitWidth(opts.IO.TerminalWidth())
 	narrow := opts.IO.TerminalWidth() < 100
-	tp.Shrink(6, 8, false)
+	tp.Shrink(5, 14, false)
+	tp.Shrink(6, 10, false)
 	tp.Shrink(5, 8, false)
 	for _, r := range rows {
 		from, to, when := r.From, r.To, r.Time
