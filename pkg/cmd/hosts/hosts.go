@@ -249,9 +249,10 @@ func render(opts *HostsOptions, rows []HostJSON) error {
 	// from host to host); its start is the same remote for every host and
 	// whole through a pipe or -o json.
 	tp.FitWidth(opts.IO.TerminalWidth())
-	tp.Shrink(5, 20, true)
+	tp.Shrink(5, 16, true)
 	tp.Shrink(6, 10, false)
-	tp.Shrink(4, 9, false)
+	tp.Shrink(5, 10, true)
+	tp.Shrink(4, 9, false) // a share's count is its point: the last to go
 	for _, r := range rows {
 		rule := r.Rule
 		if r.Share != nil {

@@ -71,7 +71,7 @@ func TestRenderPins(t *testing.T) {
 			t.Errorf("at 80 columns a line is wider: %q", line)
 		}
 	}
-	if !strings.Contains(out.String(), "…ref=field-sbc#sbc-1") {
+	if !strings.Contains(out.String(), "field-sbc#sbc-1") {
 		t.Errorf("at 80 columns the URI lost its end:\n%s", out)
 	}
 
