@@ -1,35 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ringflow/ringflow/test/testenv"
 )
-
-// lockedBuffer is a process's stderr, read while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestCycleWaitEndsOnSignal runs the real ringflow as its own process:
 // `ringflow cycle --wait`, blocked on the cycle lock another process holds
@@ -100,7 +82,7 @@ func TestCycleWaitEndsOnSignal(t *testing.T) {
 
 	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
 		t.Run(sig.String(), func(t *testing.T) {
-			var stderr lockedBuffer
+			var stderr testenv.Buffer // its stderr, read while it runs
 			cmd := exec.Command("ringflow", "cycle", "--wait", "--metrics-file", metrics)
 			cmd.Dir, cmd.Env, cmd.Stderr = repo, env, &stderr
 			if err := cmd.Start(); err != nil {
