@@ -46,7 +46,9 @@ func (p *Promoter) planGroup(ctx context.Context, o Options, i int, st *fleet.St
 		return nil, rs.Err
 	}
 	candidate := rs.Position
-	if o.Rev != "" {
+	if o.decided != "" {
+		candidate = o.decided
+	} else if o.Rev != "" {
 		if candidate, err = p.Positions.Resolve(ctx, o.Rev); err != nil {
 			return nil, err
 		}

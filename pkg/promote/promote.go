@@ -112,6 +112,9 @@ type Options struct {
 	ForceSoak   bool   // skip the soak gate only
 	Reason      string // why, for the ledger (required with ForceSoak)
 	Gates       []ring.Gate
+	// decided is the candidate decided before a race lost on the ledger
+	// alone, decided again as it is (Run).
+	decided string
 }
 
 // Promotion is a decided promotion and what it did.
@@ -139,15 +142,47 @@ type Promotion struct {
 	// Idle says why there is nothing to do, when the ring holds its
 	// default candidate already (nil otherwise).
 	Idle *Idle
+	// DecidedAgain are the ledger entries other runs landed while this one
+	// was deciding, none moving its ring: it lost the ledger's
+	// compare-and-swap to each, and decided the same candidate again.
+	DecidedAgain []ledger.Entry
 }
+
+// ledgerRaces is how often a promotion decides again after another run
+// landed a ledger entry that moved none of its ring's branches (a
+// promotion of another ring, an update): such a race is no conflict.
+const ledgerRaces = 3
 
 // Run decides a promotion and, unless it is refused or a dry run, moves
 // the ring's unpinned group branches and records it in the ledger, all in
 // one atomic change. A refusal returns the plan and a
 // *ring.GateRefusedError. A promotion that lost a race to another run
 // has nothing to do (DoneBy) when that run moved the ring to the same
-// candidate, and is a *LostRaceError otherwise.
+// candidate; when that run moved only the ledger, it decides the same
+// candidate again (every gate anew, on the facts fetched again), up to
+// ledgerRaces times; otherwise it is a *LostRaceError.
 func (p *Promoter) Run(ctx context.Context, o Options) (*Promotion, error) {
+	var again []ledger.Entry
+	for {
+		pr, err := p.run(ctx, o)
+		var lre *LostRaceError
+		if errors.As(err, &lre) && lre.ledgerOnly() && len(again) < ledgerRaces {
+			if lre.By != nil {
+				again = append(again, *lre.By)
+			}
+			// The candidate this run decided, not a new dev head or ring
+			// position another run brought: nobody saw that one yet.
+			o.decided = lre.Candidate
+			continue
+		}
+		if pr != nil {
+			pr.DecidedAgain = again
+		}
+		return pr, err
+	}
+}
+
+func (p *Promoter) run(ctx context.Context, o Options) (*Promotion, error) {
 	pr, err := p.Plan(ctx, o)
 	if err != nil {
 		return nil, err
@@ -234,7 +269,9 @@ func (p *Promoter) Plan(ctx context.Context, o Options) (*Promotion, error) {
 		return p.planGroup(ctx, o, i, st)
 	}
 	candidate := srcHead
-	if o.Rev != "" {
+	if o.decided != "" {
+		candidate = o.decided
+	} else if o.Rev != "" {
 		if candidate, err = p.Positions.Resolve(ctx, o.Rev); err != nil {
 			return nil, err
 		}
@@ -259,7 +296,7 @@ func (p *Promoter) Plan(ctx context.Context, o Options) (*Promotion, error) {
 	if pr, err = p.decide(pr, req, o.Gates); err != nil {
 		return nil, err
 	}
-	if o.Rev == "" && pr.NothingToDo() {
+	if o.Rev == "" && o.decided == "" && pr.NothingToDo() {
 		pr.Idle = p.idle(st, i, candidate)
 	}
 	return pr, nil

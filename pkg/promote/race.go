@@ -87,6 +87,12 @@ func (e *LostRaceError) Error() string {
 	return b.String()
 }
 
+// ledgerOnly says the race was lost on the ledger alone: fetched again,
+// none of the ring's branches had moved.
+func (e *LostRaceError) ledgerOnly() bool {
+	return e.FetchErr == nil && len(e.Moved) == 0 && !e.Outside
+}
+
 // Unwrap gives the lost compare-and-swap, and why fetching again failed
 // (an interruption there still exits 130).
 func (e *LostRaceError) Unwrap() []error {

@@ -19,12 +19,15 @@ import (
 type racing struct {
 	*fakes
 	landErr   error
+	failures  int // Land fails this often, then lands; 0: always
+	failed    int
 	refreshed int
 	winner    func(f *fakes) // what the other run did, seen once fetched again
 }
 
 func (r *racing) Land(_ context.Context, l fleet.Landing) ([]ring.Move, error) {
-	if r.landErr != nil {
+	if r.landErr != nil && (r.failures == 0 || r.failed < r.failures) {
+		r.failed++
 		return nil, r.landErr
 	}
 	r.landed = append(r.landed, l)
@@ -155,6 +158,52 @@ func TestPromoteLostRaceLedgerOnlyNamesNewest(t *testing.T) {
 	_, err := p.Run(context.Background(), Options{Ring: "stable"})
 	if err == nil || !strings.Contains(err.Error(), "the ledger took another entry (update to e by carol@ci") {
 		t.Errorf("err = %v, want carol's update named", err)
+	}
+}
+
+// Another run landed a ledger entry that moved no branch of this ring (an
+// update; canary's promotion to a new commit): no conflict. The promotion
+// decides again — the same candidate, not canary's new position nobody
+// has looked at — and lands; it says which entry made it decide again.
+func TestPromoteLostRaceLedgerOnlyDecidesAgain(t *testing.T) {
+	r, p := newRacing()
+	r.failures = 1
+	r.winner = func(f *fakes) {
+		if r.refreshed > 1 {
+			return
+		}
+		f.state.Rings[0].Position, f.state.Rings[0].Groups[0].Commit = "c", "c"
+		f.entries = append([]ledger.Entry{entryBy("carol@ci", ledger.EventPromote, "canary", "canary", "b", "c", f.now)}, f.entries...)
+	}
+	pr, err := p.Run(context.Background(), Options{Ring: "stable"})
+	if err != nil {
+		t.Fatalf("err = %v, want the promotion decided again and landed", err)
+	}
+	if len(r.landed) != 1 || pr.Candidate != "b" || len(pr.Moves) == 0 || pr.Moves[0].To != "b" {
+		t.Fatalf("landed %+v, candidate %s; want stable moved to b, the candidate decided first", r.landed, pr.Candidate)
+	}
+	if len(pr.DecidedAgain) != 1 || pr.DecidedAgain[0].Actor != "carol@ci" {
+		t.Errorf("DecidedAgain = %+v, want carol's promotion", pr.DecidedAgain)
+	}
+	if r.refreshed != 1 {
+		t.Errorf("fetched again %d times, want 1", r.refreshed)
+	}
+}
+
+// A ledger that moves under every attempt: after ledgerRaces attempts the
+// promotion gives up, as a lost race.
+func TestPromoteLostRaceLedgerOnlyGivesUp(t *testing.T) {
+	r, p := newRacing()
+	r.winner = func(f *fakes) {
+		f.entries = append([]ledger.Entry{entryBy("carol@ci", ledger.EventUpdate, "", "dev", "d", "e", f.now)}, f.entries...)
+	}
+	_, err := p.Run(context.Background(), Options{Ring: "stable"})
+	var lre *LostRaceError
+	if !errors.As(err, &lre) {
+		t.Fatalf("err = %v, want a *LostRaceError", err)
+	}
+	if r.failed != ledgerRaces+1 || len(r.landed) != 0 {
+		t.Errorf("tried %d times, landed %d; want %d tries, nothing landed", r.failed, len(r.landed), ledgerRaces+1)
 	}
 }
 

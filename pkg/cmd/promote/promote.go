@@ -105,6 +105,10 @@ type PromoteJSON struct {
 	NothingToDo bool   `json:"nothing_to_do"`
 	Why         string `json:"why,omitempty"`
 	Next        string `json:"next,omitempty"`
+	// DecidedAgain: other runs landed these ledger entries (none moving
+	// this ring) while this one was deciding; it decided the same
+	// candidate again on the facts fetched again.
+	DecidedAgain []cmdutil.DoneByJSON `json:"decided_again,omitempty"`
 }
 
 func promoteRun(ctx context.Context, opts *PromoteOptions) error {
@@ -125,6 +129,9 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 		out := PromoteJSON{Ring: plan.Ring, Group: plan.Group, Candidate: plan.Candidate, DryRun: opts.DryRun, NoImpact: plan.NoImpact,
 			Moved: plan.Moves, Held: plan.Held, Refused: plan.Refusals, DoneBy: cmdutil.DoneBy(plan.DoneBy),
 			NothingToDo: why != "", Why: why, Next: next}
+		for i := range plan.DecidedAgain {
+			out.DecidedAgain = append(out.DecidedAgain, *cmdutil.DoneBy(&plan.DecidedAgain[i]))
+		}
 		if out.Moved == nil {
 			out.Moved = []ring.Move{}
 		}
@@ -143,6 +150,9 @@ func promoteRun(ctx context.Context, opts *PromoteOptions) error {
 		return err
 	}
 	cs := opts.IO.ColorScheme()
+	for _, e := range plan.DecidedAgain {
+		fmt.Fprintf(opts.IO.ErrOut, "the ledger took another entry while this promotion was deciding (%s): decided again\n", e.Who())
+	}
 	if why != "" {
 		fmt.Fprintf(opts.IO.ErrOut, "nothing to do: %s\n", why)
 	}
