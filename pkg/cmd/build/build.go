@@ -43,7 +43,7 @@ type BuildOptions struct {
 func NewCmdBuild(f *cmdutil.Factory, runF func(context.Context, *BuildOptions) error) *cobra.Command {
 	opts := &BuildOptions{IO: f.IOStreams, Fleet: f.Fleet, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:   "build [REV] [--host PATTERN]... [--timeout DURATION] [--max-silent DURATION] [-L]",
+		Use:   "build [REV] [--host PATTERN]... [--timeout D] [-L]",
 		Short: "Test-build every host at a commit and record the evidence",
 		Long: `Build nixosConfigurations.<host>.<build.attribute> for every host (or those
 matching --host) at REV, default dev's head, straight from git: the work tree

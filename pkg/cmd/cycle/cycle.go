@@ -44,7 +44,7 @@ type CycleOptions struct {
 func NewCmdCycle(f *cmdutil.Factory, runF func(context.Context, *CycleOptions) error) *cobra.Command {
 	opts := &CycleOptions{IO: f.IOStreams, Fleet: f.Fleet, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:   "cycle [--metrics-file PATH] [--strict] [--wait] [--timeout DURATION] [--max-silent DURATION] [-L]",
+		Use:   "cycle [--metrics-file PATH] [--strict] [--wait] [-L]",
 		Short: "Run the nightly job: update, build, promote the auto rings",
 		Long: `The nightly job, in order: refresh flake.lock on dev (as ringflow update), build
 dev's head (as ringflow build), promote the first ring if it is auto and its
@@ -76,7 +76,8 @@ collector, atomically, also when the cycle fails; with observe: in the config
 it also says how many hosts of each ring run its position, how many are
 unknown, and how old the commit each host runs is.`,
 		Example: `  $ ringflow cycle
-  $ ringflow cycle --metrics-file /var/lib/prometheus/node-exporter/ringflow.prom
+  $ ringflow cycle --metrics-file \
+      /var/lib/prometheus/node-exporter/ringflow.prom
   $ ringflow cycle --strict -o json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

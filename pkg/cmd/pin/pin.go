@@ -48,7 +48,7 @@ pin GROUP REV.
 pin: true (or a commit) in the config is a group's standing policy and pins
 it as well; ringflow unpin does not lift it.`,
 		Example: `  $ ringflow pin field-sbc --reason "boards at the trade show until Friday"
-  $ ringflow pin field-sbc 734a2e0 --reason "back to the kernel that boots on rev B boards"`,
+  $ ringflow pin field-sbc 734a2e0 --reason "rev B boards boot this kernel"`,
 		Args:              cmdutil.RangeArgs(1, 2, "pin needs a group: ringflow pin GROUP [REV] --reason TEXT"),
 		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteGroups, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {

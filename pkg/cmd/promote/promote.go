@@ -58,7 +58,7 @@ source ring only when REV is newer than what the ring itself took.`,
   $ ringflow promote early --dry-run
   $ ringflow promote canary 3f2a9c1
   $ ringflow promote stable --group field-sbc
-  $ ringflow promote stable --group field-sbc 734a2e0 --reason "boards back from the fair"`,
+  $ ringflow promote stable --group field-sbc 734a2e0 --reason "fair is over"`,
 		Args:              cmdutil.RangeArgs(1, 2, "promote needs a ring: ringflow promote RING [REV]"),
 		ValidArgsFunction: cmdutil.Completer(f, cmdutil.CompleteRings, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {

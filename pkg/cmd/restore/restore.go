@@ -31,7 +31,7 @@ func NewCmdRestore(f *cmdutil.Factory, runF func(context.Context, *RestoreOption
 	opts := &RestoreOptions{IO: f.IOStreams, Fleet: f.Fleet}
 	cmd := &cobra.Command{
 		Use:   "restore RING [--reason TEXT] [--dry-run]",
-		Short: "Put a ring's branches, moved outside ringflow, back where the ledger has them",
+		Short: "Put branches moved outside ringflow back where the ledger has them",
 		Long: `Put RING's group branches that moved outside ringflow back where the ledger
 last recorded them, forward: a rewound branch is fast-forwarded back, a
 deleted one is created again, and one moved on or rewritten gets a commit on

@@ -35,7 +35,7 @@ type RollbackOptions struct {
 func NewCmdRollback(f *cmdutil.Factory, runF func(context.Context, *RollbackOptions) error) *cobra.Command {
 	opts := &RollbackOptions{IO: f.IOStreams, Fleet: f.Fleet}
 	cmd := &cobra.Command{
-		Use:   "rollback RING --to REV --reason TEXT [--reset] [--force] [--dry-run]",
+		Use:   "rollback RING --to REV --reason TEXT [--reset] [--force]",
 		Short: "Put a ring back on a commit it held before",
 		Long: `Put RING's unpinned group branches back on REV, which must be a commit the ring
 held before according to the ledger (--force allows any commit).

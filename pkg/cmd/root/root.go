@@ -59,9 +59,10 @@ branches (canary, early, stable, …) that the hosts pull from.`,
 		},
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return cmdutil.NewUsageError(err) })
+	setUsage(cmd, f.IOStreams.TerminalWidth())
 
 	pf := cmd.PersistentFlags()
-	pf.String("config", "", "config file (default: ./ringflow.yaml, $XDG_CONFIG_HOME/ringflow/ringflow.yaml, /etc/ringflow/ringflow.yaml)")
+	pf.String("config", "", "config file (default: ./ringflow.yaml, else ringflow.yaml in $XDG_CONFIG_HOME/ringflow or /etc/ringflow)")
 	pf.String("repo", "", "git repository holding the flake (config key repo)")
 	pf.String("remote", "", `remote to fetch from and push to; "" = local branches only (config key remote)`)
 	pf.StringVarP(&f.Globals.Output, "output", "o", "text", "output format: text or json")

@@ -50,7 +50,7 @@ against the converge need, and every host that does not, with what it runs
 and since when. A source that fails is named, and status still succeeds.`,
 		Example: `  $ ringflow status
   $ ringflow status -o json | jq '.rings[] | {name, position}'
-  $ ringflow status -o json | jq '.rings[] | {name, lagging: [.observed.lagging[]?.host]}'`,
+  $ ringflow status -o json | jq '.rings[] | {name, lagging: .observed.lagging}'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.JSON = f.Globals.JSON()
